@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Builds everything meshcc runs: the TypeScript sources (to dist/), the native wrapper client
+// (bin/meshcc) and, when present, the native sandbox helper. Runs on `npm ci` (prepare) and
+// before the tests, so a fresh clone needs no other step.
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts })
+
+rmSync(join(root, 'dist'), { recursive: true, force: true })
+run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'])
+
+const cc = process.env.CC_FOR_MESHCC || 'cc'
+const cflags = ['-O2', '-Wall', '-Wextra', '-Werror', '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-fPIE', '-pie']
+const client = join(root, 'src', 'wrapper', 'native', 'meshcc.c')
+if (existsSync(client)) {
+  mkdirSync(join(root, 'bin'), { recursive: true })
+  run(cc, [...cflags, '-o', join(root, 'bin', 'meshcc'), client])
+}
+if (existsSync(join(root, 'native-sandbox', 'Makefile'))) {
+  run('make', ['-s', '-C', join(root, 'native-sandbox')])
+}

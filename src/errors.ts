@@ -1,0 +1,121 @@
+/**
+ * Typed errors for meshcc.
+ *
+ * One class per condition. Every error carries a stable `code` (`ERR_MESHCC_*`) that callers and
+ * `--json` output branch on, and a `hint` telling the user what to do about it. Callers test
+ * `err.code` (or `instanceof`), never the message text.
+ *
+ * @example
+ * ```ts
+ * throw new CacheCorruptError(`entry ${key} failed its checksum`)
+ * ```
+ */
+
+export interface MeshccErrorOptions {
+  hint?: string
+  cause?: unknown
+}
+
+/** Base class of every error meshcc raises on purpose. */
+export class MeshccError extends Error {
+  static readonly code: string = 'ERR_MESHCC'
+  static readonly defaultHint: string = ''
+  readonly code: string
+  readonly hint: string
+
+  constructor(message: string, options: MeshccErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    const ctor = new.target as typeof MeshccError
+    this.name = ctor.name
+    this.code = ctor.code
+    this.hint = options.hint ?? ctor.defaultHint
+  }
+
+  /** The shape printed by `--json` commands. */
+  toJSON(): { code: string; message: string; hint: string } {
+    return { code: this.code, message: this.message, hint: this.hint }
+  }
+}
+
+/** True for any meshcc error, also across duplicate module copies. */
+export function isMeshccError(err: unknown): err is MeshccError {
+  return (
+    err instanceof MeshccError ||
+    (typeof err === 'object' &&
+      err !== null &&
+      typeof (err as { code?: unknown }).code === 'string' &&
+      String((err as { code: string }).code).startsWith('ERR_MESHCC'))
+  )
+}
+
+// ---- configuration and CLI -------------------------------------------------------------------
+
+export class ConfigError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_CONFIG'
+  static override readonly defaultHint = 'check MESHCC_* environment variables and $MESHCC_HOME/config.toml'
+}
+
+export class UnknownFlagError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_UNKNOWN_FLAG'
+  static override readonly defaultHint = 'run the command with --help to see the options it takes'
+}
+
+export class UsageError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_USAGE'
+  static override readonly defaultHint = 'run `meshcc --help` to see the commands'
+}
+
+// ---- daemon and local socket -----------------------------------------------------------------
+
+export class DaemonUnavailableError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_DAEMON_UNAVAILABLE'
+  static override readonly defaultHint =
+    'the node daemon is not running; any compile starts it, or see $MESHCC_HOME/logs/daemon.log'
+}
+
+export class DaemonAlreadyRunningError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_DAEMON_RUNNING'
+  static override readonly defaultHint = 'run `meshcc daemon stop` first, or use another MESHCC_HOME'
+}
+
+export class ProtocolError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_PROTOCOL'
+  static override readonly defaultHint =
+    'a peer or local client sent a malformed frame; check that both run the same meshcc version'
+}
+
+export class FrameTooLargeError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_FRAME_TOO_LARGE'
+  static override readonly defaultHint = 'the sender exceeded a message size limit; nothing was read'
+}
+
+// ---- compilers -------------------------------------------------------------------------------
+
+export class CompilerNotFoundError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_COMPILER_NOT_FOUND'
+  static override readonly defaultHint =
+    'put the real compiler on PATH after the masquerade directory, or name it by absolute path'
+}
+
+export class ResponseFileError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_RESPONSE_FILE'
+  static override readonly defaultHint = 'the @file on the command line could not be read'
+}
+
+// ---- cache -----------------------------------------------------------------------------------
+
+export class CacheCorruptError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_CACHE_CORRUPT'
+  static override readonly defaultHint =
+    'the entry was dropped and the file recompiled; if this repeats, check the disk'
+}
+
+export class CacheUnavailableError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_CACHE_UNAVAILABLE'
+  static override readonly defaultHint = 'check permissions and free space under $MESHCC_HOME/cache'
+}
+
+export class NodeRuntimeMissingError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_NODE_MISSING'
+  static override readonly defaultHint = 'run `npm ci` in the meshcc checkout to install Node 24'
+}
