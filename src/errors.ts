@@ -119,3 +119,70 @@ export class NodeRuntimeMissingError extends MeshccError {
   static override readonly code = 'ERR_MESHCC_NODE_MISSING'
   static override readonly defaultHint = 'run `npm ci` in the meshcc checkout to install Node 24'
 }
+
+export class InvalidCacheKeyError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_INVALID_CACHE_KEY'
+  static override readonly defaultHint =
+    'cache keys are 64 lowercase hex digits (a SHA-256); the caller computed a bad key'
+}
+
+// ---- mesh ------------------------------------------------------------------------------------
+
+export class PeerKeyError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_PEER_KEY'
+  static override readonly defaultHint =
+    'the peer key in $MESHCC_HOME/identity/peer.key is unreadable; restore it from a backup (a new key means a new peer id and certificate)'
+}
+
+export class AdmissionRefusedError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_ADMISSION_REFUSED'
+  static override readonly defaultHint =
+    'the peer presented no valid certificate of this organisation; it needs `meshcc join --invite`'
+}
+
+// ---- organisation identity -------------------------------------------------------------------
+
+export class OrgNotFoundError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_ORG_NOT_FOUND'
+  static override readonly defaultHint =
+    'run this on the machine that holds the organisation key, or create one with `meshcc org init`'
+}
+
+export class OrgExistsError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_ORG_EXISTS'
+  static override readonly defaultHint =
+    'this node already holds an organisation key; see `meshcc org show`, or use another MESHCC_HOME'
+}
+
+export class IdentityFileError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_IDENTITY_FILE'
+  static override readonly defaultHint = 'check the files under $MESHCC_HOME/org and $MESHCC_HOME/identity'
+}
+
+export class InvalidInvitationError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_INVALID_INVITATION'
+  static override readonly defaultHint =
+    'copy the whole token printed by `meshcc org invite`, or ask an admin for a new one'
+}
+
+export class InvitationExpiredError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_INVITATION_EXPIRED'
+  static override readonly defaultHint = 'ask an admin for a new invitation (`meshcc org invite`)'
+}
+
+export class CertificateRejectedError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_CERT_REJECTED'
+  static override readonly defaultHint =
+    'the node certificate is not valid; ask an admin for a new invitation and run `meshcc join --invite`'
+}
+
+export class CommandNotAvailableError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_NOT_AVAILABLE'
+  static override readonly defaultHint =
+    'this command belongs to a later meshcc version; run `meshcc --help` for what this one offers'
+}
+
+export class DaemonCommandError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_DAEMON_COMMAND'
+  static override readonly defaultHint = 'see $MESHCC_HOME/logs/daemon.log for what the daemon reported'
+}

@@ -9,6 +9,10 @@
  *   reported as a miss (`CacheCorruptError` is never thrown at the caller of `getResult`);
  * - total size bounded by `maxBytes` with least-recently-used eviction; survives restarts
  *   (the directory is the truth, the in-memory index is rebuilt on start).
+ *
+ * Implementations: `createDiskCacheStore` (src/cache/disk-store.ts) for the daemon,
+ * `createMemoryCacheStore` (src/cache/memory-store.ts) for tests. Both pass the compliance
+ * suite in test/unit/cache/store-compliance.ts.
  */
 
 export interface CachedFile {
@@ -29,23 +33,50 @@ export interface CachedResult {
 }
 
 export interface CacheStoreStats {
+  /** Bytes on disk of every entry (results and manifests) the index knows. */
   bytes: number
+  /** Result entries. */
   entries: number
   maxBytes: number
+  /** Corrupt entries dropped since this store started. */
   corruptEntries: number
+  /** Manifest entries (direct mode). */
+  manifests?: number
+  /** Entries removed by LRU eviction since this store started. */
+  evictions?: number
+  /** False while the start-up scan of an existing cache is still counting (sizes are partial). */
+  indexed?: boolean
 }
+
+export interface StoreCallOptions {
+  signal?: AbortSignal
+}
+
+/**
+ * Read-modify-write of one manifest: gets the current bytes (undefined when absent or corrupt)
+ * and returns the new bytes, or undefined to leave the entry as it is.
+ */
+export type ManifestUpdate = (current: Uint8Array | undefined) => Uint8Array | undefined
 
 export interface CacheStore {
   /** Starts the store (creates dirs, rebuilds the size index in the background). */
-  start(): Promise<void>
-  stop(): Promise<void>
+  start(options?: StoreCallOptions): Promise<void>
+  /** Flushes recorded uses (for LRU across restarts) and waits for writes in flight. */
+  stop(options?: StoreCallOptions): Promise<void>
   /** A result entry, or undefined on miss (or after dropping a corrupt entry). Synchronous: hot path. */
   getResult(key: string): CachedResult | undefined
-  putResult(key: string, result: CachedResult): Promise<void>
-  /** Direct-mode manifests: small blobs updated by read-modify-write under the store's lock. */
+  /** Stores (or, for recache, overwrites) a result. Throws InvalidCacheKeyError on a bad key. */
+  putResult(key: string, result: CachedResult, options?: StoreCallOptions): Promise<void>
+  /** Direct-mode manifests: small blobs. Synchronous like getResult, same corruption rules. */
   getManifest(key: string): Uint8Array | undefined
-  putManifest(key: string, data: Uint8Array): Promise<void>
+  putManifest(key: string, data: Uint8Array, options?: StoreCallOptions): Promise<void>
+  /**
+   * Read-modify-write of a manifest, serialized per key inside this store (two compiles of the
+   * same source that read different headers both end up in the manifest). Across processes the
+   * last writer wins, which is safe: a manifest is only a hint, every hit is verified.
+   */
+  updateManifest(key: string, update: ManifestUpdate, options?: StoreCallOptions): Promise<void>
   stats(): CacheStoreStats
   /** Removes every entry (`meshcc stats --zero` does not; `meshcc cache clear` does). */
-  clear(): Promise<void>
+  clear(options?: StoreCallOptions): Promise<void>
 }

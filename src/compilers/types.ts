@@ -43,7 +43,12 @@ export interface DepfileRequest {
   kind: 'MD' | 'MMD'
   /** Where the compiler writes it: -MF, else the object path with `.d` (gcc rules). */
   path: string
-  /** Explicit targets from -MT (raw) and -MQ (quoted), in order; empty → the object path. */
+  /**
+   * The targets the compiler writes, in order: the -MT (raw, `quoted: false`) and -MQ
+   * (`quoted: true`: make-quoted when written) values, else the default the compiler picks, which
+   * parse fills in (always non-empty): the -o path, or without -o (and for gcc's `-Wp,-MD,file`)
+   * the source's base name with `.o`. Targets are written relative, as given.
+   */
   targets: { name: string; quoted: boolean }[]
   /** -MP: phony targets for every header. */
   phony: boolean
@@ -55,11 +60,27 @@ export interface PrefixMap {
   to: string
 }
 
-/** An extra file the compile writes beside the object (must be cached and restored). */
+/**
+ * An extra file the compile writes beside the object (must be cached and restored). Listed when
+ * the options make the compiler write it; some compiler versions skip it (gcc 12 writes a `.dwo`
+ * even at -g0, clang does not), so store the ones that exist after the compile and restore those.
+ */
 export interface ExtraOutput {
   role: 'split-dwarf' | 'coverage-notes' | 'stack-usage' | 'opt-record' | 'callgraph-info'
   path: string
 }
+
+/**
+ * One unit of the key's argument list. `plain` args are hashed verbatim. `path` args name a file
+ * or directory the key may normalize (relative to the base directory); `option + path` is always
+ * a valid joined spelling of the original argument (`-I` + `inc`, `--sysroot=` + `/sys`). A prefix
+ * map `-fdebug-prefix-map=old=new` gives two KeyArgs: `{ path, option: '-fdebug-prefix-map=',
+ * path: old }` then `{ plain, value: '=new' }`. Values embedded verbatim in the output
+ * (-fdebug-compilation-dir, the new side of a prefix map) are `plain`, never paths.
+ */
+export type KeyArg =
+  | { kind: 'plain'; value: string }
+  | { kind: 'path'; option: string; path: string }
 
 export interface CacheableInvocation {
   cacheable: true
@@ -82,11 +103,33 @@ export interface CacheableInvocation {
   debugCompilationDir: string | undefined
   /** -fdiagnostics-color / -fcolor-diagnostics state as given ('auto' if absent). */
   color: 'always' | 'never' | 'auto'
-  /** Args that influence the output and go into the key, in order (with their values). */
-  hashedArgs: string[]
-  /** Args that name a path (values of -I, -isystem, -include, --sysroot, …) — normalized for base_dir. */
-  pathArgs: string[]
-  /** Args to run only the preprocessor: the original args minus output/dependency options, plus -E. */
+  /**
+   * Args that influence the output and go into the key, in order. Path-valued options are
+   * split (`-Iinc` and `-I inc` both give `{ kind: 'path', option: '-I', path: 'inc' }`) so the key
+   * can normalize paths under the base directory. Output-only options (-o, -MF, -MT, -MQ,
+   * color) are not in it.
+   */
+  hashedArgs: KeyArg[]
+  /**
+   * Files besides the source and its headers whose content decides the output
+   * (-fplugin=, -include-pch, -fprofile-use=, -specs=, -fsanitize-blacklist=…), as given
+   * (relative to the working directory). A file may be absent (hash its absence) or, for
+   * -fprofile-use=, a directory.
+   */
+  extraInputFiles: string[]
+  /**
+   * -include values, as given. gcc and clang use `<file>.gch` (clang also `<file>.pch`) instead
+   * of the header when it exists and is valid: the pipeline must check the file system.
+   */
+  forcedIncludes: string[]
+  /** -frecord-gcc-switches / -grecord-command-line: the object embeds the command line verbatim. */
+  recordsCommandLine: boolean
+  /** Coverage / profiling instrumentation that embeds the working directory in outputs. */
+  embedsCwd: boolean
+  /**
+   * Args to run only the preprocessor: the expanded args minus -c, -S, -o <out> and every
+   * dependency option (-M*, -Wp,-MD,…). The pipeline adds -E (and its own output) itself.
+   */
   preprocessorArgs: string[]
   /** Args after response-file expansion (what the compiler would see). */
   expandedArgs: string[]
@@ -111,4 +154,11 @@ export interface ParseOptions {
   cwd: string
   /** Reads a response file; injected for tests. Defaults to fs.readFileSync(path, 'utf8'). */
   readFile?: (path: string) => string
+  /** Overrides the family guessed from the basename (e.g. from probing `cc --version`). */
+  family?: CompilerFamily
+  /**
+   * The compile's environment. When given, DEPENDENCIES_OUTPUT / SUNPRO_DEPENDENCIES (extra
+   * dependency files) and CCC_OVERRIDE_OPTIONS (clang rewrites its argv) make it uncacheable.
+   */
+  env?: Readonly<Record<string, string | undefined>>
 }

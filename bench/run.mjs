@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Entry point of `npm run bench`. The benchmark modules are TypeScript run by Node 24's type
+// stripping; when this file is started by an older `node` (the machines carry Node 20), it
+// re-runs itself with the project's own Node 24 instead of failing on the first import.
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const major = Number(process.versions.node.split('.')[0])
+if (major < 24) {
+  const node = join(here, '..', 'node_modules', 'node', 'bin', 'node')
+  if (!existsSync(node)) {
+    console.error(
+      `bench: Node ${process.versions.node} is too old and ${node} is missing: run "npm ci"`,
+    )
+    process.exit(1)
+  }
+  const child = spawnSync(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  })
+  process.exit(child.status ?? 1)
+}
+const { main } = await import('./main.ts')
+process.exitCode = await main(process.argv.slice(2))

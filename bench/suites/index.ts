@@ -1,0 +1,12 @@
+/** Every benchmark suite, in the order a full run measures them. */
+import { cacheHitSuite } from './cache-hit.ts'
+import { farmAnchorsSuite, meshScaleSuite } from './pending.ts'
+import { projectBuildSuite } from './project-build.ts'
+import type { Suite } from './types.ts'
+
+export const suites: readonly Suite[] = [
+  cacheHitSuite,
+  projectBuildSuite,
+  meshScaleSuite,
+  farmAnchorsSuite,
+]

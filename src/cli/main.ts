@@ -1,0 +1,81 @@
+/**
+ * The management CLI (`dist/cli/main.js`), run on the project's Node 24 by the native client
+ * for `meshcc daemon …`, `meshcc stats`, `meshcc doctor`, `meshcc --help`, … Compiles never come
+ * here: they stay in the native client.
+ *
+ * Exit status: 0 ok, 1 failure, 2 usage error (unknown command or flag), 3 `daemon status` when
+ * no daemon runs.
+ *
+ * @example
+ * ```sh
+ * meshcc stats --json
+ * ```
+ */
+import { nodePaths } from '../config/paths.ts'
+import { meshccVersion } from '../daemon/version.ts'
+import { CommandNotAvailableError, UnknownFlagError, UsageError } from '../errors.ts'
+import { parseCommand } from './args.ts'
+import { daemonCommand } from './daemon-command.ts'
+import { doctorCommand } from './doctor-command.ts'
+import { commandHelp, laterCommands, mainHelp } from './help.ts'
+import { createOutput, printJson, reportError } from './output.ts'
+import { statsCommand } from './stats-command.ts'
+
+export async function runCli(argv: string[]): Promise<number> {
+  const json = argv.includes('--json')
+  const o = createOutput(json)
+  const [first, ...rest] = argv
+  try {
+    if (first === undefined || first === '--help' || first === '-h') {
+      o.out(mainHelp)
+      return 0
+    }
+    if (first === '--version') {
+      o.out(meshccVersion)
+      return 0
+    }
+    const paths = nodePaths()
+    switch (first) {
+      case 'help': {
+        const { positionals } = parseCommand('help', rest, {}, 1)
+        const topic = positionals[0]
+        if (topic === undefined) o.out(mainHelp)
+        else if (commandHelp[topic]) o.out(commandHelp[topic])
+        else throw new UsageError(`no help for '${topic}': not a meshcc command`)
+        return 0
+      }
+      case 'version': {
+        const { values } = parseCommand('version', rest, {}, 0)
+        if (values.help) o.out(commandHelp['version']!)
+        else if (json) printJson(o, { version: meshccVersion, node: process.version })
+        else o.out(meshccVersion)
+        return 0
+      }
+      case 'daemon':
+        return await daemonCommand(rest, o, paths)
+      case 'stats':
+        return await statsCommand(rest, o, paths)
+      case 'doctor':
+        return await doctorCommand(rest, o, paths)
+    }
+    if ((laterCommands as readonly string[]).includes(first)) {
+      throw new CommandNotAvailableError(
+        `meshcc ${first} is not available in meshcc ${meshccVersion}`,
+      )
+    }
+    if (first.startsWith('-')) {
+      throw new UnknownFlagError(`unknown option '${first}'`, {
+        hint: 'run `meshcc --help`; to compile, name the compiler first: meshcc gcc …',
+      })
+    }
+    throw new UsageError(`unknown command '${first}'`)
+  } catch (err) {
+    const usage =
+      err instanceof UsageError ||
+      err instanceof UnknownFlagError ||
+      err instanceof CommandNotAvailableError
+    return reportError(o, err, usage)
+  }
+}
+
+process.exitCode = await runCli(process.argv.slice(2))

@@ -1,0 +1,173 @@
+/**
+ * The identity of a compiler: a hash of the content of every binary that decides its output,
+ * never its path or mtime (two machines or two prefixes with the same gcc share entries; a
+ * rebuilt gcc at the same path does not).
+ *
+ * - gcc: the driver, the language's compiler proper (`cc1`, `cc1plus`, `cc1obj`, `cc1objplus`,
+ *   found with `-print-prog-name=`) and the assembler `as` it runs (binutils decides the object
+ *   bytes as much as cc1 does).
+ * - clang: the driver binary and the LLVM/clang shared libraries beside it (`libclang-cpp`,
+ *   `libLLVM`), where the real compiler lives on Debian-style installs.
+ *
+ * The result is cached by the stat of every file involved (dev, ino, size, mtime, ctime), so a
+ * hit costs a few stat calls. The expensive part (spawning `-print-prog-name`, hashing tens of
+ * MB) happens once per compiler and language per daemon.
+ *
+ * @example
+ * ```ts
+ * const ids = new CompilerIdentities()
+ * const id = await ids.identity({ compiler: '/usr/bin/gcc', family: 'gcc', language: 'c', env })
+ * ```
+ */
+import { execFile } from 'node:child_process'
+import { readdirSync, realpathSync, statSync } from 'node:fs'
+import { delimiter, dirname, isAbsolute, join } from 'node:path'
+import { promisify } from 'node:util'
+import type { CompilerFamily, SourceLanguage } from '../compilers/types.ts'
+import type { FileHashCache } from './file-hash-cache.ts'
+import { KeyHasher } from './key.ts'
+
+const execFileAsync = promisify(execFile)
+
+export interface IdentityRequest {
+  compiler: string
+  family: CompilerFamily
+  language: SourceLanguage
+  /** The client's environment (PATH decides which `as` gcc runs). */
+  env: Record<string, string>
+  signal?: AbortSignal
+}
+
+interface Cached {
+  /** Files whose stats vouch for the identity. */
+  files: { path: string; stamp: string }[]
+  identity: string
+}
+
+const GCC_PROG: Record<SourceLanguage, string> = {
+  c: 'cc1',
+  'c++': 'cc1plus',
+  'objective-c': 'cc1obj',
+  'objective-c++': 'cc1objplus',
+  'assembler-with-cpp': 'cc1',
+  cuda: 'cc1plus',
+}
+
+function stamp(path: string): string | undefined {
+  const st = statSync(path, { bigint: true, throwIfNoEntry: false })
+  if (st === undefined) return undefined
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
+}
+
+export class CompilerIdentities {
+  readonly #cache = new Map<string, Cached>()
+  readonly #pending = new Map<string, Promise<Cached>>()
+  readonly #files: FileHashCache
+
+  constructor(files: FileHashCache) {
+    this.#files = files
+  }
+
+  /** Fast path: the identity if it is cached and every file still has the same stat. */
+  cached(request: IdentityRequest): string | undefined {
+    const hit = this.#cache.get(this.#cacheKey(request))
+    if (hit === undefined) return undefined
+    for (const file of hit.files) if (stamp(file.path) !== file.stamp) return undefined
+    return hit.identity
+  }
+
+  async identity(request: IdentityRequest): Promise<string> {
+    const fast = this.cached(request)
+    if (fast !== undefined) return fast
+    const key = this.#cacheKey(request)
+    let pending = this.#pending.get(key)
+    if (pending === undefined) {
+      pending = this.#compute(request).finally(() => this.#pending.delete(key))
+      this.#pending.set(key, pending)
+    }
+    const computed = await pending
+    this.#cache.set(key, computed)
+    return computed.identity
+  }
+
+  #cacheKey(request: IdentityRequest): string {
+    const lang = request.family === 'gcc' ? GCC_PROG[request.language] : ''
+    // gcc finds `as` on PATH; clang's integrated assembler does not depend on it.
+    const path = request.family === 'gcc' ? (request.env['PATH'] ?? '') : ''
+    return `${request.compiler}\0${request.family}\0${lang}\0${path}`
+  }
+
+  async #compute(request: IdentityRequest): Promise<Cached> {
+    const driver = realpathSync(request.compiler)
+    const parts: { role: string; path: string }[] = [{ role: 'driver', path: driver }]
+    if (request.family === 'gcc') {
+      const prog = GCC_PROG[request.language]
+      for (const [role, name] of [
+        ['proper', prog],
+        ['as', 'as'],
+      ] as const) {
+        const found = await this.#printProgName(request, name)
+        if (found !== undefined) parts.push({ role, path: found })
+      }
+    } else {
+      for (const lib of clangLibraries(driver)) parts.push({ role: 'lib', path: lib })
+    }
+    const h = new KeyHasher('compiler-identity').field('family', request.family)
+    const files: Cached['files'] = [
+      { path: request.compiler, stamp: stamp(request.compiler) ?? '' },
+    ]
+    for (const part of parts) {
+      const st = stamp(part.path)
+      const hashed = this.#files.hash(part.path)
+      if (st === undefined || hashed === undefined) continue
+      files.push({ path: part.path, stamp: st })
+      h.field(part.role, hashed.hash)
+    }
+    return { files, identity: h.digest() }
+  }
+
+  async #printProgName(request: IdentityRequest, name: string): Promise<string | undefined> {
+    const options = {
+      env: request.env,
+      encoding: 'utf8' as const,
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+    }
+    const { stdout } = await execFileAsync(request.compiler, [`-print-prog-name=${name}`], options)
+    const found = stdout.trim()
+    if (found === '') return undefined
+    if (isAbsolute(found)) return safeRealpath(found)
+    // gcc prints the bare name when it will search PATH for it.
+    for (const dir of (request.env['PATH'] ?? '').split(delimiter)) {
+      if (dir === '') continue
+      const candidate = safeRealpath(join(dir, found))
+      if (candidate !== undefined) return candidate
+    }
+    return undefined
+  }
+}
+
+function safeRealpath(path: string): string | undefined {
+  try {
+    const real = realpathSync(path)
+    return statSync(real).isFile() ? real : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** libclang-cpp / libLLVM next to a clang driver (`<prefix>/bin/clang` → `<prefix>/lib`). */
+function clangLibraries(driver: string): string[] {
+  const libDir = join(dirname(dirname(driver)), 'lib')
+  let names: string[]
+  try {
+    names = readdirSync(libDir)
+  } catch {
+    return []
+  }
+  const libs = names
+    .filter((n) => /^lib(clang-cpp|LLVM)[-.\w]*\.(so[.\d]*|dylib)$/.test(n))
+    .sort()
+    .map((n) => safeRealpath(join(libDir, n)))
+    .filter((p): p is string => p !== undefined)
+  return [...new Set(libs)]
+}

@@ -1,0 +1,40 @@
+/**
+ * What one cacheable request carries through the pipeline: the request, its parsed invocation,
+ * its settings, the compiler identity and the key-path normalizer, plus the shared services.
+ */
+import type { CacheStore } from '../cache/types.ts'
+import type { CacheableInvocation } from '../compilers/types.ts'
+import type { RequestSettings } from '../config/request-settings.ts'
+import type { Logger } from '../daemon/logger.ts'
+import type { StatsRecorder } from '../stats/recorder.ts'
+import type { FileHashCache } from './file-hash-cache.ts'
+import type { KeyPaths } from './path-normalize.ts'
+import type { CompileRequest } from './types.ts'
+
+export interface PipelineServices {
+  store: CacheStore
+  stats: StatsRecorder
+  log: Logger
+  files: FileHashCache
+  /** Directory for the pipeline's temporary dependency files. */
+  tempDir: () => string
+}
+
+export interface RequestContext {
+  request: CompileRequest
+  inv: CacheableInvocation
+  settings: RequestSettings
+  identity: string
+  paths: KeyPaths
+  /** Whether the client wants colored diagnostics. */
+  wantColor: boolean
+  services: PipelineServices
+  signal: AbortSignal
+}
+
+/** Stable names for outcomes the pipeline reports itself (beside the parser's reasons). */
+export const PIPELINE_REASONS = {
+  timeMacros: 'time-macros',
+  sourceMissing: 'source-missing',
+  disabled: 'disabled',
+} as const

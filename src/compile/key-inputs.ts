@@ -1,0 +1,94 @@
+/**
+ * What goes into the cache keys, in one place.
+ *
+ * - common to both modes: compiler identity, family, language, action, the environment variables
+ *   that change the output or the diagnostics, the depfile request's shape, and whatever the
+ *   output embeds about where it was built: the cwd (debug info without a compilation dir: after
+ *   the prefix maps, ccache's rule; coverage: raw), the raw command line and cwd when it is
+ *   recorded (-frecord-gcc-switches), the output path when extra outputs are named after it
+ *   (split DWARF's .dwo name is in the object), and the content of extra input files.
+ * - direct key: + every hashed argument, normalized, + the source path and content hash.
+ * - preprocessor key: + the arguments that still matter after preprocessing + the normalized
+ *   preprocessed text.
+ * - direct-mode result key: the direct key + every header's normalized path and hash.
+ *
+ * @example
+ * ```ts
+ * const key = directKey(ctx, sourceHash)
+ * ```
+ */
+import { resolve } from 'node:path'
+import type { RequestContext } from './context.ts'
+import { KeyHasher } from './key.ts'
+import { mappedCwd } from './path-normalize.ts'
+import { isPreprocessorOnlyArg } from './preprocessor-key.ts'
+
+/** Client environment variables that change what the compiler produces or prints. */
+export const KEY_ENV_VARS = [
+  'CPATH',
+  'C_INCLUDE_PATH',
+  'CPLUS_INCLUDE_PATH',
+  'OBJC_INCLUDE_PATH',
+  'SOURCE_DATE_EPOCH',
+  'LANG',
+  'LC_ALL',
+  'LC_MESSAGES',
+  'LC_CTYPE',
+  'GCC_COMPARE_DEBUG',
+  'COMPILER_PATH',
+  'GCC_EXEC_PREFIX',
+  'SDKROOT',
+  'MACOSX_DEPLOYMENT_TARGET',
+  'IPHONEOS_DEPLOYMENT_TARGET',
+  'DEVELOPER_DIR',
+] as const
+
+function common(ctx: RequestContext, purpose: string): KeyHasher {
+  const { inv, request, paths } = ctx
+  const h = new KeyHasher(purpose)
+  h.field('compiler', ctx.identity)
+  h.field('family', inv.family)
+  h.field('language', inv.language)
+  h.field('action', inv.action)
+  for (const name of KEY_ENV_VARS) {
+    const value = request.env[name]
+    h.field(`env:${name}`, value === undefined ? '\0unset' : `=${value}`)
+  }
+  const dep = inv.depfile
+  h.field('depfile', dep === undefined ? 'none' : `${dep.kind}:${dep.phony ? 'MP' : ''}`)
+  if (inv.embedsCwd || inv.recordsCommandLine) h.field('cwd', request.cwd)
+  else if (inv.debugLevel > 0 && inv.debugCompilationDir === undefined)
+    h.list('debug-cwd', mappedCwd(request.cwd, inv.prefixMaps))
+  if (inv.recordsCommandLine) h.list('command-line', request.args)
+  if (inv.extraOutputs.length > 0) h.field('output', paths.normalize(inv.output))
+  for (const file of inv.extraInputFiles) {
+    h.field('extra-input', paths.normalize(file))
+    const hashed = ctx.services.files.hash(resolve(request.cwd, file))
+    h.field('extra-input-hash', hashed === undefined ? 'missing' : hashed.hash)
+  }
+  return h
+}
+
+export function directKey(ctx: RequestContext, sourceHash: string): string {
+  const h = common(ctx, 'direct')
+  h.field('args', String(ctx.inv.hashedArgs.length))
+  for (const arg of ctx.inv.hashedArgs) h.field('arg', ctx.paths.keyArg(arg))
+  h.field('source', ctx.paths.normalize(ctx.inv.source))
+  h.field('source-hash', sourceHash)
+  return h.digest()
+}
+
+export function preprocessorKey(ctx: RequestContext, text: string): string {
+  const h = common(ctx, 'preprocessed')
+  for (const arg of ctx.inv.hashedArgs) {
+    if (!isPreprocessorOnlyArg(arg)) h.field('arg', ctx.paths.keyArg(arg))
+  }
+  h.field('text', Buffer.from(text, 'latin1'))
+  return h.digest()
+}
+
+export function directResultKey(directKey: string, headers: readonly [string, string][]): string {
+  const h = new KeyHasher('direct-result').field('direct', directKey)
+  for (const [path, hash] of headers) h.field('header', path).field('hash', hash)
+  return h.digest()
+}

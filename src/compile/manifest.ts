@@ -1,0 +1,90 @@
+/**
+ * Direct-mode manifests: for one direct key (compiler, args, source…), the header sets seen so
+ * far and the result each one produced.
+ *
+ * A lookup hits when every header of an entry still has its recorded content hash (checked
+ * through the stat cache, so a hit costs one stat per header). Entries are kept newest first and
+ * capped: a source whose headers change often keeps only its recent variants. An entry may be
+ * bound to one working directory when its object embeds the checkout path (see pipeline.ts).
+ *
+ * Encoding: UTF-8 JSON `{ v: 1, entries: [{ h: [[path, hash], …], r: resultKey, cwd? }] }`;
+ * anything unreadable decodes as an empty manifest (a manifest is only a hint).
+ *
+ * @example
+ * ```ts
+ * const m = decodeManifest(store.getManifest(key))
+ * const hit = findEntry(m, cwd, (path) => hashOf(path))
+ * ```
+ */
+import { resolve } from 'node:path'
+
+export interface ManifestEntry {
+  /** [normalized path, content hash] of every header the compile read, in depfile order. */
+  h: [string, string][]
+  /** Result key of the compile. */
+  r: string
+  /** Set when the result is valid only for this working directory. */
+  cwd?: string
+}
+
+export interface Manifest {
+  v: 1
+  entries: ManifestEntry[]
+}
+
+export const MANIFEST_MAX_ENTRIES = 64
+
+export function decodeManifest(data: Uint8Array | undefined): Manifest {
+  if (data === undefined) return { v: 1, entries: [] }
+  try {
+    const parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString())
+    if (parsed?.v !== 1 || !Array.isArray(parsed.entries)) return { v: 1, entries: [] }
+    return parsed as Manifest
+  } catch {
+    return { v: 1, entries: [] }
+  }
+}
+
+export function encodeManifest(manifest: Manifest): Uint8Array {
+  return Buffer.from(JSON.stringify(manifest))
+}
+
+/**
+ * The first entry (newest first) whose headers all still hash the same. `hashOf` gets the
+ * absolute path and returns the current hash, or undefined when the file is gone or unusable.
+ * Results are memoized across entries (they share most headers).
+ */
+export function findEntry(
+  manifest: Manifest,
+  cwd: string,
+  hashOf: (absPath: string) => string | undefined,
+): ManifestEntry | undefined {
+  const memo = new Map<string, string | undefined>()
+  entries: for (const entry of manifest.entries) {
+    if (entry.cwd !== undefined && entry.cwd !== cwd) continue
+    if (!Array.isArray(entry.h) || typeof entry.r !== 'string') continue
+    for (const pair of entry.h) {
+      const [path, hash] = pair
+      let current: string | undefined
+      if (memo.has(path)) current = memo.get(path)
+      else {
+        current = hashOf(resolve(cwd, path))
+        memo.set(path, current)
+      }
+      if (current !== hash) continue entries
+    }
+    return entry
+  }
+  return undefined
+}
+
+/** The manifest with `entry` added in front (replacing an identical header set). */
+export function addEntry(manifest: Manifest, entry: ManifestEntry): Manifest {
+  const sig = signature(entry)
+  const rest = manifest.entries.filter((e) => signature(e) !== sig)
+  return { v: 1, entries: [entry, ...rest].slice(0, MANIFEST_MAX_ENTRIES) }
+}
+
+function signature(entry: ManifestEntry): string {
+  return `${entry.cwd ?? ''}\0${JSON.stringify(entry.h)}`
+}

@@ -1,0 +1,266 @@
+/**
+ * The miss path: run the real compile, learn which headers it read, store the result (and the
+ * direct-mode manifest entry), and reply with exactly what the compiler printed.
+ *
+ * The header list comes without an extra preprocessor run whenever possible (ccache's depend
+ * mode): when the invocation writes no depfile, `-MD -MF <temp>` is added to the compile (gcc
+ * and clang leave the object unchanged: -M options are never recorded in DW_AT_producer); when it
+ * asks for -MD, its own depfile is read. Two cases cost an extra dependency-only pass run
+ * concurrently with the compile (`<preprocessorArgs> -M -MF <temp>`, typically 10-30 % of a
+ * compile's CPU): -MMD (its depfile omits system headers, which must be in the manifest) and
+ * -frecord-gcc-switches/-grecord-command-line (an added option would be recorded in the
+ * object). In 'both' and 'preprocessor' modes the preprocessor's line markers already name every
+ * file.
+ *
+ * Safety net for shared checkouts: when the key relied on base-dir rewriting and the object (or
+ * an extra output) contains the bytes of the checkout root, the entry is stored as
+ * checkout-specific (its result key and manifest entry are bound to this cwd).
+ */
+import { readFileSync, unlinkSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { CachedFile } from '../cache/types.ts'
+import { PIPELINE_REASONS, type RequestContext } from './context.ts'
+import { parseDepfile } from './depfile-parse.ts'
+import { formatDepfileBytes } from './depfile-replay.ts'
+import { directResultKey } from './key-inputs.ts'
+import { deriveKey } from './key.ts'
+import { addEntry, decodeManifest, encodeManifest } from './manifest.ts'
+import type { ResultMeta } from './result-meta.ts'
+import { runCompiler } from './run-compiler.ts'
+import { forceColorArg } from './stderr-replay.ts'
+import { timeMacrosCacheable } from './time-macros.ts'
+import type { CompileReply } from './types.ts'
+import { applyClientMode } from './write-outputs.ts'
+
+export interface MissPlan {
+  mode: 'direct' | 'preprocessor' | 'both'
+  /** Direct key when a manifest entry is to be recorded. */
+  directKey: string | undefined
+  /** Preprocessor key (preprocessor and both modes). */
+  ppKey: string | undefined
+  /** Files named by the preprocessor's line markers, when it ran. */
+  ppFiles: string[] | undefined
+}
+
+/** Thrown to make the pipeline step aside (the client runs the compiler itself). */
+export class StepAside extends Error {
+  readonly reason: string
+  readonly fallback: boolean
+  constructor(reason: string, fallback: boolean) {
+    super(reason)
+    this.reason = reason
+    this.fallback = fallback
+  }
+}
+
+let tempCounter = 0
+
+function readIfExists(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path)
+  } catch {
+    return undefined
+  }
+}
+
+function removeQuietly(path: string | undefined): void {
+  if (path === undefined) return
+  try {
+    unlinkSync(path)
+  } catch {
+    // Already gone.
+  }
+}
+
+export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Promise<CompileReply> {
+  const { inv, request, services } = ctx
+  const { stats, log } = services
+  const args = [...request.args]
+  if (ctx.wantColor && inv.color === 'auto') args.push(forceColorArg(inv.family))
+
+  // Where the header list comes from.
+  let injected: string | undefined
+  let depPass: Promise<Buffer | undefined> | undefined
+  let depPassFile: string | undefined
+  const wantHeaders = plan.ppFiles === undefined
+  if (wantHeaders) {
+    if (inv.depfile?.kind === 'MD') {
+      // Its own depfile lists every header.
+    } else if (inv.depfile === undefined && !inv.recordsCommandLine) {
+      injected = join(services.tempDir(), `dep-${process.pid}-${tempCounter++}.d`)
+      args.push('-MD', '-MF', injected)
+    } else {
+      const file = join(services.tempDir(), `dep-${process.pid}-${tempCounter++}.d`)
+      depPassFile = file
+      depPass = runCompiler(
+        {
+          compiler: request.compiler,
+          args: [...inv.preprocessorArgs, '-M', '-MF', file],
+          cwd: request.cwd,
+          env: request.env,
+        },
+        { signal: ctx.signal },
+      ).then(
+        (run) => (run.exitCode === 0 ? readIfExists(file) : undefined),
+        () => undefined,
+      )
+    }
+  }
+
+  let run: Awaited<ReturnType<typeof runCompiler>>
+  let depPassOut: Buffer | undefined
+  try {
+    try {
+      run = await runCompiler(
+        { compiler: request.compiler, args, cwd: request.cwd, env: request.env },
+        {
+          signal: ctx.signal,
+        },
+      )
+    } catch (error) {
+      throw new StepAside(`spawn-failed: ${(error as Error).message}`, true)
+    }
+    depPassOut = depPass === undefined ? undefined : await depPass
+  } finally {
+    if (depPass !== undefined) await depPass.catch(() => undefined)
+  }
+  const injectedText = injected === undefined ? undefined : readIfExists(injected)
+  removeQuietly(injected)
+  removeQuietly(depPassFile)
+
+  if (run.signal !== null) throw new StepAside(`compiler-killed-${run.signal}`, true)
+  stats.localCompile()
+  if (run.exitCode !== 0) {
+    stats.compileFailure()
+    return { kind: 'done', exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr }
+  }
+  const reply: CompileReply = { kind: 'done', exitCode: 0, stdout: run.stdout, stderr: run.stderr }
+
+  // Outputs, with the client's file modes.
+  const cwd = request.cwd
+  const objectPath = resolve(cwd, inv.output)
+  applyClientMode(objectPath, request.umask)
+  const object = readIfExists(objectPath)
+  const files: CachedFile[] = []
+  const notCached = (why: string) => {
+    log.debug('compile not cached', { why, source: inv.source })
+    return reply
+  }
+  if (object === undefined) return notCached('object missing')
+  files.push({ role: 'object', data: object })
+  for (const extra of inv.extraOutputs) {
+    const path = resolve(cwd, extra.path)
+    applyClientMode(path, request.umask)
+    const data = readIfExists(path)
+    if (data === undefined) return notCached(`${extra.role} output missing`)
+    files.push({ role: extra.role, data })
+  }
+  let depMeta: ResultMeta['dep']
+  let userDepfile: Buffer | undefined
+  if (inv.depfile !== undefined) {
+    const path = resolve(cwd, inv.depfile.path)
+    applyClientMode(path, request.umask)
+    userDepfile = readIfExists(path)
+    if (userDepfile === undefined) return notCached('depfile missing')
+    const parsed = parseDepfile(userDepfile.toString('latin1'))
+    const again = formatDepfileBytes(inv.family, inv.depfile.targets, parsed)
+    const exact = again.equals(userDepfile)
+    if (!exact) log.debug('depfile format differs from the compiler', { path: inv.depfile.path })
+    depMeta = { targets: inv.depfile.targets, prereqs: parsed.prereqs, phony: parsed.phony, exact }
+    files.push({ role: 'depfile', data: userDepfile })
+  }
+
+  // Every file the compile read (besides the source, already in the key).
+  let fileList: string[] | undefined = plan.ppFiles
+  if (fileList === undefined) {
+    const text =
+      injectedText ?? depPassOut ?? (inv.depfile?.kind === 'MD' ? userDepfile : undefined)
+    if (text !== undefined)
+      fileList = parseDepfile(text.toString('latin1')).prereqs.map((p) =>
+        Buffer.from(p, 'latin1').toString('utf8'),
+      )
+  }
+  let headers: [string, string][] | undefined
+  if (fileList !== undefined) {
+    headers = []
+    for (const name of fileList) {
+      if (name === inv.source) continue
+      const hashed = services.files.hash(resolve(cwd, name))
+      if (hashed === undefined) {
+        headers = undefined
+        break
+      }
+      if (!timeMacrosCacheable(hashed.timeMacros, request.env)) {
+        stats.uncacheable(PIPELINE_REASONS.timeMacros)
+        return reply
+      }
+      headers.push([ctx.paths.normalize(name), hashed.hash])
+    }
+  }
+
+  // The result key.
+  let resultKey: string | undefined
+  if (plan.mode === 'direct') {
+    if (plan.directKey === undefined || headers === undefined) return notCached('no header list')
+    resultKey = directResultKey(plan.directKey, headers)
+  } else resultKey = plan.ppKey
+  if (resultKey === undefined) return notCached('no result key')
+
+  const root = ctx.paths.checkoutRoot()
+  let specific = false
+  if (root !== undefined) {
+    const needle = Buffer.from(root, 'utf8')
+    specific =
+      root.length <= 1 ||
+      files.some(
+        (f) =>
+          f.role !== 'depfile' &&
+          Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).includes(needle),
+      )
+  }
+  if (specific) resultKey = deriveKey('checkout', resultKey, cwd)
+
+  const meta: ResultMeta = {
+    v: 1,
+    family: inv.family,
+    cwd,
+    specific,
+    colored: ctx.wantColor,
+    ...(root === undefined || specific ? {} : { root }),
+    ...(depMeta === undefined ? {} : { dep: depMeta }),
+  }
+  stats.miss()
+  if (ctx.settings.readOnly) return reply
+  await services.store.putResult(
+    resultKey,
+    {
+      files,
+      stdout: run.stdout,
+      stderr: run.stderr,
+      exitCode: 0,
+      compileMs: Math.round(run.ms),
+      meta: meta as unknown as Record<string, unknown>,
+    },
+    { signal: ctx.signal },
+  )
+  if (plan.directKey !== undefined && headers !== undefined) {
+    await recordManifest(ctx, plan.directKey, headers, resultKey, specific)
+  }
+  return reply
+}
+
+/** Adds (or refreshes) a manifest entry: these headers with these hashes give this result. */
+export async function recordManifest(
+  ctx: RequestContext,
+  directKey: string,
+  headers: [string, string][],
+  resultKey: string,
+  specific: boolean,
+): Promise<void> {
+  const entry = { h: headers, r: resultKey, ...(specific ? { cwd: ctx.request.cwd } : {}) }
+  await ctx.services.store.updateManifest(
+    directKey,
+    (current) => encodeManifest(addEntry(decodeManifest(current), entry)),
+    { signal: ctx.signal },
+  )
+}

@@ -1,0 +1,250 @@
+/**
+ * The local compile pipeline: turns a `CompileRequest` into a `CompileReply` through the cache.
+ *
+ * Outcomes:
+ * - uncacheable invocation (linking, -E, …) → `exec-local`: the client execs the compiler itself,
+ *   zero overhead and exact behaviour; counted by reason.
+ * - hit → outputs written, cached stdout/stderr replayed, exit 0.
+ * - miss → compiled here, stored, output passed through.
+ * - compile error → `done` with the compiler's exact stdout/stderr/exit code (not cached).
+ * - any trouble of meshcc's own (bad setting, unreadable cache, spawn failure, a bug) →
+ *   `exec-local` and a counted fallback: never a broken build.
+ *
+ * Modes (MESHCC_CACHE_MODE): 'direct' (default: source + manifest of headers, no preprocessor
+ * run on a hit or a miss), 'preprocessor' (key on the preprocessed text), 'both' (ccache's
+ * default: direct first, then the preprocessor key, recording the manifest either way).
+ *
+ * The hit path is synchronous (stat cache, sync store reads, sync writes): no child process, no
+ * re-reading of files whose stat is unchanged.
+ *
+ * @example
+ * ```ts
+ * const handler = createLocalCompileHandler({ store, stats, log, config })
+ * const reply = await handler.handle(request, { signal })
+ * ```
+ */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { CacheStore } from '../cache/types.ts'
+import { parseCompilerArgs } from '../compilers/parse.ts'
+import type { MeshccConfig } from '../config/config.ts'
+import { type RequestSettings, requestSettings } from '../config/request-settings.ts'
+import type { Logger } from '../daemon/logger.ts'
+import type { StatsRecorder } from '../stats/recorder.ts'
+import { CompilerIdentities } from './compiler-identity.ts'
+import { PIPELINE_REASONS, type PipelineServices, type RequestContext } from './context.ts'
+import { FileHashCache } from './file-hash-cache.ts'
+import { replayHit } from './hit.ts'
+import { directKey, preprocessorKey } from './key-inputs.ts'
+import { deriveKey } from './key.ts'
+import { decodeManifest, findEntry } from './manifest.ts'
+import { compileAndStore, type MissPlan, recordManifest, StepAside } from './miss.ts'
+import { KeyPaths } from './path-normalize.ts'
+import { digestPreprocessed } from './preprocessor-key.ts'
+import { readMeta } from './result-meta.ts'
+import { runCompiler } from './run-compiler.ts'
+import { wantsColor } from './stderr-replay.ts'
+import { timeMacrosCacheable } from './time-macros.ts'
+import type { CompileHandler, CompileReply, CompileRequest } from './types.ts'
+
+export interface LocalCompileHandlerInit {
+  store: CacheStore
+  stats: StatsRecorder
+  log: Logger
+  config: MeshccConfig
+  /** Directory for temporary dependency files (default: a fresh one under the OS temp dir). */
+  tempDir?: string
+  /** Shared stat cache (tests inject one to observe it). */
+  files?: FileHashCache
+}
+
+export interface LocalCompileHandler extends CompileHandler {
+  /** The stat cache, for diagnostics and tests. */
+  readonly files: FileHashCache
+}
+
+type Outcome = { reply: CompileReply; outcome: string }
+
+export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalCompileHandler {
+  const files = init.files ?? new FileHashCache()
+  const identities = new CompilerIdentities(files)
+  let tempDir = init.tempDir
+  const services: PipelineServices = {
+    store: init.store,
+    stats: init.stats,
+    log: init.log,
+    files,
+    tempDir: () => {
+      tempDir ??= mkdtempSync(join(tmpdir(), 'meshcc-deps-'))
+      return tempDir
+    },
+  }
+  const { stats, log } = init
+
+  const stepAside = (reason: string, kind: 'uncacheable' | 'fallback' | 'none'): Outcome => {
+    if (kind === 'uncacheable') stats.uncacheable(reason)
+    else if (kind === 'fallback') stats.fallback(reason)
+    return { reply: { kind: 'exec-local', reason }, outcome: `exec-local:${reason}` }
+  }
+
+  async function run(request: CompileRequest, signal: AbortSignal): Promise<Outcome> {
+    let settings: RequestSettings
+    try {
+      settings = requestSettings(request.env)
+    } catch (error) {
+      log.warn('bad per-request setting', { error })
+      return stepAside('config', 'fallback')
+    }
+    if (settings.disabled) return stepAside(PIPELINE_REASONS.disabled, 'none')
+    const inv = parseCompilerArgs(request.args, {
+      compiler: request.compiler,
+      cwd: request.cwd,
+      env: request.env,
+    })
+    if (!inv.cacheable) return stepAside(inv.reason, 'uncacheable')
+    const idRequest = {
+      compiler: request.compiler,
+      family: inv.family,
+      language: inv.language,
+      env: request.env,
+      signal,
+    }
+    const identity = identities.cached(idRequest) ?? (await identities.identity(idRequest))
+    const ctx: RequestContext = {
+      request,
+      inv,
+      settings,
+      identity,
+      paths: new KeyPaths(request.cwd, settings.baseDir),
+      wantColor: wantsColor(inv, request.stderrIsTty, request.env),
+      services,
+      signal,
+    }
+    return cacheable(ctx)
+  }
+
+  async function cacheable(ctx: RequestContext): Promise<Outcome> {
+    const { inv, request, settings } = ctx
+    const source = files.hash(resolve(request.cwd, inv.source))
+    if (source === undefined) return stepAside(PIPELINE_REASONS.sourceMissing, 'uncacheable')
+    const mode = settings.cacheMode
+    const sourceTimeOk = timeMacrosCacheable(source.timeMacros, request.env)
+    if (!sourceTimeOk && mode === 'direct')
+      return stepAside(PIPELINE_REASONS.timeMacros, 'uncacheable')
+
+    // Direct mode: manifest lookup, no child process.
+    let dKey: string | undefined
+    if (mode !== 'preprocessor' && sourceTimeOk) {
+      dKey = directKey(ctx, source.hash)
+      if (!settings.recache) {
+        const manifest = decodeManifest(init.store.getManifest(dKey))
+        const entry = findEntry(manifest, request.cwd, (path) => files.hash(path)?.hash)
+        if (entry !== undefined) {
+          const result = init.store.getResult(entry.r)
+          if (result !== undefined) {
+            const reply = replayHit(ctx, result)
+            if (reply !== undefined) {
+              stats.hit('direct', result.compileMs)
+              return { reply, outcome: 'hit-direct' }
+            }
+          }
+        }
+      }
+    }
+
+    // Preprocessor mode: key on the preprocessed text.
+    const plan: MissPlan = { mode, directKey: dKey, ppKey: undefined, ppFiles: undefined }
+    if (mode !== 'direct') {
+      const pp = await runCompiler(
+        {
+          compiler: request.compiler,
+          args: inv.preprocessorArgs,
+          cwd: request.cwd,
+          env: request.env,
+        },
+        { signal: ctx.signal },
+      ).catch((error: Error) => {
+        throw new StepAside(`spawn-failed: ${error.message}`, true)
+      })
+      if (pp.exitCode === 0) {
+        const digest = digestPreprocessed(pp.stdout, ctx.paths)
+        const ppKey = preprocessorKey(ctx, digest.text)
+        plan.ppKey = ppKey
+        plan.ppFiles = digest.files
+        if (!settings.recache) {
+          const result =
+            init.store.getResult(ppKey) ??
+            init.store.getResult(deriveKey('checkout', ppKey, request.cwd))
+          const reply = result === undefined ? undefined : replayHit(ctx, result)
+          if (result !== undefined && reply !== undefined) {
+            if (dKey !== undefined && !settings.readOnly)
+              await recordFromMarkers(ctx, dKey, digest.files, ppKey, result)
+            stats.hit('preprocessed', result.compileMs)
+            return { reply, outcome: 'hit-preprocessed' }
+          }
+        }
+      } else {
+        // The compile will fail the same way (missing header…): let it report, uncached.
+        plan.ppKey = undefined
+        plan.directKey = undefined
+        plan.ppFiles = []
+      }
+    }
+    if (settings.readOnly) {
+      stats.miss()
+      return { reply: { kind: 'exec-local', reason: 'read-only-miss' }, outcome: 'miss-read-only' }
+    }
+    const reply = await compileAndStore(ctx, plan)
+    return { reply, outcome: reply.kind === 'done' ? `miss:exit=${reply.exitCode}` : 'miss' }
+  }
+
+  /** 'both' mode, preprocessor hit: remember the header set so the next lookup is direct. */
+  async function recordFromMarkers(
+    ctx: RequestContext,
+    dKey: string,
+    names: string[],
+    ppKey: string,
+    result: { meta: Record<string, unknown> },
+  ): Promise<void> {
+    const headers: [string, string][] = []
+    for (const name of names) {
+      if (name === ctx.inv.source) continue
+      const hashed = files.hash(resolve(ctx.request.cwd, name))
+      if (hashed === undefined || !timeMacrosCacheable(hashed.timeMacros, ctx.request.env)) return
+      headers.push([ctx.paths.normalize(name), hashed.hash])
+    }
+    const specific = readMeta(result.meta)?.specific === true
+    const resultKey = specific ? deriveKey('checkout', ppKey, ctx.request.cwd) : ppKey
+    await recordManifest(ctx, dKey, headers, resultKey, specific)
+  }
+
+  return {
+    files,
+    async handle(request, { signal }) {
+      const started = performance.now()
+      let outcome: Outcome
+      try {
+        outcome = await run(request, signal)
+      } catch (error) {
+        if (error instanceof StepAside)
+          outcome = stepAside(
+            error.reason.split(':')[0] ?? 'error',
+            error.fallback ? 'fallback' : 'none',
+          )
+        else if (signal.aborted) outcome = stepAside('aborted', 'none')
+        else {
+          log.error('compile pipeline failed', { error, args: request.args, cwd: request.cwd })
+          const code = (error as { code?: unknown }).code
+          outcome = stepAside(typeof code === 'string' ? code : 'internal-error', 'fallback')
+        }
+      }
+      log.debug('compile request', {
+        pid: request.pid,
+        outcome: outcome.outcome,
+        ms: Math.round((performance.now() - started) * 1000) / 1000,
+      })
+      return outcome.reply
+    },
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * `parseCompilerArgs()`: what one gcc/clang command line means for caching. The argv is expanded
+ * (response files), scanned once (scan-args.ts), then classified here: uncacheable with a stated
+ * reason, or cacheable with the output, dependency file, extra outputs and key args the pipeline
+ * needs. Pure apart from reading `@file`s through `options.readFile`.
+ *
+ * The order of the checks decides which reason a line gets when several apply; the most
+ * informative comes first (a link line with `-v` counts as `linking`, not `-v`).
+ *
+ * @example
+ * ```ts
+ * const inv = parseCompilerArgs(['-c', 'src/a.c', '-o', 'a.o'], { compiler: '/usr/bin/gcc', cwd })
+ * if (inv.cacheable) console.log(inv.output, inv.language) // 'a.o' 'c'
+ * ```
+ */
+import { readFileSync } from 'node:fs'
+import { finishDepfile } from './depfile.ts'
+import { compilerFamily } from './family.ts'
+import { classifyLanguage } from './language.ts'
+import { defaultOutput, replaceSuffix } from './output-paths.ts'
+import { expandResponseFiles } from './response-file.ts'
+import { type Scan, scanArgs } from './scan-args.ts'
+import type {
+  CacheableInvocation,
+  CompilerFamily,
+  CompilerInvocation,
+  ExtraOutput,
+  ParseOptions,
+  UncacheableInvocation,
+  UncacheableReason,
+} from './types.ts'
+
+/** Environment variables that make the compiler write files or change its arguments. */
+const UNSUPPORTED_ENV = ['DEPENDENCIES_OUTPUT', 'SUNPRO_DEPENDENCIES', 'CCC_OVERRIDE_OPTIONS']
+
+function defaultReadFile(path: string): string {
+  return readFileSync(path, 'utf8')
+}
+
+export function parseCompilerArgs(args: string[], options: ParseOptions): CompilerInvocation {
+  const family = options.family ?? compilerFamily(options.compiler)
+  if (family === undefined) return no(undefined, 'unknown-compiler', options.compiler)
+  const expanded = expandResponseFiles(args, {
+    cwd: options.cwd,
+    readFile: options.readFile ?? defaultReadFile,
+  })
+  if (expanded.tooDeep) return no(family, 'bad-response-file', 'response files include themselves')
+  if (expanded.unreadable.length > 0) {
+    return no(family, 'bad-response-file', `cannot read ${expanded.unreadable.join(', ')}`)
+  }
+  const scan = scanArgs(expanded.args, family)
+  return classify(scan, family, expanded.args, options)
+}
+
+function classify(
+  s: Scan,
+  family: CompilerFamily,
+  expandedArgs: string[],
+  options: ParseOptions,
+): CompilerInvocation {
+  if (s.info !== undefined) return no(family, 'info-query', s.info)
+  if (s.inputs.length === 0) {
+    return no(family, s.verbose ? 'info-query' : 'no-source', s.verbose ? '-v' : 'no input file')
+  }
+  if (s.preprocess) return no(family, 'preprocess-only', '-E')
+  if (s.deps.only) return no(family, 'dependencies-only', '-M or -MM without -MD/-MMD')
+  if (s.syntaxOnly) return no(family, 'syntax-only', '-fsyntax-only')
+  if (!s.compile && !s.assemble) return no(family, 'linking', 'no -c or -S')
+
+  const sources = s.inputs.filter((input) => input.language !== undefined || input.path === '-')
+  if (sources.some((input) => input.path === '-')) return no(family, 'stdin-source', '-')
+  if (sources.length === 0) return no(family, 'no-source', 'only linker inputs')
+  if (sources.length > 1) {
+    return no(family, 'multiple-sources', sources.map((input) => input.path).join(' '))
+  }
+  const source = sources[0] as (typeof sources)[0]
+  const lang = classifyLanguage(source.language)
+  if (lang.kind === 'header')
+    return no(family, 'precompiled-header', `${source.path} (${lang.name})`)
+  if (lang.kind !== 'source') {
+    const name = lang.kind === 'unsupported' ? lang.name : 'unknown'
+    return no(family, 'unsupported-language', `${source.path} (${name})`)
+  }
+  const action = s.assemble ? 'assemble' : 'compile'
+  if (action === 'assemble' && lang.language === 'assembler-with-cpp') {
+    return no(family, 'unsupported-language', `${source.path}: -S on preprocessed assembler`)
+  }
+  if (s.output === '-') return no(family, 'output-to-stdout', '-o -')
+  if (s.deps.kind !== undefined && s.deps.path === '-') {
+    return no(family, 'output-to-stdout', '-MF -')
+  }
+  if (s.arches.length > 1) return no(family, 'multiple-arch', `-arch ${s.arches.join(' -arch ')}`)
+  if (s.saveTemps !== undefined) return no(family, 'save-temps', s.saveTemps)
+  if (s.verbose) return no(family, 'unsupported-option', '-v (driver commands on stderr)')
+  if (s.unsupported !== undefined) return no(family, 'unsupported-option', s.unsupported)
+  for (const name of UNSUPPORTED_ENV) {
+    const value = options.env?.[name]
+    if (value !== undefined && value !== '') {
+      return no(family, 'unsupported-option', `${name} (environment)`)
+    }
+  }
+
+  const explicitOutput = s.output !== undefined
+  const output = s.output ?? defaultOutput(source.path, action)
+  const depfile = finishDepfile(s.deps, { family, source: source.path, output, explicitOutput })
+  const extraInputFiles = [...s.extraInputs]
+  if (s.profileUseDefault) {
+    extraInputFiles.push(family === 'gcc' ? replaceSuffix(output, '.gcda') : 'default.profdata')
+  }
+  const notes = [...s.notes]
+  for (const header of s.forcedIncludes) {
+    notes.push(`-include ${header}: ${header}.gch or ${header}.pch may be used instead`)
+  }
+  const invocation: CacheableInvocation = {
+    cacheable: true,
+    family,
+    language: lang.language,
+    explicitLanguage: source.explicit,
+    source: source.path,
+    action,
+    output,
+    depfile,
+    extraOutputs: extraOutputs(s, family, output),
+    debugLevel: s.debug.level,
+    prefixMaps: s.prefixMaps,
+    debugCompilationDir: s.compilationDir,
+    color: s.color,
+    hashedArgs: s.hashed,
+    extraInputFiles,
+    forcedIncludes: s.forcedIncludes,
+    recordsCommandLine: s.recordsCommandLine,
+    embedsCwd: s.embedsCwd,
+    preprocessorArgs: s.preprocessor,
+    expandedArgs,
+    notes,
+  }
+  return invocation
+}
+
+/** Files written beside the object; named from the output path as gcc 12 and clang 14 do. */
+function extraOutputs(s: Scan, family: CompilerFamily, output: string): ExtraOutput[] {
+  const out: ExtraOutput[] = []
+  // gcc 12 writes a (near-empty) .dwo even without -g; clang only with debug info on.
+  if (s.debug.splitDwarf && (family === 'gcc' || s.debug.level > 0)) {
+    out.push({ role: 'split-dwarf', path: replaceSuffix(output, '.dwo') })
+  }
+  if (s.coverageNotes) out.push({ role: 'coverage-notes', path: replaceSuffix(output, '.gcno') })
+  if (s.stackUsage) out.push({ role: 'stack-usage', path: replaceSuffix(output, '.su') })
+  if (s.callgraphInfo) out.push({ role: 'callgraph-info', path: replaceSuffix(output, '.ci') })
+  if (s.optRecord !== undefined) {
+    out.push({ role: 'opt-record', path: replaceSuffix(output, `.opt.${s.optRecord}`) })
+  }
+  return out
+}
+
+function no(
+  family: CompilerFamily | undefined,
+  reason: UncacheableReason,
+  detail: string,
+): UncacheableInvocation {
+  return { cacheable: false, family, reason, detail }
+}

@@ -1,0 +1,74 @@
+/**
+ * The daemon's control commands (`MCJ1` JSON messages on the local socket), used by the CLI:
+ * `status`, `stop`, `stats`, `stats-zero`. Replies are `{ ok: true, … }` or
+ * `{ ok: false, error: { code, message, hint } }`.
+ *
+ * @example
+ * ```ts
+ * const reply = await runControl({ cmd: 'status' }, context)
+ * ```
+ */
+import { MeshccError, ProtocolError } from '../errors.ts'
+import type { StatsSnapshot } from '../stats/types.ts'
+
+export type ControlCommand = 'status' | 'stop' | 'stats' | 'stats-zero'
+export const controlCommands: readonly ControlCommand[] = ['status', 'stop', 'stats', 'stats-zero']
+
+/** What `status` answers (also printed by `meshcc daemon status --json`). */
+export interface DaemonStatus {
+  pid: number
+  version: string
+  node: string
+  home: string
+  socket: string
+  startedAt: string
+  uptimeMs: number
+  activeRequests: number
+  servedRequests: number
+}
+
+/** Hooks the daemon's owner supplies for the stats commands. */
+export interface ControlHooks {
+  stats(): StatsSnapshot | Promise<StatsSnapshot>
+  /** Zeroes the counters (persisting that) and returns the zeroed snapshot. */
+  zeroStats(): StatsSnapshot | Promise<StatsSnapshot>
+}
+
+export interface ControlContext {
+  hooks: ControlHooks
+  status(): DaemonStatus
+  /** Starts a graceful stop after the reply has been sent. */
+  requestStop(): void
+}
+
+export type ControlReply =
+  | ({ ok: true } & Record<string, unknown>)
+  | { ok: false; error: { code: string; message: string; hint: string } }
+
+export function parseControlRequest(value: unknown): ControlCommand {
+  const cmd = (value as { cmd?: unknown } | null)?.cmd
+  if (typeof cmd !== 'string' || !controlCommands.includes(cmd as ControlCommand)) {
+    throw new ProtocolError(`unknown control command ${JSON.stringify(cmd)}`)
+  }
+  return cmd as ControlCommand
+}
+
+export async function runControl(value: unknown, ctx: ControlContext): Promise<ControlReply> {
+  try {
+    const cmd = parseControlRequest(value)
+    switch (cmd) {
+      case 'status':
+        return { ok: true, status: ctx.status() }
+      case 'stop':
+        ctx.requestStop()
+        return { ok: true, pid: process.pid }
+      case 'stats':
+        return { ok: true, stats: await ctx.hooks.stats() }
+      case 'stats-zero':
+        return { ok: true, stats: await ctx.hooks.zeroStats() }
+    }
+  } catch (err) {
+    if (err instanceof MeshccError) return { ok: false, error: err.toJSON() }
+    return { ok: false, error: { code: 'ERR_MESHCC', message: String(err), hint: '' } }
+  }
+}

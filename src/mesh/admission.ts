@@ -1,0 +1,266 @@
+/**
+ * Admission: only holders of a valid certificate of this organisation become members.
+ *
+ * After a connection opens (Noise has authenticated the remote peer id), the dialer opens
+ * `/meshcc/auth/1.0.0` and sends its certificate as one length-prefixed frame (≤ 16 KiB); the
+ * listener checks it and, only if it is valid, answers with its own, which the dialer checks in
+ * turn. Each side checks that the certificate's subject is `connection.remotePeer`, so a
+ * certificate copied from another member is useless. A connection not admitted within
+ * `timeoutMs` (no certificate, no meshcc protocol, a stall) or presenting an invalid one is
+ * aborted, with every other connection to that peer, and the peer goes into the deny cache the
+ * gater consults, so it cannot reconnect at once.
+ *
+ * Membership is per connection: a peer is a member while at least one of its connections has
+ * passed the exchange, so a member that restarts, or whose certificate changed, is checked again.
+ */
+import { KEEP_ALIVE } from '@libp2p/interface'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import { AdmissionRefusedError } from '../errors.ts'
+import type { MeshNode } from './create-node.ts'
+import type { DenyCache } from './deny-cache.ts'
+import type { CertificateCheck, Credentials, MemberCertificate } from './types.ts'
+
+export const AUTH_PROTOCOL = '/meshcc/auth/1.0.0'
+export const MAX_CERT_BYTES = 16 * 1024
+/** Peer store tag: libp2p's reconnect queue redials peers whose tags start with `keep-alive`. */
+export const KEEP_ALIVE_TAG = `${KEEP_ALIVE}-meshcc`
+/** Peer store tag that survives failed reconnects: discovery redials these members at start. */
+export const MEMBER_TAG = 'meshcc-member'
+export const CERT_METADATA = 'meshcc/cert'
+
+/** Score gossipsub adds (×10) for a peer that is not (yet) a member: below the publish threshold. */
+const OUTSIDER_APP_SCORE = -6
+
+export interface Member {
+  peerId: PeerId
+  cert: MemberCertificate
+  certBytes: Uint8Array
+  admittedAt: number
+  /** Ids of this peer's connections that passed the exchange. */
+  connections: Set<string>
+}
+
+export interface AdmissionInit {
+  node: MeshNode
+  credentials: Credentials
+  denied: DenyCache
+  /** Time a connection has to pass the exchange. Default 5 s. */
+  timeoutMs?: number
+  /** How long a refused peer stays in the deny cache. Default 60 s. */
+  denyTtlMs?: number
+  now?: () => number
+  onAdmitted?: (member: Member) => void
+  onRefused?: (peerId: PeerId, reason: string) => void
+  onLeft?: (peerId: PeerId) => void
+}
+
+export class Admission {
+  readonly #init: AdmissionInit
+  readonly #members = new Map<string, Member>()
+  readonly #timers = new Map<string, NodeJS.Timeout>()
+  readonly #timeoutMs: number
+  readonly #denyTtlMs: number
+  readonly #now: () => number
+  #started = false
+
+  constructor(init: AdmissionInit) {
+    this.#init = init
+    this.#timeoutMs = init.timeoutMs ?? 5_000
+    this.#denyTtlMs = init.denyTtlMs ?? 60_000
+    this.#now = init.now ?? Date.now
+  }
+
+  /** Registers the protocol and starts watching connections; call before `node.start()`. */
+  async start(): Promise<void> {
+    const { node } = this.#init
+    await node.handle(AUTH_PROTOCOL, (stream, conn) => this.#inbound(stream, conn), {
+      maxInboundStreams: 2,
+      maxOutboundStreams: 2,
+    })
+    node.addEventListener('connection:open', this.#onOpen)
+    node.addEventListener('connection:close', this.#onClose)
+    this.#started = true
+    for (const conn of node.getConnections()) this.#watch(conn)
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false
+    const { node } = this.#init
+    node.removeEventListener('connection:open', this.#onOpen)
+    node.removeEventListener('connection:close', this.#onClose)
+    for (const timer of this.#timers.values()) clearTimeout(timer)
+    this.#timers.clear()
+    await node.unhandle(AUTH_PROTOCOL).catch(() => {})
+  }
+
+  isMember(peer: PeerId | string): boolean {
+    return this.#members.has(peer.toString())
+  }
+
+  member(peer: PeerId | string): Member | undefined {
+    return this.#members.get(peer.toString())
+  }
+
+  members(): Member[] {
+    return [...this.#members.values()]
+  }
+
+  /** Gossipsub application score: members 0, everyone else below the publish threshold. */
+  readonly appScore = (peerId: string): number =>
+    this.#members.has(peerId) ? 0 : OUTSIDER_APP_SCORE
+
+  /**
+   * Checks every member's certificate again (expiry, and revocation once the identity module's
+   * revocation list changed) and cuts off those that no longer pass. Returns the peers refused.
+   */
+  async recheck(): Promise<PeerId[]> {
+    const refused: PeerId[] = []
+    for (const m of [...this.#members.values()]) {
+      const check = await this.#verify(m.certBytes, m.peerId)
+      if (!check.ok) {
+        refused.push(m.peerId)
+        this.#refuse(m.peerId, `certificate no longer valid: ${check.reason}`)
+      }
+    }
+    return refused
+  }
+
+  readonly #onOpen = (evt: CustomEvent<Connection>): void => this.#watch(evt.detail)
+
+  readonly #onClose = (evt: CustomEvent<Connection>): void => {
+    const conn = evt.detail
+    this.#clearTimer(conn.id)
+    const key = conn.remotePeer.toString()
+    const m = this.#members.get(key)
+    if (m === undefined || !m.connections.delete(conn.id)) return
+    if (m.connections.size === 0) {
+      this.#members.delete(key)
+      this.#init.onLeft?.(conn.remotePeer)
+    }
+  }
+
+  #watch(conn: Connection): void {
+    if (!this.#started || conn.status !== 'open') return
+    const entry = this.#init.denied.get(conn.remotePeer)
+    if (entry !== undefined) {
+      conn.abort(new AdmissionRefusedError(`denied: ${entry.reason}`))
+      return
+    }
+    const timer = setTimeout(() => {
+      this.#timers.delete(conn.id)
+      if (conn.status === 'open' && !this.#members.get(conn.remotePeer.toString())?.connections.has(conn.id)) {
+        this.#refuse(conn.remotePeer, `no valid certificate within ${this.#timeoutMs} ms`)
+      }
+    }, this.#timeoutMs)
+    timer.unref()
+    this.#timers.set(conn.id, timer)
+    if (conn.direction === 'outbound') void this.#outbound(conn)
+  }
+
+  async #outbound(conn: Connection): Promise<void> {
+    const signal = AbortSignal.timeout(this.#timeoutMs)
+    let stream: Stream
+    try {
+      stream = await conn.newStream(AUTH_PROTOCOL, { signal })
+    } catch (err) {
+      // A peer that does not speak the protocol is no member; a closing connection is no verdict.
+      if (conn.status === 'open' && (err as Error).name === 'UnsupportedProtocolError') {
+        this.#refuse(conn.remotePeer, `does not speak ${AUTH_PROTOCOL}`)
+      }
+      return
+    }
+    let reply: Uint8Array
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_CERT_BYTES })
+      await lp.write(this.#init.credentials.certificate(), { signal })
+      reply = (await lp.read({ signal })).subarray()
+    } catch (err) {
+      // Reset, EOF or timeout: the deadline timer refuses the connection if it stays open.
+      stream.abort(err as Error)
+      return
+    }
+    const check = await this.#verify(reply, conn.remotePeer)
+    if (!check.ok) {
+      stream.abort(new AdmissionRefusedError(check.reason))
+      this.#refuse(conn.remotePeer, check.reason)
+      return
+    }
+    this.#admit(conn, check.cert, reply)
+    await stream.close({ signal }).catch(() => {})
+  }
+
+  async #inbound(stream: Stream, conn: Connection): Promise<void> {
+    // Only the dialer opens the exchange; a listener-side stream is a protocol violation.
+    if (conn.direction !== 'inbound') throw new AdmissionRefusedError('unexpected auth stream')
+    const signal = AbortSignal.timeout(this.#timeoutMs)
+    const lp = lpStream(stream, { maxDataLength: MAX_CERT_BYTES })
+    // Reset, EOF, oversize or timeout reject the handler (aborting the stream); the deadline
+    // timer then refuses the connection if it stays open unadmitted.
+    const bytes = (await lp.read({ signal })).subarray()
+    const check = await this.#verify(bytes, conn.remotePeer)
+    if (!check.ok) {
+      // Answer nothing: an outsider learns neither our certificate nor why it was refused.
+      this.#refuse(conn.remotePeer, check.reason)
+      throw new AdmissionRefusedError(check.reason)
+    }
+    await lp.write(this.#init.credentials.certificate(), { signal })
+    this.#admit(conn, check.cert, bytes)
+    await stream.close({ signal }).catch(() => {})
+  }
+
+  async #verify(bytes: Uint8Array, peer: PeerId): Promise<CertificateCheck> {
+    try {
+      return await this.#init.credentials.verify(bytes, peer, this.#now())
+    } catch (err) {
+      return { ok: false, reason: `unreadable certificate: ${(err as Error).message}` }
+    }
+  }
+
+  #admit(conn: Connection, cert: MemberCertificate, certBytes: Uint8Array): void {
+    if (conn.status !== 'open' || !this.#started) return
+    this.#clearTimer(conn.id)
+    const key = conn.remotePeer.toString()
+    let m = this.#members.get(key)
+    const isNew = m === undefined
+    if (m === undefined) {
+      m = { peerId: conn.remotePeer, cert, certBytes, admittedAt: this.#now(), connections: new Set() }
+      this.#members.set(key, m)
+    } else {
+      m.cert = cert
+      m.certBytes = certBytes
+    }
+    m.connections.add(conn.id)
+    this.#init.denied.clear(conn.remotePeer)
+    void this.#init.node.peerStore
+      .merge(conn.remotePeer, {
+        tags: { [KEEP_ALIVE_TAG]: { value: 1 }, [MEMBER_TAG]: { value: 1 } },
+        metadata: { [CERT_METADATA]: certBytes },
+      })
+      .catch(() => {})
+    if (isNew) this.#init.onAdmitted?.(m)
+  }
+
+  #refuse(peer: PeerId, reason: string): void {
+    const key = peer.toString()
+    this.#init.denied.deny(peer, this.#denyTtlMs, reason)
+    const err = new AdmissionRefusedError(`${key}: ${reason}`)
+    for (const conn of this.#init.node.getConnections(peer)) {
+      this.#clearTimer(conn.id)
+      conn.abort(err)
+    }
+    const wasMember = this.#members.delete(key)
+    // Stop libp2p's reconnect queue from redialling a refused peer.
+    void this.#init.node.peerStore
+      .merge(peer, { tags: { [KEEP_ALIVE_TAG]: undefined, [MEMBER_TAG]: undefined } })
+      .catch(() => {})
+    this.#init.onRefused?.(peer, reason)
+    if (wasMember) this.#init.onLeft?.(peer)
+  }
+
+  #clearTimer(id: string): void {
+    const timer = this.#timers.get(id)
+    if (timer !== undefined) clearTimeout(timer)
+    this.#timers.delete(id)
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Wire form of an advert: UTF-8 JSON, at most 4 KiB, every field type- and range-checked on
+ * decode. Gossipsub signs the message with the sender's peer key (StrictSign), so the codec need
+ * not carry a signature of its own; it only makes sure nothing malformed reaches the scheduler.
+ */
+import type { Advert } from './types.ts'
+
+export const MAX_ADVERT_BYTES = 4 * 1024
+const MAX_TOOLCHAINS = 64
+const MAX_STRING = 128
+
+export function encodeAdvert(advert: Advert): Uint8Array {
+  const bytes = new TextEncoder().encode(JSON.stringify(advert))
+  if (bytes.length > MAX_ADVERT_BYTES) {
+    throw new RangeError(`advert is ${bytes.length} bytes, more than ${MAX_ADVERT_BYTES}`)
+  }
+  return bytes
+}
+
+export type AdvertDecode = { ok: true; advert: Advert } | { ok: false; reason: string }
+
+export function decodeAdvert(bytes: Uint8Array): AdvertDecode {
+  if (bytes.length > MAX_ADVERT_BYTES) return { ok: false, reason: 'oversize' }
+  let raw: unknown
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+  } catch {
+    return { ok: false, reason: 'not JSON' }
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, reason: 'not an object' }
+  }
+  const o = raw as Record<string, unknown>
+  const str = (k: string): string | undefined => {
+    const v = o[k]
+    return typeof v === 'string' && v.length <= MAX_STRING ? v : undefined
+  }
+  const num = (k: string, min: number, max: number): number | undefined => {
+    const v = o[k]
+    return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : undefined
+  }
+  const int = (k: string, max: number): number | undefined => {
+    const v = num(k, 0, max)
+    return v !== undefined && Number.isSafeInteger(v) ? v : undefined
+  }
+  const toolchains = o['toolchains']
+  if (
+    !Array.isArray(toolchains) ||
+    toolchains.length > MAX_TOOLCHAINS ||
+    !toolchains.every((t) => typeof t === 'string' && t.length <= MAX_STRING)
+  ) {
+    return { ok: false, reason: 'bad toolchains' }
+  }
+  const advert = {
+    host: str('host'),
+    platform: str('platform'),
+    arch: str('arch'),
+    cores: int('cores', 65_536),
+    freeSlots: int('freeSlots', 65_536),
+    load: num('load', 0, 1_000),
+    queuedJobs: int('queuedJobs', 1_000_000),
+    speed: num('speed', 0, 1_000_000),
+    toolchains: toolchains as string[],
+    version: str('version'),
+    certExpiry: int('certExpiry', Number.MAX_SAFE_INTEGER),
+    seq: int('seq', Number.MAX_SAFE_INTEGER),
+    ts: int('ts', Number.MAX_SAFE_INTEGER),
+  }
+  for (const [k, v] of Object.entries(advert)) {
+    if (v === undefined) return { ok: false, reason: `bad ${k}` }
+  }
+  return { ok: true, advert: advert as Advert }
+}

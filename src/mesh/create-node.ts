@@ -1,0 +1,144 @@
+/**
+ * Composition of the libp2p node a meshcc member runs: TCP (or the in-process memory transport
+ * for tests), Noise, yamux, identify, ping, mDNS on meshcc's own service tag, a Kademlia DHT set
+ * up for a private LAN, and gossipsub. Admission, discovery and adverts are added on top by
+ * {@link startMesh}; this file only decides libp2p options, so each choice is in one place.
+ *
+ * @example
+ * ```ts
+ * const node = await createMeshNode({ privateKey, gater: meshGater(denied), transport: 'tcp' })
+ * ```
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { gossipsub } from '@libp2p/gossipsub'
+import type { GossipSub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import type { Identify } from '@libp2p/identify'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import { kadDHT, passthroughMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
+import type { KadDHT } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { memory } from '@libp2p/memory'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { ping } from '@libp2p/ping'
+import type { Ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import type { Datastore } from 'interface-datastore'
+import { createLibp2p } from 'libp2p'
+import type { Libp2p, Libp2pOptions } from 'libp2p'
+
+export const MDNS_SERVICE_TAG = '_meshcc._udp.local'
+export const DHT_PROTOCOL = '/meshcc/kad/1.0.0'
+
+export interface MeshServices extends Record<string, unknown> {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+}
+
+export type MeshNode = Libp2p<MeshServices>
+
+export interface MeshNodeInit {
+  privateKey: PrivateKey
+  gater: ConnectionGater
+  /** `tcp` for real nodes; `memory` for in-process test meshes (no mDNS, no IP rules). */
+  transport?: 'tcp' | 'memory'
+  /** Listen addresses. Default `/ip4/0.0.0.0/tcp/0` (tcp) or a unique `/memory/<id>`. */
+  listen?: string[]
+  announce?: string[]
+  /** mDNS discovery (tcp only). Default true. */
+  mdns?: boolean
+  mdnsIntervalMs?: number
+  /** 95-byte libp2p private-network key file contents; outsiders then fail before Noise. */
+  psk?: Uint8Array
+  /** Persistent peer store and DHT records. Default in memory. */
+  datastore?: Datastore
+  /**
+   * Gossipsub application score of a peer (added to its score ×10). Admission returns a
+   * negative value for peers not yet admitted, so nothing is published or gossiped to them.
+   */
+  appScore?: (peerId: string) => number
+  /** Idle streams are reset after this long. Default 10 min: compile streams can be quiet. */
+  streamInactivityTimeoutMs?: number
+  /**
+   * Addresses exempt from the 5 connections/s per host inbound limit and from `maxConnections`.
+   * Tests starting many nodes on one host pass `['/ip4/127.0.0.0/ipcidr/8']`.
+   */
+  allow?: string[]
+  maxConnections?: number
+  /** Period of libp2p's connection monitor pings (round-trip times). Default 10 s. */
+  pingIntervalMs?: number
+}
+
+export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
+  const transport = init.transport ?? 'tcp'
+  const inactivity = init.streamInactivityTimeoutMs ?? 600_000
+  const listen =
+    init.listen ??
+    (transport === 'tcp'
+      ? ['/ip4/0.0.0.0/tcp/0']
+      : [`/memory/${peerIdFromPrivateKey(init.privateKey).toString()}`])
+  const discovery: NonNullable<Libp2pOptions<MeshServices>['peerDiscovery']> = []
+  if (transport === 'tcp' && (init.mdns ?? true)) {
+    discovery.push(mdns({ serviceTag: MDNS_SERVICE_TAG, interval: init.mdnsIntervalMs ?? 10_000 }))
+  }
+
+  const options: Libp2pOptions<MeshServices> = {
+    // The caller installs admission and the advert validator before the first connection.
+    start: false,
+    privateKey: init.privateKey,
+    nodeInfo: { name: 'meshcc', version: '1' },
+    addresses: { listen, ...(init.announce === undefined ? {} : { announce: init.announce }) },
+    transports:
+      transport === 'tcp'
+        ? [
+            tcp({
+              inboundSocketInactivityTimeout: inactivity,
+              outboundSocketInactivityTimeout: inactivity,
+            }),
+          ]
+        : [memory()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux({ streamOptions: { inactivityTimeout: inactivity } })],
+    connectionGater: init.gater,
+    connectionManager: {
+      ...(init.allow === undefined ? {} : { allow: init.allow }),
+      maxConnections: init.maxConnections ?? 300,
+    },
+    connectionMonitor: { pingInterval: init.pingIntervalMs ?? 10_000 },
+    peerDiscovery: discovery,
+    services: {
+      identify: identify(),
+      // The connection monitor pings too; room for both plus the directory's own pings.
+      ping: ping({ maxInboundStreams: 4, maxOutboundStreams: 4 }),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        // A private LAN has no public addresses: the defaults (client mode until a public
+        // address is seen, strip private addresses) would leave the DHT empty.
+        clientMode: false,
+        peerInfoMapper: transport === 'tcp' ? removePublicAddressesMapper : passthroughMapper,
+      }),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        emitSelf: false,
+        // Every member is admitted by certificate; many honest members may share one address
+        // (tests, NAT), so the IP colocation penalty only hurts.
+        scoreParams: {
+          IPColocationFactorWeight: 0,
+          ...(init.appScore === undefined
+            ? {}
+            : { appSpecificScore: init.appScore, appSpecificWeight: 10 }),
+        },
+        // A peer refused in the mesh by a stale score retries the graft soon, not after 1 min.
+        pruneBackoff: 5_000,
+      }),
+    },
+  }
+  if (init.psk !== undefined) options.connectionProtector = preSharedKey({ psk: init.psk })
+  if (init.datastore !== undefined) options.datastore = init.datastore
+  return createLibp2p(options)
+}

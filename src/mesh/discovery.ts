@@ -1,0 +1,152 @@
+/**
+ * Finding members and staying connected to them. libp2p v3 only records discovered peers in the
+ * peer store; it dials nobody by itself. This module dials:
+ * - peers new to the peer store (`peer:discovery`: mDNS, the DHT, identify);
+ * - known members whose addresses changed (`peer:update`, e.g. a member restarted on a new port);
+ * - configured bootstrap addresses, until connected;
+ * - at start and then every `intervalMs`, members remembered in the peer store (tag
+ *   `meshcc-member`), since `peer:discovery` never fires again for a peer already stored;
+ * - peers a DHT walk towards our own key returns, which finds members in other offices.
+ * Admission decides who stays; members are tagged keep-alive there, so libp2p's reconnect queue
+ * also redials them when a connection drops.
+ */
+import type { Peer, PeerId, PeerInfo } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { MEMBER_TAG } from './admission.ts'
+import type { MeshNode } from './create-node.ts'
+import type { DenyCache } from './deny-cache.ts'
+
+export interface DiscoveryInit {
+  node: MeshNode
+  denied: DenyCache
+  bootstrap?: string[]
+  /** Period of redials and DHT walks. Default 10 s. */
+  intervalMs?: number
+  dialTimeoutMs?: number
+  onDialError?: (target: string, err: Error) => void
+}
+
+interface Backoff {
+  next: number
+  delay: number
+}
+
+export class Discovery {
+  readonly #init: DiscoveryInit
+  readonly #intervalMs: number
+  readonly #dialing = new Set<string>()
+  readonly #backoff = new Map<string, Backoff>()
+  readonly #bootstrap: Multiaddr[]
+  /** Peer id found behind each bootstrap address without `/p2p/`, so it is not redialled. */
+  readonly #bootstrapPeers = new Map<string, string>()
+  readonly #stop = new AbortController()
+  #timer: NodeJS.Timeout | undefined
+  #walking = false
+
+  constructor(init: DiscoveryInit) {
+    this.#init = init
+    this.#intervalMs = init.intervalMs ?? 10_000
+    this.#bootstrap = (init.bootstrap ?? []).map((a) => multiaddr(a))
+  }
+
+  /** Call after `node.start()`. */
+  start(): void {
+    const { node } = this.#init
+    node.addEventListener('peer:discovery', this.#onDiscovery)
+    node.addEventListener('peer:update', this.#onUpdate)
+    void this.tick()
+    this.#timer = setInterval(() => void this.tick(), this.#intervalMs)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    const { node } = this.#init
+    this.#stop.abort()
+    clearInterval(this.#timer)
+    node.removeEventListener('peer:discovery', this.#onDiscovery)
+    node.removeEventListener('peer:update', this.#onUpdate)
+  }
+
+  /** One round: bootstrap addresses, remembered members, a DHT walk. */
+  async tick(): Promise<void> {
+    if (this.#stop.signal.aborted) return
+    const { node } = this.#init
+    for (const addr of this.#bootstrap) {
+      const key = addr.toString()
+      const id =
+        addr.getComponents().find((c) => c.name === 'p2p')?.value ?? this.#bootstrapPeers.get(key)
+      if (id !== undefined && node.getConnections().some((c) => c.remotePeer.toString() === id)) {
+        continue
+      }
+      void this.#dial(key, addr)
+    }
+    const members = await node.peerStore
+      .all({ filters: [(p: Peer) => p.tags.has(MEMBER_TAG)] })
+      .catch(() => [] as Peer[])
+    for (const p of members) this.maybeDial(p.id)
+    void this.#walk()
+  }
+
+  /** Dials `peer` unless it is us, connected, denied, being dialled, or backing off. */
+  maybeDial(peer: PeerId): void {
+    const { node, denied } = this.#init
+    if (peer.equals(node.peerId) || denied.has(peer)) return
+    if (node.getConnections(peer).length > 0) return
+    void this.#dial(peer.toString(), peer)
+  }
+
+  async #dial(key: string, target: PeerId | Multiaddr): Promise<void> {
+    if (this.#dialing.has(key) || this.#stop.signal.aborted) return
+    const b = this.#backoff.get(key)
+    if (b !== undefined && b.next > Date.now()) return
+    this.#dialing.add(key)
+    try {
+      const signal = AbortSignal.any([
+        this.#stop.signal,
+        AbortSignal.timeout(this.#init.dialTimeoutMs ?? 10_000),
+      ])
+      const conn = await this.#init.node.dial(target, { signal })
+      if (!('toMultihash' in target)) this.#bootstrapPeers.set(key, conn.remotePeer.toString())
+      this.#backoff.delete(key)
+    } catch (err) {
+      // Exponential backoff per target, 1 s doubling up to 1 min, so a dead address costs little.
+      const delay = Math.min((b?.delay ?? 500) * 2, 60_000)
+      this.#backoff.set(key, { next: Date.now() + delay, delay })
+      if (!this.#stop.signal.aborted) this.#init.onDialError?.(key, err as Error)
+    } finally {
+      this.#dialing.delete(key)
+    }
+  }
+
+  async #walk(): Promise<void> {
+    const { dht } = this.#init.node.services
+    // With nobody to ask the query would wait for peers; skip the round instead.
+    if (this.#walking || this.#init.node.getConnections().length === 0) return
+    this.#walking = true
+    try {
+      const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(5_000)])
+      const key = this.#init.node.peerId.toMultihash().bytes
+      for await (const evt of dht.getClosestPeers(key, { signal })) {
+        if (evt.name === 'FINAL_PEER') this.maybeDial(evt.peer.id)
+        else if (evt.name === 'PEER_RESPONSE') for (const p of evt.closer) this.maybeDial(p.id)
+      }
+    } catch {
+      // Timeouts and unreachable peers are normal here; the next round tries again.
+    } finally {
+      this.#walking = false
+    }
+  }
+
+  readonly #onDiscovery = (evt: CustomEvent<PeerInfo>): void => this.maybeDial(evt.detail.id)
+
+  readonly #onUpdate = (evt: CustomEvent<{ peer: Peer; previous?: Peer }>): void => {
+    const { peer, previous } = evt.detail
+    if (!peer.tags.has(MEMBER_TAG) || previous === undefined) return
+    const before = new Set(previous.addresses.map((a) => a.multiaddr.toString()))
+    if (peer.addresses.some((a) => !before.has(a.multiaddr.toString()))) {
+      this.#backoff.delete(peer.id.toString())
+      this.maybeDial(peer.id)
+    }
+  }
+}

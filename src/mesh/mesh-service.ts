@@ -1,0 +1,225 @@
+/**
+ * The mesh as one service for the daemon: makes the libp2p node, then wires admission,
+ * discovery, adverts and the peer directory to it, in the order that leaves no gap (the auth
+ * handler and the advert validator exist before the node accepts its first connection).
+ *
+ * @example
+ * ```ts
+ * const mesh = await startMesh({
+ *   home: paths.home,
+ *   credentials,                     // from src/identity (certificate + verifier)
+ *   advertSource: () => scheduler.advertFields(),
+ *   bootstrap: config.mesh.bootstrap,
+ *   signal,                          // aborting it stops the mesh
+ * })
+ * mesh.addEventListener('member:admitted', (e) => log.info('member', e.detail))
+ * const snapshot = mesh.snapshot()  // what `meshcc peers --json` prints
+ * await mesh.stop()
+ * ```
+ */
+import { join } from 'node:path'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { FsDatastore } from 'datastore-fs'
+import { meshccVersion } from '../daemon/version.ts'
+import { Admission } from './admission.ts'
+import type { Member } from './admission.ts'
+import { Adverts } from './adverts.ts'
+import { createMeshNode } from './create-node.ts'
+import type { MeshNode } from './create-node.ts'
+import { DenyCache } from './deny-cache.ts'
+import { Discovery } from './discovery.ts'
+import { meshGater } from './gater.ts'
+import { loadOrCreatePeerKey, peerKeyPath } from './node-key.ts'
+import { PeerDirectory } from './peer-directory.ts'
+import type { Advert, AdvertSource, Credentials, DirectorySnapshot } from './types.ts'
+
+export interface MeshInit {
+  /** `MESHCC_HOME`: the peer key lives in `identity/peer.key`, the peer store in `libp2p/`. */
+  home: string
+  credentials: Credentials
+  advertSource: AdvertSource
+  /** Default: loaded from (or created in) `home`. */
+  privateKey?: PrivateKey
+  transport?: 'tcp' | 'memory'
+  /** Default `/ip4/0.0.0.0/tcp/0`. */
+  listen?: string[]
+  announce?: string[]
+  /** Multiaddrs dialled until connected (other offices, or where mDNS does not reach). */
+  bootstrap?: string[]
+  /** Default true for tcp. */
+  mdns?: boolean
+  mdnsIntervalMs?: number
+  /** libp2p private-network key (95-byte key file contents). */
+  psk?: Uint8Array
+  /** Keep the peer store and DHT records in `home/libp2p`. Default true for tcp. */
+  persist?: boolean
+  advertIntervalMs?: number
+  admissionTimeoutMs?: number
+  denyTtlMs?: number
+  discoveryIntervalMs?: number
+  /** How often libp2p pings each connection (round-trip times, dead-peer detection). Default 10 s. */
+  pingIntervalMs?: number
+  /** Exempt from inbound rate limits (tests on one host: `['/ip4/127.0.0.0/ipcidr/8']`). */
+  allow?: string[]
+  /** Re-check members' certificates this often (expiry, revocation). Default 60 s. */
+  recheckIntervalMs?: number
+  version?: string
+  signal?: AbortSignal
+}
+
+/** Events a {@link Mesh} dispatches (as `CustomEvent`s). */
+export interface MeshEventMap {
+  'member:admitted': { peerId: string; org: string; name: string; roles: readonly string[] }
+  'member:refused': { peerId: string; reason: string }
+  'member:left': { peerId: string }
+  advert: { peerId: string; advert: Advert }
+  'advert:expired': { peerId: string }
+  'advert:rejected': { peerId: string; reason: string }
+}
+
+export interface Mesh extends EventTarget {
+  readonly node: MeshNode
+  readonly peerId: PeerId
+  readonly admission: Admission
+  readonly adverts: Adverts
+  readonly directory: PeerDirectory
+  readonly discovery: Discovery
+  /** Listen addresses, with `/p2p/<peer id>`. */
+  addrs(): string[]
+  snapshot(): DirectorySnapshot
+  /** Tell the mesh the advert fields changed (slots freed, toolchain added). */
+  changed(): void
+  /** Re-check members' certificates now (call after the revocation list changed). */
+  recheck(): Promise<PeerId[]>
+  /** Dial a peer or multiaddr now (e.g. `meshcc join ADDR`). */
+  dial(target: string): Promise<void>
+  stop(): Promise<void>
+}
+
+export async function startMesh(init: MeshInit): Promise<Mesh> {
+  const { signal } = init
+  signal?.throwIfAborted()
+  const transport = init.transport ?? 'tcp'
+  const privateKey =
+    init.privateKey ??
+    (await loadOrCreatePeerKey(peerKeyPath(init.home), signal === undefined ? {} : { signal }))
+  let datastore: FsDatastore | undefined
+  if (init.persist ?? transport === 'tcp') {
+    datastore = new FsDatastore(join(init.home, 'libp2p'))
+    await datastore.open()
+  }
+  const events = new EventTarget()
+  const emit = <K extends keyof MeshEventMap>(type: K, detail: MeshEventMap[K]): void => {
+    events.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+  const denied = new DenyCache()
+  // Admission exists before the node (the gossip score needs it) but learns the node afterwards.
+  let admission: Admission | undefined
+  const node = await createMeshNode({
+    privateKey,
+    gater: meshGater(denied),
+    transport,
+    appScore: (p) => admission?.appScore(p) ?? -6,
+    ...(init.listen === undefined ? {} : { listen: init.listen }),
+    ...(init.announce === undefined ? {} : { announce: init.announce }),
+    ...(init.mdns === undefined ? {} : { mdns: init.mdns }),
+    ...(init.mdnsIntervalMs === undefined ? {} : { mdnsIntervalMs: init.mdnsIntervalMs }),
+    ...(init.psk === undefined ? {} : { psk: init.psk }),
+    ...(datastore === undefined ? {} : { datastore }),
+    ...(init.allow === undefined ? {} : { allow: init.allow }),
+    ...(init.pingIntervalMs === undefined ? {} : { pingIntervalMs: init.pingIntervalMs }),
+  })
+  const version = init.version ?? meshccVersion
+  let adverts: Adverts | undefined
+  admission = new Admission({
+    node,
+    credentials: init.credentials,
+    denied,
+    ...(init.admissionTimeoutMs === undefined ? {} : { timeoutMs: init.admissionTimeoutMs }),
+    ...(init.denyTtlMs === undefined ? {} : { denyTtlMs: init.denyTtlMs }),
+    onAdmitted: (m: Member) => {
+      // Greet the newcomer with our advert once gossipsub's cached score of it has refreshed.
+      adverts?.publishSoon(1_100)
+      emit('member:admitted', {
+        peerId: m.peerId.toString(),
+        org: m.cert.org,
+        name: m.cert.name,
+        roles: m.cert.roles,
+      })
+    },
+    onRefused: (p, reason) => emit('member:refused', { peerId: p.toString(), reason }),
+    onLeft: (p) => {
+      emit('member:left', { peerId: p.toString() })
+    },
+  })
+  const adm = admission
+  adverts = new Adverts({
+    node,
+    source: init.advertSource,
+    isMember: (p) => adm.isMember(p),
+    version,
+    certExpiry: () => init.credentials.self().expiresAt,
+    ...(init.advertIntervalMs === undefined ? {} : { intervalMs: init.advertIntervalMs }),
+    onAdvert: (p, advert) => emit('advert', { peerId: p.toString(), advert }),
+    onExpired: (p) => emit('advert:expired', { peerId: p }),
+    onRejected: (p, reason) => emit('advert:rejected', { peerId: p, reason }),
+  })
+  const directory = new PeerDirectory({
+    node,
+    admission,
+    adverts,
+    credentials: init.credentials,
+    source: init.advertSource,
+    version,
+  })
+  const discovery = new Discovery({
+    node,
+    denied,
+    ...(init.bootstrap === undefined ? {} : { bootstrap: init.bootstrap }),
+    ...(init.discoveryIntervalMs === undefined ? {} : { intervalMs: init.discoveryIntervalMs }),
+  })
+
+  await admission.start()
+  adverts.start()
+  await node.start()
+  adverts.run()
+  discovery.start()
+  const recheckTimer = setInterval(() => void adm.recheck(), init.recheckIntervalMs ?? 60_000)
+  recheckTimer.unref()
+
+  let stopping: Promise<void> | undefined
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      signal?.removeEventListener('abort', onAbort)
+      clearInterval(recheckTimer)
+      discovery.stop()
+      adverts?.stop()
+      await adm.stop()
+      await node.stop()
+      await datastore?.close()
+    })()
+    return stopping
+  }
+  const onAbort = (): void => void stop()
+  signal?.addEventListener('abort', onAbort, { once: true })
+
+  const ads = adverts
+  return Object.assign(events, {
+    node,
+    peerId: node.peerId,
+    admission: adm,
+    adverts: ads,
+    directory,
+    discovery,
+    addrs: () => node.getMultiaddrs().map((a) => a.toString()),
+    snapshot: () => directory.snapshot(),
+    changed: () => ads.changed(),
+    recheck: () => adm.recheck(),
+    dial: async (target: string) => {
+      await node.dial(target.startsWith('/') ? multiaddr(target) : peerIdFromString(target))
+    },
+    stop,
+  })
+}

@@ -1,0 +1,262 @@
+/**
+ * The local wire protocol between the native client (`src/wrapper/native/meshcc.c`), the CLI and
+ * the node daemon, over the unix socket `$MESHCC_HOME/run/daemon.sock`.
+ *
+ * All integers are little-endian; a `str` is a u32 byte length followed by UTF-8 bytes.
+ *
+ * Compile request (client → daemon):
+ * `"MCC1"`, u32 bodyLength, then the body: u32 flags (bit0 stdout is a tty, bit1 stderr is a
+ * tty), u32 umask, u32 pid, str cwd, str compiler, u32 argc + argc × str, u32 envc + envc × str
+ * (`KEY=VALUE`).
+ *
+ * Reply frames (daemon → client): u8 type, u32 length, payload. `STDOUT`/`STDERR` carry output
+ * bytes (≤ 1 MiB per frame, as many frames as needed); `EXIT` (i32 code) and `EXEC_LOCAL` (UTF-8
+ * reason) are final.
+ *
+ * Control (CLI ↔ daemon): `"MCJ1"`, u32 length, JSON request; the reply is u32 length + JSON.
+ *
+ * Decoding validates everything and throws `ProtocolError` / `FrameTooLargeError`; the daemon
+ * closes a connection that sent a malformed request. The C client mirrors these constants.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeCompileRequest(request)
+ * const header = decodeRequestHeader(bytes) // { kind: 'compile', bodyLength }
+ * const back = decodeCompileBody(bytes.subarray(REQUEST_HEADER_BYTES))
+ * ```
+ */
+import { isUtf8 } from 'node:buffer'
+import type { CompileReply, CompileRequest } from '../compile/types.ts'
+import { FrameTooLargeError, ProtocolError } from '../errors.ts'
+
+export const COMPILE_MAGIC = 'MCC1'
+export const CONTROL_MAGIC = 'MCJ1'
+/** Magic (4 bytes) + u32 length. */
+export const REQUEST_HEADER_BYTES = 8
+export const MAX_COMPILE_BODY = 16 * 1024 * 1024
+export const MAX_CONTROL_BYTES = 4 * 1024 * 1024
+export const MAX_OUTPUT_FRAME = 1024 * 1024
+export const MAX_ARGS = 262_144
+export const MAX_ENV = 65_536
+
+export const FRAME_STDOUT = 0x01
+export const FRAME_STDERR = 0x02
+export const FRAME_EXIT = 0x03
+export const FRAME_EXEC_LOCAL = 0x04
+
+const FLAG_STDOUT_TTY = 1
+const FLAG_STDERR_TTY = 2
+
+export type RequestHeader = { kind: 'compile' | 'control'; bodyLength: number }
+
+/** Reads the 8-byte header of a request; `buf` must hold at least `REQUEST_HEADER_BYTES`. */
+export function decodeRequestHeader(buf: Uint8Array): RequestHeader {
+  if (buf.length < REQUEST_HEADER_BYTES) throw new ProtocolError('truncated request header')
+  const magic = String.fromCharCode(buf[0]!, buf[1]!, buf[2]!, buf[3]!)
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  const bodyLength = view.getUint32(4, true)
+  if (magic === COMPILE_MAGIC) {
+    if (bodyLength > MAX_COMPILE_BODY) {
+      throw new FrameTooLargeError(
+        `compile request of ${bodyLength} bytes (limit ${MAX_COMPILE_BODY})`,
+      )
+    }
+    return { kind: 'compile', bodyLength }
+  }
+  if (magic === CONTROL_MAGIC) {
+    if (bodyLength > MAX_CONTROL_BYTES) {
+      throw new FrameTooLargeError(
+        `control request of ${bodyLength} bytes (limit ${MAX_CONTROL_BYTES})`,
+      )
+    }
+    return { kind: 'control', bodyLength }
+  }
+  throw new ProtocolError('bad magic: not a meshcc local request')
+}
+
+/** Sequential little-endian reader that validates every length against what is left. */
+class Reader {
+  #buf: Buffer
+  #pos = 0
+  constructor(buf: Uint8Array) {
+    this.#buf = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+  }
+  u32(what: string): number {
+    if (this.#pos + 4 > this.#buf.length) throw new ProtocolError(`truncated request: ${what}`)
+    const v = this.#buf.readUInt32LE(this.#pos)
+    this.#pos += 4
+    return v
+  }
+  str(what: string): string {
+    const len = this.u32(what)
+    if (len > this.#buf.length - this.#pos) throw new ProtocolError(`truncated request: ${what}`)
+    const start = this.#pos
+    this.#pos += len
+    const bytes = this.#buf.subarray(start, this.#pos)
+    if (!isUtf8(bytes)) throw new ProtocolError(`invalid UTF-8 in ${what}`)
+    return bytes.toString('utf8')
+  }
+  /** A count of `str` items, checked against a limit and against the bytes left (≥ 4 each). */
+  count(what: string, limit: number): number {
+    const n = this.u32(what)
+    if (n > limit) throw new ProtocolError(`too many ${what}: ${n} (limit ${limit})`)
+    if (n * 4 > this.#buf.length - this.#pos) throw new ProtocolError(`truncated request: ${what}`)
+    return n
+  }
+  end(): void {
+    if (this.#pos !== this.#buf.length) throw new ProtocolError('trailing bytes after request')
+  }
+}
+
+/** Decodes the body of a compile request (everything after the 8-byte header). */
+export function decodeCompileBody(body: Uint8Array): CompileRequest {
+  if (body.length > MAX_COMPILE_BODY) throw new FrameTooLargeError('compile request too large')
+  const r = new Reader(body)
+  const flags = r.u32('flags')
+  const umask = r.u32('umask')
+  const pid = r.u32('pid')
+  if (umask > 0o777) throw new ProtocolError(`bad umask ${umask}`)
+  const cwd = r.str('cwd')
+  const compiler = r.str('compiler')
+  if (!cwd.startsWith('/')) throw new ProtocolError('cwd is not absolute')
+  if (!compiler.startsWith('/')) throw new ProtocolError('compiler path is not absolute')
+  const argc = r.count('arguments', MAX_ARGS)
+  const args = new Array<string>(argc)
+  for (let i = 0; i < argc; i++) args[i] = r.str('argument')
+  const envc = r.count('environment entries', MAX_ENV)
+  const env: Record<string, string> = Object.create(null)
+  for (let i = 0; i < envc; i++) {
+    const entry = r.str('environment entry')
+    const eq = entry.indexOf('=')
+    if (eq <= 0) throw new ProtocolError('environment entry without KEY=')
+    env[entry.slice(0, eq)] = entry.slice(eq + 1)
+  }
+  r.end()
+  return {
+    cwd,
+    compiler,
+    args,
+    env,
+    stdoutIsTty: (flags & FLAG_STDOUT_TTY) !== 0,
+    stderrIsTty: (flags & FLAG_STDERR_TTY) !== 0,
+    umask,
+    pid,
+  }
+}
+
+/** Encodes a whole compile request, header included (the C client's job; used by tests). */
+export function encodeCompileRequest(req: CompileRequest): Buffer {
+  const strs = [
+    req.cwd,
+    req.compiler,
+    ...req.args,
+    ...Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
+  ]
+  const encoded = strs.map((s) => Buffer.from(s, 'utf8'))
+  const bodyLength = 12 + 8 + encoded.reduce((n, b) => n + 4 + b.length, 0)
+  const out = Buffer.allocUnsafe(REQUEST_HEADER_BYTES + bodyLength)
+  out.write(COMPILE_MAGIC, 0, 'latin1')
+  out.writeUInt32LE(bodyLength, 4)
+  let pos = 8
+  const u32 = (v: number) => {
+    out.writeUInt32LE(v, pos)
+    pos += 4
+  }
+  const str = (b: Buffer) => {
+    u32(b.length)
+    b.copy(out, pos)
+    pos += b.length
+  }
+  u32((req.stdoutIsTty ? FLAG_STDOUT_TTY : 0) | (req.stderrIsTty ? FLAG_STDERR_TTY : 0))
+  u32(req.umask)
+  u32(req.pid)
+  str(encoded[0]!)
+  str(encoded[1]!)
+  u32(req.args.length)
+  for (let i = 0; i < req.args.length; i++) str(encoded[2 + i]!)
+  u32(encoded.length - 2 - req.args.length)
+  for (let i = 2 + req.args.length; i < encoded.length; i++) str(encoded[i]!)
+  return out
+}
+
+function frame(type: number, payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(5 + payload.length)
+  out[0] = type
+  out.writeUInt32LE(payload.length, 1)
+  out.set(payload, 5)
+  return out
+}
+
+/** The reply as one buffer of frames (one write on the socket: replies are small on a hit). */
+export function encodeCompileReply(reply: CompileReply): Buffer {
+  if (reply.kind === 'exec-local') return frame(FRAME_EXEC_LOCAL, Buffer.from(reply.reason, 'utf8'))
+  const parts: Buffer[] = []
+  const chunked = (type: number, data: Uint8Array) => {
+    for (let off = 0; off < data.length; off += MAX_OUTPUT_FRAME) {
+      parts.push(frame(type, data.subarray(off, off + MAX_OUTPUT_FRAME)))
+    }
+  }
+  chunked(FRAME_STDOUT, reply.stdout)
+  chunked(FRAME_STDERR, reply.stderr)
+  const code = Buffer.allocUnsafe(4)
+  code.writeInt32LE(reply.exitCode, 0)
+  parts.push(frame(FRAME_EXIT, code))
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+}
+
+/**
+ * Decodes a complete reply stream back into a `CompileReply` (what the C client does; used by
+ * tests and by TypeScript clients). Throws on a malformed or unfinished stream.
+ */
+export function decodeCompileReply(buf: Uint8Array): CompileReply {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+  const stdout: Buffer[] = []
+  const stderr: Buffer[] = []
+  let pos = 0
+  while (pos + 5 <= b.length) {
+    const type = b[pos]!
+    const len = b.readUInt32LE(pos + 1)
+    pos += 5
+    if (len > MAX_OUTPUT_FRAME) throw new FrameTooLargeError(`reply frame of ${len} bytes`)
+    if (pos + len > b.length) break
+    const payload = b.subarray(pos, pos + len)
+    pos += len
+    const final = pos === b.length
+    if (type === FRAME_STDOUT) stdout.push(payload)
+    else if (type === FRAME_STDERR) stderr.push(payload)
+    else if (type === FRAME_EXIT && len === 4 && final) {
+      return {
+        kind: 'done',
+        exitCode: payload.readInt32LE(0),
+        stdout: Buffer.concat(stdout),
+        stderr: Buffer.concat(stderr),
+      }
+    } else if (type === FRAME_EXEC_LOCAL && final && isUtf8(payload)) {
+      return { kind: 'exec-local', reason: payload.toString('utf8') }
+    } else throw new ProtocolError(`bad reply frame type ${type}`)
+  }
+  throw new ProtocolError('truncated reply: no final frame')
+}
+
+/** A control message (request or reply): magic only on requests, then u32 length + JSON. */
+export function encodeControl(value: unknown, { request }: { request: boolean }): Buffer {
+  const json = Buffer.from(JSON.stringify(value), 'utf8')
+  if (json.length > MAX_CONTROL_BYTES) throw new FrameTooLargeError('control message too large')
+  const head = request ? REQUEST_HEADER_BYTES : 4
+  const out = Buffer.allocUnsafe(head + json.length)
+  if (request) out.write(CONTROL_MAGIC, 0, 'latin1')
+  out.writeUInt32LE(json.length, head - 4)
+  json.copy(out, head)
+  return out
+}
+
+/** Parses a control JSON body (after its length prefix). */
+export function decodeControlBody(body: Uint8Array): unknown {
+  if (body.length > MAX_CONTROL_BYTES) throw new FrameTooLargeError('control message too large')
+  if (!isUtf8(body)) throw new ProtocolError('invalid UTF-8 in control message')
+  try {
+    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
+  } catch (err) {
+    throw new ProtocolError('control message is not JSON', { cause: err })
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The human-readable table of `meshcc stats`, in the spirit of `ccache -s` and
+ * `sccache --show-stats`: cacheable calls with hit and miss rates, why the others were not
+ * cacheable (most frequent first), where compiles ran, when meshcc stood aside, and the cache's
+ * size against its limit.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(formatStats(snapshot))
+ * ```
+ */
+import { formatBytes, formatDuration } from '../config/units.ts'
+import type { StatsSnapshot } from './types.ts'
+
+const LABEL = 34
+
+export function formatStats(s: StatsSnapshot): string {
+  const cacheable = s.cache_hits + s.cache_misses
+  const rows: string[] = []
+  const row = (indent: number, label: string, value: string | number, extra = '') => {
+    const left = `${' '.repeat(indent)}${label}`.padEnd(LABEL)
+    rows.push(`${left}${String(value).padStart(10)}${extra === '' ? '' : `  ${extra}`}`.trimEnd())
+  }
+  const pct = (n: number, of: number) => (of > 0 ? `(${((100 * n) / of).toFixed(2)} %)` : '')
+
+  rows.push(`meshcc statistics (since ${s.zeroed_at})`)
+  row(0, 'Cacheable calls', cacheable)
+  row(2, 'Hits', s.cache_hits, pct(s.cache_hits, cacheable))
+  row(4, 'Direct', s.cache_hits_direct, pct(s.cache_hits_direct, s.cache_hits))
+  row(4, 'Preprocessed', s.cache_hits_preprocessed, pct(s.cache_hits_preprocessed, s.cache_hits))
+  row(2, 'Misses', s.cache_misses, pct(s.cache_misses, cacheable))
+  row(0, 'Uncacheable calls', s.uncacheable, pct(s.uncacheable, cacheable + s.uncacheable))
+  for (const [reason, n] of byCount(s.uncacheable_reasons)) row(2, reason, n)
+  row(0, 'Compile failures', s.compile_failures)
+  row(0, 'Compiles', s.local_compiles + s.remote_compiles)
+  row(2, 'Local', s.local_compiles)
+  row(2, 'Remote', s.remote_compiles)
+  row(0, 'Local fallbacks', s.local_fallbacks)
+  for (const [reason, n] of byCount(s.local_fallback_reasons)) row(2, reason, n)
+  row(0, 'Corrupt entries dropped', s.corrupt_entries)
+  const used = `${formatBytes(s.cache_bytes)} / ${formatBytes(s.cache_max_bytes)}`
+  row(0, 'Cache size', used, pct(s.cache_bytes, s.cache_max_bytes))
+  row(0, 'Cache entries', s.cache_entries)
+  row(0, 'Time saved', formatDuration(s.time_saved_ms))
+  return `${rows.join('\n')}\n`
+}
+
+/** Most frequent first; ties by name, so the output is stable. */
+function byCount(reasons: Record<string, number>): Array<[string, number]> {
+  return Object.entries(reasons).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+}
