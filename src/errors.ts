@@ -186,3 +186,9 @@ export class DaemonCommandError extends MeshccError {
   static override readonly code = 'ERR_MESHCC_DAEMON_COMMAND'
   static override readonly defaultHint = 'see $MESHCC_HOME/logs/daemon.log for what the daemon reported'
 }
+
+export class NotJoinedError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_NOT_JOINED'
+  static override readonly defaultHint =
+    'this node has no organisation certificate yet: run `meshcc join` (or `meshcc join --invite TOKEN`)'
+}

@@ -57,6 +57,18 @@ export const hitUnit = {
   ],
 } as const
 
+/** How the unit asks for a dependency file: like zstd's Makefile (`-MMD -MP`), `-MD`, or not. */
+export type DepMode = 'MMD' | 'MD' | 'none'
+
+/** `[...prefix, 'gcc', …flags, -c, …, -o out.o, benchzstd.c]`, run in `hitUnit.dir`. */
+export function unitArgv(prefix: readonly string[], out: string, dep: DepMode): string[] {
+  const depArgs =
+    dep === 'none'
+      ? []
+      : ['-MT', 'obj/benchzstd.o', dep === 'MMD' ? '-MMD' : '-MD', '-MP', '-MF', `${out}.d`]
+  return [...prefix, 'gcc', ...hitUnit.flags, '-c', ...depArgs, '-o', `${out}.o`, hitUnit.source]
+}
+
 /** Downloads the pinned source package once; returns the path of its .dsc. */
 export async function fetchZstd(
   downloads: string,

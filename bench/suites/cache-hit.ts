@@ -15,7 +15,7 @@ import { hyperfine, type HyperfineResult } from '../lib/hyperfine.ts'
 import { median, ms, quantile, ratio, rotate } from '../lib/numbers.ts'
 import { run } from '../lib/proc.ts'
 import type { Counters, ToolSession } from '../lib/tools/types.ts'
-import { hitUnit } from '../lib/zstd-workload.ts'
+import { hitUnit, unitArgv } from '../lib/zstd-workload.ts'
 import type { BenchContext, Check, Suite, SuiteResult } from './types.ts'
 
 interface Subject {
@@ -23,24 +23,6 @@ interface Subject {
   slug: string
   argv: string[]
   out: string
-}
-
-function compileArgv(prefix: readonly string[], out: string): string[] {
-  return [
-    ...prefix,
-    'gcc',
-    ...hitUnit.flags,
-    '-c',
-    '-MT',
-    'obj/benchzstd.o',
-    '-MMD',
-    '-MP',
-    '-MF',
-    `${out}.d`,
-    '-o',
-    `${out}.o`,
-    hitUnit.source,
-  ]
 }
 
 async function sameOutputs(a: string, b: string): Promise<boolean> {
@@ -74,7 +56,7 @@ async function runHit(ctx: BenchContext): Promise<SuiteResult> {
   const subjects: Subject[] = sessions.map((session, i) => {
     const slug = `${session.tool}-${i}`
     const out = join(outDir, slug)
-    return { session, slug, out, argv: compileArgv(session.prefix, out) }
+    return { session, slug, out, argv: unitArgv(session.prefix, out, 'MMD') }
   })
   const [plain, ...cached] = subjects as [Subject, ...Subject[]]
 

@@ -142,7 +142,7 @@ class DiskStore implements DiskCacheStore {
     this.#scanAbort.abort()
     await this.#scan
     await Promise.allSettled([...this.#inflight])
-    await this.#evicting
+    await this.#evicting?.catch(() => {})
     await this.flushUses()
   }
 
@@ -160,17 +160,22 @@ class DiskStore implements DiskCacheStore {
     return d?.ok && d.kind === 'manifest' ? d.data : undefined
   }
 
-  putResult(key: string, result: CachedResult, options: StoreCallOptions = {}): Promise<void> {
+  // async: a bad key rejects the promise rather than throwing at the call site.
+  async putResult(
+    key: string,
+    result: CachedResult,
+    options: StoreCallOptions = {},
+  ): Promise<void> {
     assertCacheKey(key)
     return this.#put('r', key, () => encodeResult(result, this.#encode), options)
   }
 
-  putManifest(key: string, data: Uint8Array, options: StoreCallOptions = {}): Promise<void> {
+  async putManifest(key: string, data: Uint8Array, options: StoreCallOptions = {}): Promise<void> {
     assertCacheKey(key)
     return this.#put('m', key, () => encodeManifest(data, this.#encode), options)
   }
 
-  updateManifest(
+  async updateManifest(
     key: string,
     update: ManifestUpdate,
     options: StoreCallOptions = {},

@@ -89,7 +89,7 @@ export function createMemoryCacheStore(init: MemoryCacheStoreInit): CacheStore {
       options.signal?.throwIfAborted()
       put(`m${key}`, copy(bytes), bytes.byteLength)
     },
-    updateManifest(key, update: ManifestUpdate, options: StoreCallOptions = {}) {
+    async updateManifest(key, update: ManifestUpdate, options: StoreCallOptions = {}) {
       assertCacheKey(key)
       return locks.run(key, async () => {
         const next = update(this.getManifest(key))

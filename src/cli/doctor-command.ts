@@ -106,7 +106,11 @@ function checkBuilt(): Check {
 
 function checkHome(paths: NodePaths): Check {
   try {
-    mkdirSync(paths.home, { recursive: true, mode: 0o700 })
+    // Non-recursive when the parent exists: Node's recursive mkdir spins forever on ENOENT from
+    // a parent that exists but refuses children (/proc).
+    if (!existsSync(paths.home)) {
+      mkdirSync(paths.home, { recursive: !existsSync(dirname(paths.home)), mode: 0o700 })
+    }
     const probe = join(paths.home, `.doctor-${process.pid}`)
     writeFileSync(probe, 'ok')
     rmSync(probe)

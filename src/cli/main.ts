@@ -11,15 +11,13 @@
  * meshcc stats --json
  * ```
  */
+import { enableCompileCache } from 'node:module'
 import { nodePaths } from '../config/paths.ts'
 import { meshccVersion } from '../daemon/version.ts'
 import { CommandNotAvailableError, UnknownFlagError, UsageError } from '../errors.ts'
 import { parseCommand } from './args.ts'
-import { daemonCommand } from './daemon-command.ts'
-import { doctorCommand } from './doctor-command.ts'
 import { commandHelp, laterCommands, mainHelp } from './help.ts'
 import { createOutput, printJson, reportError } from './output.ts'
-import { statsCommand } from './stats-command.ts'
 
 export async function runCli(argv: string[]): Promise<number> {
   const json = argv.includes('--json')
@@ -51,12 +49,13 @@ export async function runCli(argv: string[]): Promise<number> {
         else o.out(meshccVersion)
         return 0
       }
+      // Loaded on demand: `meshcc --version` should not pay for the cache store's modules.
       case 'daemon':
-        return await daemonCommand(rest, o, paths)
+        return await (await import('./daemon-command.ts')).daemonCommand(rest, o, paths)
       case 'stats':
-        return await statsCommand(rest, o, paths)
+        return await (await import('./stats-command.ts')).statsCommand(rest, o, paths)
       case 'doctor':
-        return await doctorCommand(rest, o, paths)
+        return await (await import('./doctor-command.ts')).doctorCommand(rest, o, paths)
     }
     if ((laterCommands as readonly string[]).includes(first)) {
       throw new CommandNotAvailableError(
@@ -78,4 +77,6 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
+// Caches compiled code of the modules loaded from here on (the dynamic imports above).
+enableCompileCache?.()
 process.exitCode = await runCli(process.argv.slice(2))

@@ -11,7 +11,7 @@
  *
  * The result is cached by the stat of every file involved (dev, ino, size, mtime, ctime), so a
  * hit costs a few stat calls. The expensive part (spawning `-print-prog-name`, hashing tens of
- * MB) happens once per compiler and language per daemon.
+ * MB) happens once per compiler and language, and is persisted across daemon restarts.
  *
  * @example
  * ```ts
@@ -59,20 +59,34 @@ function stamp(path: string): string | undefined {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
 }
 
+/**
+ * Where identities survive a daemon restart (hashing clang's 170 MB of libraries takes a second):
+ * small records under 64-hex keys, e.g. the cache store's manifest slots. A record is only
+ * trusted if every file it lists still has the recorded stat.
+ */
+export interface IdentityPersistence {
+  get(key: string): Uint8Array | undefined
+  put(key: string, data: Uint8Array): Promise<void>
+}
+
 export class CompilerIdentities {
   readonly #cache = new Map<string, Cached>()
   readonly #pending = new Map<string, Promise<Cached>>()
   readonly #files: FileHashCache
+  readonly #persist: IdentityPersistence | undefined
 
-  constructor(files: FileHashCache) {
+  constructor(files: FileHashCache, persist?: IdentityPersistence) {
     this.#files = files
+    this.#persist = persist
   }
 
   /** Fast path: the identity if it is cached and every file still has the same stat. */
   cached(request: IdentityRequest): string | undefined {
-    const hit = this.#cache.get(this.#cacheKey(request))
+    const key = this.#cacheKey(request)
+    const hit = this.#cache.get(key) ?? this.#loadPersisted(key)
     if (hit === undefined) return undefined
     for (const file of hit.files) if (stamp(file.path) !== file.stamp) return undefined
+    this.#cache.set(key, hit)
     return hit.identity
   }
 
@@ -84,10 +98,31 @@ export class CompilerIdentities {
     if (pending === undefined) {
       pending = this.#compute(request).finally(() => this.#pending.delete(key))
       this.#pending.set(key, pending)
+      const persist = this.#persist
+      if (persist !== undefined) {
+        pending
+          .then((computed) => persist.put(recordKey(key), Buffer.from(JSON.stringify(computed))))
+          .catch(() => {
+            // Persisting is an optimization only.
+          })
+      }
     }
     const computed = await pending
     this.#cache.set(key, computed)
     return computed.identity
+  }
+
+  #loadPersisted(key: string): Cached | undefined {
+    if (this.#persist === undefined) return undefined
+    try {
+      const data = this.#persist.get(recordKey(key))
+      if (data === undefined) return undefined
+      const record = JSON.parse(Buffer.from(data).toString()) as Cached
+      if (typeof record.identity !== 'string' || !Array.isArray(record.files)) return undefined
+      return record
+    } catch {
+      return undefined
+    }
   }
 
   #cacheKey(request: IdentityRequest): string {
@@ -144,6 +179,10 @@ export class CompilerIdentities {
     }
     return undefined
   }
+}
+
+function recordKey(cacheKey: string): string {
+  return new KeyHasher('compiler-identity-record').field('key', cacheKey).digest()
 }
 
 function safeRealpath(path: string): string | undefined {

@@ -8,6 +8,7 @@ import type { RequestSettings } from '../config/request-settings.ts'
 import type { Logger } from '../daemon/logger.ts'
 import type { StatsRecorder } from '../stats/recorder.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
+import type { ManifestCache } from './manifest.ts'
 import type { KeyPaths } from './path-normalize.ts'
 import type { CompileRequest } from './types.ts'
 
@@ -16,6 +17,7 @@ export interface PipelineServices {
   stats: StatsRecorder
   log: Logger
   files: FileHashCache
+  manifests: ManifestCache
   /** Directory for the pipeline's temporary dependency files. */
   tempDir: () => string
 }
@@ -37,4 +39,6 @@ export const PIPELINE_REASONS = {
   timeMacros: 'time-macros',
   sourceMissing: 'source-missing',
   disabled: 'disabled',
+  recordedColor: 'recorded-command-line-color',
+  inputTooNew: 'input-too-new',
 } as const

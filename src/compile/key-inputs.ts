@@ -60,9 +60,9 @@ function common(ctx: RequestContext, purpose: string): KeyHasher {
   else if (inv.debugLevel > 0 && inv.debugCompilationDir === undefined)
     h.list('debug-cwd', mappedCwd(request.cwd, inv.prefixMaps))
   if (inv.recordsCommandLine) h.list('command-line', request.args)
-  if (inv.extraOutputs.length > 0) h.field('output', paths.normalize(inv.output))
+  if (inv.extraOutputs.length > 0) h.field('output', paths.key(inv.output))
   for (const file of inv.extraInputFiles) {
-    h.field('extra-input', paths.normalize(file))
+    h.field('extra-input', paths.key(file))
     const hashed = ctx.services.files.hash(resolve(request.cwd, file))
     h.field('extra-input-hash', hashed === undefined ? 'missing' : hashed.hash)
   }
@@ -73,7 +73,7 @@ export function directKey(ctx: RequestContext, sourceHash: string): string {
   const h = common(ctx, 'direct')
   h.field('args', String(ctx.inv.hashedArgs.length))
   for (const arg of ctx.inv.hashedArgs) h.field('arg', ctx.paths.keyArg(arg))
-  h.field('source', ctx.paths.normalize(ctx.inv.source))
+  h.field('source', ctx.paths.key(ctx.inv.source))
   h.field('source-hash', sourceHash)
   return h.digest()
 }

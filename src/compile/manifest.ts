@@ -68,7 +68,7 @@ export function findEntry(
       let current: string | undefined
       if (memo.has(path)) current = memo.get(path)
       else {
-        current = hashOf(resolve(cwd, path))
+        current = hashOf(path.charCodeAt(0) === 47 /* '/' */ ? path : resolve(cwd, path))
         memo.set(path, current)
       }
       if (current !== hash) continue entries
@@ -87,4 +87,36 @@ export function addEntry(manifest: Manifest, entry: ManifestEntry): Manifest {
 
 function signature(entry: ManifestEntry): string {
   return `${entry.cwd ?? ''}\0${JSON.stringify(entry.h)}`
+}
+
+/**
+ * Decoded manifests kept in memory (the daemon is the only writer of its cache), saving the
+ * store read and the JSON parse on a hit. A stale copy can only cause a miss, never a wrong hit:
+ * every entry is verified against the headers and its result must still exist.
+ */
+export class ManifestCache {
+  readonly #map = new Map<string, Manifest>()
+  readonly #max: number
+
+  constructor(max = 4096) {
+    this.#max = max
+  }
+
+  get(key: string): Manifest | undefined {
+    const m = this.#map.get(key)
+    if (m !== undefined) {
+      this.#map.delete(key)
+      this.#map.set(key, m)
+    }
+    return m
+  }
+
+  set(key: string, manifest: Manifest): void {
+    this.#map.delete(key)
+    this.#map.set(key, manifest)
+    if (this.#map.size > this.#max) {
+      const oldest = this.#map.keys().next()
+      if (oldest.done !== true) this.#map.delete(oldest.value)
+    }
+  }
 }

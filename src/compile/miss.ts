@@ -6,10 +6,10 @@
  * mode): when the invocation writes no depfile, `-MD -MF <temp>` is added to the compile (gcc
  * and clang leave the object unchanged: -M options are never recorded in DW_AT_producer); when it
  * asks for -MD, its own depfile is read. Two cases cost an extra dependency-only pass run
- * concurrently with the compile (`<preprocessorArgs> -M -MF <temp>`, typically 10-30 % of a
- * compile's CPU): -MMD (its depfile omits system headers, which must be in the manifest) and
- * -frecord-gcc-switches/-grecord-command-line (an added option would be recorded in the
- * object). In 'both' and 'preprocessor' modes the preprocessor's line markers already name every
+ * concurrently with the compile (`<preprocessorArgs> -E -M -MF <temp>`, typically 10-30 % of
+ * a compile's CPU): -MMD (its depfile omits system headers, which must be in the manifest) and
+ * clang's -frecord-command-line/-grecord-command-line (an added option would be recorded in
+ * the object). In 'both' and 'preprocessor' modes the preprocessor's line markers already name every
  * file.
  *
  * Safety net for shared checkouts: when the key relied on base-dir rewriting and the object (or
@@ -19,12 +19,14 @@
 import { readFileSync, unlinkSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { CachedFile } from '../cache/types.ts'
+import type { CacheableInvocation } from '../compilers/types.ts'
 import { PIPELINE_REASONS, type RequestContext } from './context.ts'
 import { parseDepfile } from './depfile-parse.ts'
 import { formatDepfileBytes } from './depfile-replay.ts'
 import { directResultKey } from './key-inputs.ts'
 import { deriveKey } from './key.ts'
 import { addEntry, decodeManifest, encodeManifest } from './manifest.ts'
+import { preprocessOnlyArgs } from './preprocessor-key.ts'
 import type { ResultMeta } from './result-meta.ts'
 import { runCompiler } from './run-compiler.ts'
 import { forceColorArg } from './stderr-replay.ts'
@@ -40,6 +42,10 @@ export interface MissPlan {
   ppKey: string | undefined
   /** Files named by the preprocessor's line markers, when it ran. */
   ppFiles: string[] | undefined
+  /** The source hash the keys were computed with. */
+  sourceHash: string
+  /** Wall clock (ms) just before the first child process of this request (preprocessor run). */
+  firstSpawnMs: number | undefined
 }
 
 /** Thrown to make the pipeline step aside (the client runs the compiler itself). */
@@ -54,6 +60,15 @@ export class StepAside extends Error {
 }
 
 let tempCounter = 0
+
+/**
+ * Whether an option added to the compile would end up in the object. gcc leaves -M* and
+ * -fdiagnostics-color out of -frecord-gcc-switches and DW_AT_producer; clang's
+ * -frecord-command-line / -grecord-command-line record everything.
+ */
+export function recordsAddedArgs(inv: CacheableInvocation): boolean {
+  return inv.recordsCommandLine && inv.family === 'clang'
+}
 
 function readIfExists(path: string): Buffer | undefined {
   try {
@@ -76,7 +91,15 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   const { inv, request, services } = ctx
   const { stats, log } = services
   const args = [...request.args]
-  if (ctx.wantColor && inv.color === 'auto') args.push(forceColorArg(inv.family))
+  if (ctx.wantColor && inv.color === 'auto') {
+    // The pipeline never gets here for a line that would record the added option.
+    args.push(forceColorArg(inv.family))
+  }
+
+  // Files the children read were read after this instant (the compiler's own start takes
+  // longer than the kernel's coarse file clock lags, one tick of a few ms).
+  // Date.now() truncates: the real instant lies in [now, now + 1).
+  const readsFromMs = (plan.firstSpawnMs ?? Date.now()) + 1
 
   // Where the header list comes from.
   let injected: string | undefined
@@ -86,7 +109,7 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   if (wantHeaders) {
     if (inv.depfile?.kind === 'MD') {
       // Its own depfile lists every header.
-    } else if (inv.depfile === undefined && !inv.recordsCommandLine) {
+    } else if (inv.depfile === undefined && !recordsAddedArgs(inv)) {
       injected = join(services.tempDir(), `dep-${process.pid}-${tempCounter++}.d`)
       args.push('-MD', '-MF', injected)
     } else {
@@ -95,7 +118,7 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
       depPass = runCompiler(
         {
           compiler: request.compiler,
-          args: [...inv.preprocessorArgs, '-M', '-MF', file],
+          args: [...preprocessOnlyArgs(inv.preprocessorArgs), '-M', '-MF', file],
           cwd: request.cwd,
           env: request.env,
         },
@@ -170,6 +193,16 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
     files.push({ role: 'depfile', data: userDepfile })
   }
 
+  // An input written while the compile ran (a generated header, an editor saving) may not be
+  // what the compiler read: do not store (ccache's "file too new"). The source must still hash
+  // as it did when the key was made (the stat cache rehashes anything touched since).
+  const tooNew = (newestMs: number) => newestMs >= readsFromMs
+  const sourceNow = services.files.hash(resolve(cwd, inv.source))
+  if (sourceNow === undefined || sourceNow.hash !== plan.sourceHash) {
+    stats.uncacheable(PIPELINE_REASONS.inputTooNew)
+    return reply
+  }
+
   // Every file the compile read (besides the source, already in the key).
   let fileList: string[] | undefined = plan.ppFiles
   if (fileList === undefined) {
@@ -192,6 +225,10 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
       }
       if (!timeMacrosCacheable(hashed.timeMacros, request.env)) {
         stats.uncacheable(PIPELINE_REASONS.timeMacros)
+        return reply
+      }
+      if (tooNew(hashed.newestMs)) {
+        stats.uncacheable(PIPELINE_REASONS.inputTooNew)
         return reply
       }
       headers.push([ctx.paths.normalize(name), hashed.hash])
@@ -231,20 +268,27 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   }
   stats.miss()
   if (ctx.settings.readOnly) return reply
-  await services.store.putResult(
-    resultKey,
-    {
-      files,
-      stdout: run.stdout,
-      stderr: run.stderr,
-      exitCode: 0,
-      compileMs: Math.round(run.ms),
-      meta: meta as unknown as Record<string, unknown>,
-    },
-    { signal: ctx.signal },
-  )
-  if (plan.directKey !== undefined && headers !== undefined) {
-    await recordManifest(ctx, plan.directKey, headers, resultKey, specific)
+  try {
+    await services.store.putResult(
+      resultKey,
+      {
+        files,
+        stdout: run.stdout,
+        stderr: run.stderr,
+        exitCode: 0,
+        compileMs: Math.round(run.ms),
+        meta: meta as unknown as Record<string, unknown>,
+      },
+      { signal: ctx.signal },
+    )
+    if (plan.directKey !== undefined && headers !== undefined) {
+      await recordManifest(ctx, plan.directKey, headers, resultKey, specific)
+    }
+  } catch (error) {
+    // The compile succeeded and its outputs are in place: a cache that cannot be written
+    // (disk full, permissions) must not turn it into a failure or a second compile.
+    if (ctx.signal.aborted) throw error
+    log.warn('cache write failed', { error, key: resultKey })
   }
   return reply
 }
@@ -260,7 +304,11 @@ export async function recordManifest(
   const entry = { h: headers, r: resultKey, ...(specific ? { cwd: ctx.request.cwd } : {}) }
   await ctx.services.store.updateManifest(
     directKey,
-    (current) => encodeManifest(addEntry(decodeManifest(current), entry)),
+    (current) => {
+      const updated = addEntry(decodeManifest(current), entry)
+      ctx.services.manifests.set(directKey, updated)
+      return encodeManifest(updated)
+    },
     { signal: ctx.signal },
   )
 }

@@ -69,6 +69,16 @@ export class KeyPaths {
     return relative(this.cwd, abs) || '.'
   }
 
+  /**
+   * The path's form in a key: like `normalize`, but a rewritten path is marked so that an
+   * absolute path under the base dir and the same path written relative never share a key
+   * (their depfiles and diagnostics name the files differently, and replay must reproduce that).
+   */
+  key(path: string): string {
+    const normalized = this.normalize(path)
+    return normalized === path ? path : `\0base\0${normalized}`
+  }
+
   /** True if any path was rewritten (the key then relies on base-dir normalization). */
   get rewrote(): boolean {
     return this.#rewritten.size > 0
@@ -92,7 +102,7 @@ export class KeyPaths {
     if (arg.kind === 'path') {
       if (VERBATIM_PATH_OPTIONS.has(arg.option)) return `${arg.option}\0${arg.path}`
       // Prefix maps arrive split: the `from` part as a path, `=to` as a plain arg after it.
-      return `${arg.option}\0${this.normalize(arg.path)}`
+      return `${arg.option}\0${this.key(arg.path)}`
     }
     const map = PREFIX_MAP_RE.exec(arg.value)
     if (map !== null) return this.#prefixMapArg(map[1] ?? '', map[2] ?? '')
@@ -103,7 +113,7 @@ export class KeyPaths {
   #prefixMapArg(option: string, value: string): string {
     const eq = value.indexOf('=')
     if (eq === -1) return `${option}${value}`
-    return `${option}${this.normalize(value.slice(0, eq))}=${value.slice(eq + 1)}`
+    return `${option}${this.key(value.slice(0, eq))}=${value.slice(eq + 1)}`
   }
 }
 

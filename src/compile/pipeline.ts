@@ -23,7 +23,7 @@
  * const reply = await handler.handle(request, { signal })
  * ```
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { CacheStore } from '../cache/types.ts'
@@ -38,10 +38,16 @@ import { FileHashCache } from './file-hash-cache.ts'
 import { replayHit } from './hit.ts'
 import { directKey, preprocessorKey } from './key-inputs.ts'
 import { deriveKey } from './key.ts'
-import { decodeManifest, findEntry } from './manifest.ts'
-import { compileAndStore, type MissPlan, recordManifest, StepAside } from './miss.ts'
+import { decodeManifest, findEntry, ManifestCache } from './manifest.ts'
+import {
+  compileAndStore,
+  type MissPlan,
+  recordManifest,
+  recordsAddedArgs,
+  StepAside,
+} from './miss.ts'
 import { KeyPaths } from './path-normalize.ts'
-import { digestPreprocessed } from './preprocessor-key.ts'
+import { digestPreprocessed, preprocessOnlyArgs } from './preprocessor-key.ts'
 import { readMeta } from './result-meta.ts'
 import { runCompiler } from './run-compiler.ts'
 import { wantsColor } from './stderr-replay.ts'
@@ -68,15 +74,22 @@ type Outcome = { reply: CompileReply; outcome: string }
 
 export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalCompileHandler {
   const files = init.files ?? new FileHashCache()
-  const identities = new CompilerIdentities(files)
+  const identities = new CompilerIdentities(files, {
+    get: (key) => init.store.getManifest(key),
+    put: (key, data) => init.store.putManifest(key, data),
+  })
   let tempDir = init.tempDir
+  let tempDirReady = false
   const services: PipelineServices = {
     store: init.store,
     stats: init.stats,
     log: init.log,
     files,
+    manifests: new ManifestCache(),
     tempDir: () => {
-      tempDir ??= mkdtempSync(join(tmpdir(), 'meshcc-deps-'))
+      if (tempDir === undefined) tempDir = mkdtempSync(join(tmpdir(), 'meshcc-deps-'))
+      else if (!tempDirReady) mkdirSync(tempDir, { recursive: true, mode: 0o700 })
+      tempDirReady = true
       return tempDir
     },
   }
@@ -111,13 +124,18 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
       signal,
     }
     const identity = identities.cached(idRequest) ?? (await identities.identity(idRequest))
+    const wantColor = wantsColor(inv, request.stderrIsTty, request.env)
+    if (wantColor && inv.color === 'auto' && recordsAddedArgs(inv)) {
+      // Colors need an added option that clang would record in the object: let the client run it.
+      return stepAside(PIPELINE_REASONS.recordedColor, 'uncacheable')
+    }
     const ctx: RequestContext = {
       request,
       inv,
       settings,
       identity,
       paths: new KeyPaths(request.cwd, settings.baseDir),
-      wantColor: wantsColor(inv, request.stderrIsTty, request.env),
+      wantColor,
       services,
       signal,
     }
@@ -129,16 +147,21 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     const source = files.hash(resolve(request.cwd, inv.source))
     if (source === undefined) return stepAside(PIPELINE_REASONS.sourceMissing, 'uncacheable')
     const mode = settings.cacheMode
-    const sourceTimeOk = timeMacrosCacheable(source.timeMacros, request.env)
-    if (!sourceTimeOk && mode === 'direct')
+    // In every mode: even preprocessor mode, whose text has the time expanded, would pair that
+    // text with an object compiled a moment later.
+    if (!timeMacrosCacheable(source.timeMacros, request.env))
       return stepAside(PIPELINE_REASONS.timeMacros, 'uncacheable')
 
     // Direct mode: manifest lookup, no child process.
     let dKey: string | undefined
-    if (mode !== 'preprocessor' && sourceTimeOk) {
+    if (mode !== 'preprocessor') {
       dKey = directKey(ctx, source.hash)
       if (!settings.recache) {
-        const manifest = decodeManifest(init.store.getManifest(dKey))
+        let manifest = services.manifests.get(dKey)
+        if (manifest === undefined) {
+          manifest = decodeManifest(init.store.getManifest(dKey))
+          if (manifest.entries.length > 0) services.manifests.set(dKey, manifest)
+        }
         const entry = findEntry(manifest, request.cwd, (path) => files.hash(path)?.hash)
         if (entry !== undefined) {
           const result = init.store.getResult(entry.r)
@@ -154,12 +177,20 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     }
 
     // Preprocessor mode: key on the preprocessed text.
-    const plan: MissPlan = { mode, directKey: dKey, ppKey: undefined, ppFiles: undefined }
+    const plan: MissPlan = {
+      mode,
+      directKey: dKey,
+      ppKey: undefined,
+      ppFiles: undefined,
+      sourceHash: source.hash,
+      firstSpawnMs: undefined,
+    }
     if (mode !== 'direct') {
+      plan.firstSpawnMs = Date.now()
       const pp = await runCompiler(
         {
           compiler: request.compiler,
-          args: inv.preprocessorArgs,
+          args: preprocessOnlyArgs(inv.preprocessorArgs),
           cwd: request.cwd,
           env: request.env,
         },
@@ -227,13 +258,14 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
       try {
         outcome = await run(request, signal)
       } catch (error) {
-        if (error instanceof StepAside)
+        if (signal.aborted) outcome = stepAside('aborted', 'none')
+        else if (error instanceof StepAside) {
+          if (error.fallback) log.warn('compile pipeline stepped aside', { reason: error.reason })
           outcome = stepAside(
             error.reason.split(':')[0] ?? 'error',
             error.fallback ? 'fallback' : 'none',
           )
-        else if (signal.aborted) outcome = stepAside('aborted', 'none')
-        else {
+        } else {
           log.error('compile pipeline failed', { error, args: request.args, cwd: request.cwd })
           const code = (error as { code?: unknown }).code
           outcome = stepAside(typeof code === 'string' ? code : 'internal-error', 'fallback')

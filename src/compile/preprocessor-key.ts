@@ -47,12 +47,20 @@ export function digestPreprocessed(stdout: Uint8Array, paths: KeyPaths): Preproc
       seen.add(name)
       files.push(name)
     }
-    const normalized = paths.normalize(name)
+    const normalized = paths.key(name)
     if (normalized === name) return `# ${line} "${quoted}"`
     const back = Buffer.from(normalized, 'utf8').toString('latin1')
     return `# ${line} "${escapeMarker(back)}${isCwd ? '//' : ''}"`
   })
   return { text, files }
+}
+
+/**
+ * The preprocessor-only command line: the parser's `preprocessorArgs` with `-E` guaranteed (a
+ * run without it would compile and link, writing `a.out` into the user's directory).
+ */
+export function preprocessOnlyArgs(preprocessorArgs: readonly string[]): string[] {
+  return preprocessorArgs.includes('-E') ? [...preprocessorArgs] : [...preprocessorArgs, '-E']
 }
 
 /** Options whose whole effect is on the preprocessed text (left out of the preprocessor key). */

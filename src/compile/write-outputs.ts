@@ -1,7 +1,7 @@
 /**
  * Writing the files of a cache hit where the compile would have put them.
  *
- * Each file is written to a temporary name in the same directory and renamed over the target,
+ * Each file is written to a temporary name in the same directory and renamed to the target,
  * so a build tool never sees a half-written object (and a concurrent reader of the old object
  * keeps its open copy). Modes are `0666 & ~umask` of the client, as the compiler would create
  * them. Synchronous: the files are small and this is the hit path.
@@ -15,6 +15,9 @@ import { chmodSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 
 let counter = 0
+// Read once: the daemon's umask decides whether a created file needs a chmod to get the
+// client's mode (process.umask() without an argument is only deprecated as a setter race).
+const daemonUmask = process.umask()
 
 export function fileMode(umask: number): number {
   return 0o666 & ~umask
@@ -25,8 +28,17 @@ export function writeOutputAtomic(path: string, data: Uint8Array, umask: number)
   const mode = fileMode(umask)
   try {
     writeFileSync(temp, data, { mode })
-    // writeFileSync's mode is filtered by the daemon's umask; set exactly the client's.
-    chmodSync(temp, mode)
+    // The mode given to open() is filtered by the daemon's umask; fix it up only if that
+    // removed bits the client's umask keeps.
+    if ((mode & ~daemonUmask) !== mode) chmodSync(temp, mode)
+    // Unlink first: on ext4, renaming over an existing file (like truncating one) forces the
+    // new data to disk (auto_da_alloc), 0.3-3 ms per file instead of ~0.1 ms. The name is
+    // briefly absent, never half-written.
+    try {
+      unlinkSync(path)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
     renameSync(temp, path)
   } catch (error) {
     try {

@@ -1,8 +1,9 @@
 /**
  * Spellings of the gcc/clang options the parser must understand: which take a value, whether the
  * value is joined (`-Ifoo`, `--sysroot=x`, `-ofoo`), separate (`-I foo`, `--sysroot x`) or both,
- * and what role the option plays. Lookup is one `Map.get` for the exact spelling, then a short
- * list of joined prefixes chosen by the first two characters, longest first: no regex per arg.
+ * and what role the option plays. Lookup is one `Map.get` for the exact spelling, one for a
+ * `-name=value` spelling (the text up to the first `=`), then a short list of other joined
+ * prefixes chosen by the first two characters, longest first: no regex per arg.
  *
  * Options not listed are hashed verbatim by the parser (safe by default), except `-g*` (decoded
  * by debug-option.ts) and unknown `--long` options (gcc accepts abbreviations of its long options,
@@ -68,6 +69,7 @@ export type Role =
   | 'cpu-tuning' // -march= / -mcpu= / -mtune=: note `native`
   | 'opt-info' // -fopt-info…: stderr, unless `=file`
   | 'end-of-options' // `--`: everything after is an input
+  | 'emit-llvm' // clang: LLVM IR instead of an object (default output .bc / .ll)
 
 export interface OptionSpec {
   /** The spelling matched: the whole arg for flags and separate options, the prefix for joined. */
@@ -91,6 +93,9 @@ export interface MatchedOption {
 }
 
 const exact = new Map<string, OptionSpec>()
+/** Joined options spelled `name=`: found by the arg's text up to its first `=`. */
+const joinedEq = new Map<string, OptionSpec>()
+/** Other joined prefixes, by their first two characters, longest first. */
 const joinedByHead = new Map<string, OptionSpec[]>()
 
 interface Def {
@@ -128,6 +133,10 @@ function joined(names: string[], def: Def = {}): void {
       path: def.path ?? false,
       key: def.key ?? name,
       joinable: true,
+    }
+    if (name.endsWith('=') && name.indexOf('=') === name.length - 1) {
+      joinedEq.set(name, spec)
+      continue
     }
     const head = name.slice(0, 2)
     const list = joinedByHead.get(head) ?? []
@@ -176,6 +185,7 @@ joinedOrSeparate(['-MF'], { role: 'dep-MF' })
 joinedOrSeparate(['-MT'], { role: 'dep-MT' })
 joinedOrSeparate(['-MQ'], { role: 'dep-MQ' })
 joinedOrSeparate(['-MJ'], { role: 'unsupported' }) // clang: writes a compilation-database entry
+flag(['-MV', '-Mmodules', '-Mno-modules'], 'unsupported') // other depfile formats and contents
 
 // ---- preprocessor: macros, include paths, forced includes ----------------------------------
 joinedOrSeparate(['-D', '-U', '-A'])
@@ -238,9 +248,6 @@ separate([
   '-z',
   '-u',
   '-e',
-  '-dumpbase',
-  '-dumpdir',
-  '-dumpbase-ext',
 ])
 joinedOrSeparate(['-l', '-T'])
 joined(['-Wp,'], { role: 'wp' })
@@ -250,7 +257,20 @@ equalsOrSeparate(['--param'])
 joined(['-march=', '-mcpu=', '-mtune='], { role: 'cpu-tuning' })
 joined(['-specs=', '--specs='], { role: 'extra-input', path: true, key: '-specs=' })
 separate(['-specs'], { role: 'extra-input', path: true, key: '-specs=', joinable: true })
-separate(['-aux-info'], { role: 'unsupported' })
+// Extra files, or auxiliary files moved away from where meshcc expects them (-dumpdir…).
+separate(
+  [
+    '-aux-info',
+    '--serialize-diagnostics',
+    '-serialize-diagnostics',
+    '-index-store-path',
+    '-wrapper',
+    '-dumpbase',
+    '-dumpdir',
+    '-dumpbase-ext',
+  ],
+  { role: 'unsupported' },
+)
 separate(['-working-directory'], { role: 'unsupported' })
 joined(['-working-directory='], { role: 'unsupported' })
 joined(['-objcmt-'], { role: 'unsupported' })
@@ -328,7 +348,7 @@ flag(['-fprofile-use', '-fprofile-instr-use'], 'profile-use-default')
 // ---- extra outputs and instrumentation -----------------------------------------------------
 flag(['--coverage', '-coverage'], 'coverage')
 flag(['-ftest-coverage'], 'test-coverage')
-flag(['-fprofile-arcs'], 'profile-arcs')
+flag(['-fprofile-arcs', '-fcoverage-mapping', '-fprofile-abs-path'], 'profile-arcs')
 flag(
   ['-fprofile-generate', '-fprofile-instr-generate', '-fcs-profile-generate'],
   'profile-generate',
@@ -351,10 +371,24 @@ flag(
 joined(['-fmodules', '-fmodule-', '-fcxx-modules', '-fprebuilt-module-path', '-fimplicit-module'], {
   role: 'unsupported',
 })
-flag(['-gmodules', '-ftime-trace', '-fdump-go-spec', '-emit-module', '-emit-pch'], 'unsupported')
-joined(['-ftime-trace=', '-foptimization-record-file=', '-fdump-', '-fstats-file='], {
-  role: 'unsupported',
-})
+flag(
+  ['-gmodules', '-ftime-trace', '-fdump-go-spec', '-emit-module', '-emit-pch', '-save-stats'],
+  'unsupported',
+)
+flag(['-emit-llvm'], 'emit-llvm')
+joined(
+  [
+    '-ftime-trace=',
+    '-foptimization-record-file=',
+    '-fdump-',
+    '-fstats-file=',
+    '-save-stats=',
+    '-fprofile-note=',
+  ],
+  {
+    role: 'unsupported',
+  },
+)
 joined(['-fopt-info'], { role: 'opt-info' })
 flag(['-fopt-info'], 'plain')
 // -fdump-* options that only change how other dumps look, or print to stderr.
@@ -369,6 +403,11 @@ export function matchOption(args: readonly string[], i: number): MatchedOption |
   if (spec !== undefined) {
     if (spec.arity === 'separate') return { spec, value: args[i + 1], width: 2 }
     return { spec, value: undefined, width: 1 }
+  }
+  const eq = arg.indexOf('=')
+  if (eq > 0) {
+    const spec = joinedEq.get(arg.slice(0, eq + 1))
+    if (spec !== undefined) return { spec, value: arg.slice(eq + 1), width: 1 }
   }
   const candidates = joinedByHead.get(arg.slice(0, 2))
   if (candidates === undefined) return undefined

@@ -15,9 +15,10 @@
  */
 import { readFileSync } from 'node:fs'
 import { finishDepfile } from './depfile.ts'
+import { UNSUPPORTED_ENV_VARS } from './environment.ts'
 import { compilerFamily } from './family.ts'
 import { classifyLanguage } from './language.ts'
-import { defaultOutput, replaceSuffix } from './output-paths.ts'
+import { defaultOutput, replaceSuffix, stem } from './output-paths.ts'
 import { expandResponseFiles } from './response-file.ts'
 import { type Scan, scanArgs } from './scan-args.ts'
 import type {
@@ -29,9 +30,6 @@ import type {
   UncacheableInvocation,
   UncacheableReason,
 } from './types.ts'
-
-/** Environment variables that make the compiler write files or change its arguments. */
-const UNSUPPORTED_ENV = ['DEPENDENCIES_OUTPUT', 'SUNPRO_DEPENDENCIES', 'CCC_OVERRIDE_OPTIONS']
 
 function defaultReadFile(path: string): string {
   return readFileSync(path, 'utf8')
@@ -86,6 +84,11 @@ function classify(
     return no(family, 'unsupported-language', `${source.path}: -S on preprocessed assembler`)
   }
   if (s.output === '-') return no(family, 'output-to-stdout', '-o -')
+  // Probes discard their output; "restoring" one would mean writing over /dev/null.
+  if (s.output === '/dev/null') return no(family, 'output-to-stdout', '-o /dev/null (discarded)')
+  if (s.deps.kind !== undefined && s.deps.path === '/dev/null') {
+    return no(family, 'output-to-stdout', '-MF /dev/null (discarded)')
+  }
   if (s.deps.kind !== undefined && s.deps.path === '-') {
     return no(family, 'output-to-stdout', '-MF -')
   }
@@ -93,7 +96,7 @@ function classify(
   if (s.saveTemps !== undefined) return no(family, 'save-temps', s.saveTemps)
   if (s.verbose) return no(family, 'unsupported-option', '-v (driver commands on stderr)')
   if (s.unsupported !== undefined) return no(family, 'unsupported-option', s.unsupported)
-  for (const name of UNSUPPORTED_ENV) {
+  for (const name of UNSUPPORTED_ENV_VARS) {
     const value = options.env?.[name]
     if (value !== undefined && value !== '') {
       return no(family, 'unsupported-option', `${name} (environment)`)
@@ -101,11 +104,21 @@ function classify(
   }
 
   const explicitOutput = s.output !== undefined
-  const output = s.output ?? defaultOutput(source.path, action)
+  const output =
+    s.output ??
+    (s.emitLlvm && family === 'clang'
+      ? stem(source.path) + (action === 'compile' ? '.bc' : '.ll')
+      : defaultOutput(source.path, action))
   const depfile = finishDepfile(s.deps, { family, source: source.path, output, explicitOutput })
   const extraInputFiles = [...s.extraInputs]
   if (s.profileUseDefault) {
     extraInputFiles.push(family === 'gcc' ? replaceSuffix(output, '.gcda') : 'default.profdata')
+  }
+  const extras = extraOutputs(s, family, output)
+  // The object names its .dwo (DW_AT_dwo_name) and its .gcda as -o spelled them: then the
+  // output path is part of what the compile produces, verbatim.
+  if (s.embedsCwd || extras.some((x) => x.role === 'split-dwarf')) {
+    s.hashed.push({ kind: 'plain', value: `-o${output}` })
   }
   const notes = [...s.notes]
   for (const header of s.forcedIncludes) {
@@ -120,7 +133,7 @@ function classify(
     action,
     output,
     depfile,
-    extraOutputs: extraOutputs(s, family, output),
+    extraOutputs: extras,
     debugLevel: s.debug.level,
     prefixMaps: s.prefixMaps,
     debugCompilationDir: s.compilationDir,

@@ -13,6 +13,14 @@
 import { applyDebugOption, type DebugState, newDebugState } from './debug-option.ts'
 import { type DepState, newDepState } from './depfile.ts'
 import { languageOfFile } from './language.ts'
+import {
+  colorOf,
+  prefixMap,
+  scanWp,
+  writesAssemblerFile,
+  XCLANG_FILE_NEXT,
+  XCLANG_UNSUPPORTED,
+} from './option-decoders.ts'
 import { type MatchedOption, matchOption } from './option-table.ts'
 import type { CompilerFamily, KeyArg, PrefixMap } from './types.ts'
 
@@ -51,30 +59,14 @@ export interface Scan {
   /** Clang's -fsave-optimization-record format ('yaml', 'bitstream'…). */
   optRecord: string | undefined
   profileUseDefault: boolean
+  /** clang -emit-llvm: the default output is `.bc` (-c) or `.ll` (-S). */
+  emitLlvm: boolean
   arches: string[]
   saveTemps: string | undefined
   /** First option whose effect meshcc cannot reproduce. */
   unsupported: string | undefined
   notes: string[]
 }
-
-/** -Xclang values that make clang write or read things outside the key. */
-const XCLANG_UNSUPPORTED: ReadonlySet<string> = new Set([
-  '-emit-pch',
-  '-emit-module',
-  '-emit-module-interface',
-  '-emit-header-unit',
-  '-dependency-file',
-  '-module-file-info',
-  '-MT',
-  '-fmodules-cache-path',
-  '-fmodule-file',
-  '-ftime-trace',
-  '-stats-file',
-])
-
-/** -Xclang values followed by another -Xclang carrying a file clang reads. */
-const XCLANG_FILE_NEXT: ReadonlySet<string> = new Set(['-include-pch', '-load', '-plugin-file'])
 
 export function scanArgs(args: readonly string[], family: CompilerFamily): Scan {
   const s: Scan = {
@@ -102,6 +94,7 @@ export function scanArgs(args: readonly string[], family: CompilerFamily): Scan 
     callgraphInfo: false,
     optRecord: undefined,
     profileUseDefault: false,
+    emitLlvm: false,
     arches: [],
     saveTemps: undefined,
     unsupported: undefined,
@@ -313,6 +306,11 @@ export function scanArgs(args: readonly string[], family: CompilerFamily): Scan 
       case 'end-of-options':
         onlyInputs = true
         break
+      case 'emit-llvm':
+        s.emitLlvm = true
+        s.hashed.push({ kind: 'plain', value: arg })
+        s.preprocessor.push(arg)
+        break
     }
   }
   return s
@@ -339,81 +337,4 @@ function keyArgs(m: MatchedOption, raw: string[]): KeyArg[] {
   if (m.spec.path) return [{ kind: 'path', option: m.spec.key, path: m.value }]
   if (m.spec.joinable) return [{ kind: 'plain', value: m.spec.key + m.value }]
   return raw.map((value) => ({ kind: 'plain', value }))
-}
-
-/** -Wa,… parts that make `as` write a listing or a dependency file meshcc does not track. */
-function writesAssemblerFile(part: string): boolean {
-  if (part === '--MD' || part.startsWith('--MD=') || part === '-o') return true
-  if (part.length < 2 || part[0] !== '-' || part[1] !== 'a') return false
-  // -a[cdghilmns]*[=file]: listings, to stdout or to the file.
-  for (let i = 2; i < part.length; i++) {
-    const ch = part[i] as string
-    if (ch === '=') return true
-    if (!'cdghilmns'.includes(ch)) return false
-  }
-  return true
-}
-
-/** -Wp,… : dependency options go to the depfile request; the rest is hashed as one -Wp arg. */
-function scanWp(s: Scan, arg: string, value: string): void {
-  const parts = value.split(',')
-  const kept: string[] = []
-  for (let j = 0; j < parts.length; j++) {
-    const part = parts[j] as string
-    if (part === '-MD' || part === '-MMD') {
-      s.deps.kind = part === '-MD' ? 'MD' : 'MMD'
-      s.deps.viaWp = true
-      const path = parts[++j]
-      if (path === undefined) s.unsupported ??= arg
-      else s.deps.path = path
-    } else if (part === '-MF') {
-      s.deps.path = parts[++j]
-    } else if (part === '-MT' || part === '-MQ') {
-      const name = parts[++j]
-      if (name !== undefined) s.deps.targets.push({ name, quoted: part === '-MQ' })
-    } else if (part === '-MP') {
-      s.deps.phony = true
-    } else if (part === '-M' || part === '-MM') {
-      s.unsupported ??= arg
-    } else {
-      kept.push(part)
-    }
-  }
-  if (kept.length > 0) {
-    const rebuilt = kept.length === parts.length ? arg : `-Wp,${kept.join(',')}`
-    s.hashed.push({ kind: 'plain', value: rebuilt })
-    s.preprocessor.push(rebuilt)
-  }
-}
-
-function colorOf(m: MatchedOption): 'always' | 'never' | 'auto' {
-  if (m.spec.role === 'color-always') return 'always'
-  if (m.spec.role === 'color-never') return 'never'
-  return m.value === 'always' || m.value === 'never' ? m.value : 'auto'
-}
-
-const MAP_KIND = {
-  'prefix-map-file': 'file',
-  'prefix-map-debug': 'debug',
-  'prefix-map-macro': 'macro',
-  'prefix-map-profile': 'profile',
-  'prefix-map-coverage': 'coverage',
-} as const
-
-/** `-f…-prefix-map=old=new`: the old prefix is a path (normalized), the new one is verbatim. */
-function prefixMap(s: Scan, m: MatchedOption, arg: string): void {
-  const value = m.value as string
-  const eq = value.indexOf('=')
-  if (eq < 0) {
-    s.hashed.push({ kind: 'plain', value: arg })
-    return
-  }
-  const kind = MAP_KIND[m.spec.role as keyof typeof MAP_KIND]
-  const from = value.slice(0, eq)
-  const to = value.slice(eq + 1)
-  s.prefixMaps.push({ kind, from, to })
-  s.hashed.push(
-    { kind: 'path', option: m.spec.key, path: from },
-    { kind: 'plain', value: `=${to}` },
-  )
 }

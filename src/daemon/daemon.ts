@@ -21,7 +21,7 @@
  */
 import { chmod, mkdir, rm } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { CompileHandler, CompileReply, CompileRequest } from '../compile/types.ts'
 import type { NodePaths } from '../config/paths.ts'
 import type { Logger } from './logger.ts'
@@ -35,7 +35,7 @@ import {
   type RequestHeader,
 } from '../protocol/local-wire.ts'
 import { type ControlHooks, type DaemonStatus, runControl } from './control.ts'
-import { acquireInstanceLock, removePidFile, writePidFile } from './lifecycle.ts'
+import { acquireInstanceLockPatiently, removePidFile, writePidFile } from './lifecycle.ts'
 import { meshccVersion } from './version.ts'
 
 export interface DaemonInit {
@@ -47,6 +47,8 @@ export interface DaemonInit {
   drainMs?: number
   /** Stop after this long without any request; 0 or absent = never. */
   idleTimeoutMs?: number
+  /** How long to wait for a previous daemon of this home that is stopping (default 3 s). */
+  lockWaitMs?: number
 }
 
 export interface RunningDaemon {
@@ -72,7 +74,7 @@ export async function startDaemon(
   await mkdir(runDir, { recursive: true, mode: 0o700 })
   await chmod(runDir, 0o700)
 
-  const lock = await acquireInstanceLock(paths)
+  const lock = await acquireInstanceLockPatiently(paths, init.lockWaitMs ?? 3000)
   const active = new Set<AbortController>()
   const sockets = new Set<Socket>()
   const startedAt = new Date()
@@ -193,6 +195,8 @@ export async function startDaemon(
     server.on('error', (err) => log.error('socket server error', { err }))
     await chmod(paths.socket, 0o600)
     await writePidFile(paths)
+    // The native client's back-off marker (set when a daemon failed to come up): we are up.
+    await rm(join(runDir, 'start-failed'), { force: true })
   } catch (err) {
     server.close()
     lock.close()

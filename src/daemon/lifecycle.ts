@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer, type Server } from 'node:net'
+import { connect, createServer, type Server } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { NodePaths } from '../config/paths.ts'
 import { DaemonAlreadyRunningError } from '../errors.ts'
@@ -41,6 +41,38 @@ export async function acquireInstanceLock(paths: NodePaths): Promise<Server> {
   })
   server.unref()
   return server
+}
+
+/**
+ * Takes the instance lock, waiting up to `waitMs` while its owner is on its way out (it holds
+ * the lock but no longer listens: an idle or requested stop in progress). An owner that still
+ * listens means a healthy daemon: `DaemonAlreadyRunningError` at once.
+ */
+export async function acquireInstanceLockPatiently(
+  paths: NodePaths,
+  waitMs: number,
+): Promise<Server> {
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    try {
+      return await acquireInstanceLock(paths)
+    } catch (err) {
+      if (!(err instanceof DaemonAlreadyRunningError) || Date.now() >= deadline) throw err
+      if (await isListening(paths.socket)) throw err
+      await sleep(100)
+    }
+  }
+}
+
+function isListening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path)
+    s.on('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.on('error', () => resolve(false))
+  })
 }
 
 export async function writePidFile(paths: NodePaths): Promise<void> {

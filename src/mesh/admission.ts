@@ -12,6 +12,8 @@
  *
  * Membership is per connection: a peer is a member while at least one of its connections has
  * passed the exchange, so a member that restarts, or whose certificate changed, is checked again.
+ * After renewing its certificate a node runs the exchange again on its open connections
+ * ({@link Admission.refresh}); either side may open it, the opener always sends first.
  */
 import { KEEP_ALIVE } from '@libp2p/interface'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
@@ -59,6 +61,8 @@ export class Admission {
   readonly #init: AdmissionInit
   readonly #members = new Map<string, Member>()
   readonly #timers = new Map<string, NodeJS.Timeout>()
+  /** Callers of {@link whenMember} waiting for a connection's admission. */
+  readonly #waiting = new Map<string, Set<(ok: boolean) => void>>()
   readonly #timeoutMs: number
   readonly #denyTtlMs: number
   readonly #now: () => number
@@ -74,7 +78,7 @@ export class Admission {
   /** Registers the protocol and starts watching connections; call before `node.start()`. */
   async start(): Promise<void> {
     const { node } = this.#init
-    await node.handle(AUTH_PROTOCOL, (stream, conn) => this.#inbound(stream, conn), {
+    await node.handle(AUTH_PROTOCOL, (stream, conn) => this.#respond(stream, conn), {
       maxInboundStreams: 2,
       maxOutboundStreams: 2,
     })
@@ -106,6 +110,35 @@ export class Admission {
     return [...this.#members.values()]
   }
 
+  /**
+   * Resolves true once `conn` has passed the exchange, false if it closes or `signal` aborts
+   * first. Lets protocol handlers accept a stream that raced ahead of admission.
+   */
+  async whenMember(conn: Connection, { signal }: { signal?: AbortSignal } = {}): Promise<boolean> {
+    if (this.#members.get(conn.remotePeer.toString())?.connections.has(conn.id)) return true
+    if (conn.status !== 'open' || signal?.aborted) return false
+    const { promise, resolve } = Promise.withResolvers<boolean>()
+    let set = this.#waiting.get(conn.id)
+    if (set === undefined) {
+      set = new Set()
+      this.#waiting.set(conn.id, set)
+    }
+    set.add(resolve)
+    const onAbort = (): void => resolve(false)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      return await promise
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+      set.delete(resolve)
+      if (set.size === 0) this.#waiting.delete(conn.id)
+    }
+  }
+
+  #settle(connId: string, ok: boolean): void {
+    for (const resolve of this.#waiting.get(connId) ?? []) resolve(ok)
+  }
+
   /** Gossipsub application score: members 0, everyone else below the publish threshold. */
   readonly appScore = (peerId: string): number =>
     this.#members.has(peerId) ? 0 : OUTSIDER_APP_SCORE
@@ -126,11 +159,21 @@ export class Admission {
     return refused
   }
 
+  /**
+   * Presents this node's certificate again on every open connection (after it was renewed), so
+   * members re-check the new one instead of cutting this node off when the old one expires.
+   */
+  async refresh(): Promise<void> {
+    const conns = this.#init.node.getConnections().filter((c) => c.status === 'open')
+    await Promise.all(conns.map((c) => this.#initiate(c)))
+  }
+
   readonly #onOpen = (evt: CustomEvent<Connection>): void => this.#watch(evt.detail)
 
   readonly #onClose = (evt: CustomEvent<Connection>): void => {
     const conn = evt.detail
     this.#clearTimer(conn.id)
+    this.#settle(conn.id, false)
     const key = conn.remotePeer.toString()
     const m = this.#members.get(key)
     if (m === undefined || !m.connections.delete(conn.id)) return
@@ -149,16 +192,20 @@ export class Admission {
     }
     const timer = setTimeout(() => {
       this.#timers.delete(conn.id)
-      if (conn.status === 'open' && !this.#members.get(conn.remotePeer.toString())?.connections.has(conn.id)) {
+      if (
+        conn.status === 'open' &&
+        !this.#members.get(conn.remotePeer.toString())?.connections.has(conn.id)
+      ) {
         this.#refuse(conn.remotePeer, `no valid certificate within ${this.#timeoutMs} ms`)
       }
     }, this.#timeoutMs)
     timer.unref()
     this.#timers.set(conn.id, timer)
-    if (conn.direction === 'outbound') void this.#outbound(conn)
+    // The dialer starts the exchange, so a new connection runs it once.
+    if (conn.direction === 'outbound') void this.#initiate(conn)
   }
 
-  async #outbound(conn: Connection): Promise<void> {
+  async #initiate(conn: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.#timeoutMs)
     let stream: Stream
     try {
@@ -190,9 +237,7 @@ export class Admission {
     await stream.close({ signal }).catch(() => {})
   }
 
-  async #inbound(stream: Stream, conn: Connection): Promise<void> {
-    // Only the dialer opens the exchange; a listener-side stream is a protocol violation.
-    if (conn.direction !== 'inbound') throw new AdmissionRefusedError('unexpected auth stream')
+  async #respond(stream: Stream, conn: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.#timeoutMs)
     const lp = lpStream(stream, { maxDataLength: MAX_CERT_BYTES })
     // Reset, EOF, oversize or timeout reject the handler (aborting the stream); the deadline
@@ -204,8 +249,8 @@ export class Admission {
       this.#refuse(conn.remotePeer, check.reason)
       throw new AdmissionRefusedError(check.reason)
     }
-    await lp.write(this.#init.credentials.certificate(), { signal })
     this.#admit(conn, check.cert, bytes)
+    await lp.write(this.#init.credentials.certificate(), { signal })
     await stream.close({ signal }).catch(() => {})
   }
 
@@ -224,13 +269,20 @@ export class Admission {
     let m = this.#members.get(key)
     const isNew = m === undefined
     if (m === undefined) {
-      m = { peerId: conn.remotePeer, cert, certBytes, admittedAt: this.#now(), connections: new Set() }
+      m = {
+        peerId: conn.remotePeer,
+        cert,
+        certBytes,
+        admittedAt: this.#now(),
+        connections: new Set(),
+      }
       this.#members.set(key, m)
     } else {
       m.cert = cert
       m.certBytes = certBytes
     }
     m.connections.add(conn.id)
+    this.#settle(conn.id, true)
     this.#init.denied.clear(conn.remotePeer)
     void this.#init.node.peerStore
       .merge(conn.remotePeer, {
@@ -247,6 +299,7 @@ export class Admission {
     const err = new AdmissionRefusedError(`${key}: ${reason}`)
     for (const conn of this.#init.node.getConnections(peer)) {
       this.#clearTimer(conn.id)
+      this.#settle(conn.id, false)
       conn.abort(err)
     }
     const wasMember = this.#members.delete(key)

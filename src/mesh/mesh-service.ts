@@ -27,6 +27,8 @@ import { Admission } from './admission.ts'
 import type { Member } from './admission.ts'
 import { Adverts } from './adverts.ts'
 import { createMeshNode } from './create-node.ts'
+import { CrlGossip } from './crl-gossip.ts'
+import type { Revocations } from './crl-gossip.ts'
 import type { MeshNode } from './create-node.ts'
 import { DenyCache } from './deny-cache.ts'
 import { Discovery } from './discovery.ts'
@@ -40,6 +42,11 @@ export interface MeshInit {
   home: string
   credentials: Credentials
   advertSource: AdvertSource
+  /**
+   * The organisation's revocation list, spread over gossip (`meshcc/crl/1`). Pass the same store
+   * the credentials read their `crl` from (`IdentityRevocations`). Optional.
+   */
+  revocations?: Revocations
   /** Default: loaded from (or created in) `home`. */
   privateKey?: PrivateKey
   transport?: 'tcp' | 'memory'
@@ -77,6 +84,9 @@ export interface MeshEventMap {
   advert: { peerId: string; advert: Advert }
   'advert:expired': { peerId: string }
   'advert:rejected': { peerId: string; reason: string }
+  /** A newer revocation list arrived from the mesh (members were re-checked). */
+  'revocations:updated': { cut: string[] }
+  'revocations:rejected': { peerId: string; reason: string }
 }
 
 export interface Mesh extends EventTarget {
@@ -93,6 +103,13 @@ export interface Mesh extends EventTarget {
   changed(): void
   /** Re-check members' certificates now (call after the revocation list changed). */
   recheck(): Promise<PeerId[]>
+  /**
+   * The local revocation list changed (e.g. `meshcc org revoke` wrote a newer one): publish it
+   * and cut off the members it revokes. Returns the peers cut off.
+   */
+  revocationsChanged(): Promise<PeerId[]>
+  /** Present this node's (renewed) certificate again on every open connection. */
+  refresh(): Promise<void>
   /** Dial a peer or multiaddr now (e.g. `meshcc join ADDR`). */
   dial(target: string): Promise<void>
   stop(): Promise<void>
@@ -133,6 +150,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
   })
   const version = init.version ?? meshccVersion
   let adverts: Adverts | undefined
+  let crlGossip: CrlGossip | undefined
   admission = new Admission({
     node,
     credentials: init.credentials,
@@ -140,8 +158,10 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
     ...(init.admissionTimeoutMs === undefined ? {} : { timeoutMs: init.admissionTimeoutMs }),
     ...(init.denyTtlMs === undefined ? {} : { denyTtlMs: init.denyTtlMs }),
     onAdmitted: (m: Member) => {
-      // Greet the newcomer with our advert once gossipsub's cached score of it has refreshed.
+      // Greet the newcomer with our advert (and revocation list) once gossipsub's cached score
+      // of it has refreshed.
       adverts?.publishSoon(1_100)
+      crlGossip?.publishSoon(1_100)
       emit('member:admitted', {
         peerId: m.peerId.toString(),
         org: m.cert.org,
@@ -174,6 +194,19 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
     source: init.advertSource,
     version,
   })
+  if (init.revocations !== undefined) {
+    crlGossip = new CrlGossip({
+      node,
+      revocations: init.revocations,
+      isMember: (p) => adm.isMember(p),
+      onNewList: () => {
+        void adm.recheck().then((cut) => {
+          emit('revocations:updated', { cut: cut.map(String) })
+        })
+      },
+      onRejected: (p, reason) => emit('revocations:rejected', { peerId: p, reason }),
+    })
+  }
   const discovery = new Discovery({
     node,
     denied,
@@ -183,8 +216,10 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
 
   await admission.start()
   adverts.start()
+  crlGossip?.start()
   await node.start()
   adverts.run()
+  crlGossip?.run()
   discovery.start()
   const recheckTimer = setInterval(() => void adm.recheck(), init.recheckIntervalMs ?? 60_000)
   recheckTimer.unref()
@@ -196,6 +231,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
       clearInterval(recheckTimer)
       discovery.stop()
       adverts?.stop()
+      crlGossip?.stop()
       await adm.stop()
       await node.stop()
       await datastore?.close()
@@ -217,6 +253,11 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
     snapshot: () => directory.snapshot(),
     changed: () => ads.changed(),
     recheck: () => adm.recheck(),
+    refresh: () => adm.refresh(),
+    revocationsChanged: async () => {
+      crlGossip?.publishSoon(0)
+      return adm.recheck()
+    },
     dial: async (target: string) => {
       await node.dial(target.startsWith('/') ? multiaddr(target) : peerIdFromString(target))
     },

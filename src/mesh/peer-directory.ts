@@ -50,7 +50,10 @@ export class PeerDirectory {
       addrs: node.getMultiaddrs().map((a) => a.toString()),
       ...fields,
     }
-    const ids = new Set([...admission.members().map((m) => m.peerId.toString()), ...adverts.peers()])
+    const ids = new Set([
+      ...admission.members().map((m) => m.peerId.toString()),
+      ...adverts.peers(),
+    ])
     const peers: DirectoryPeer[] = []
     for (const id of [...ids].sort()) {
       const member = admission.member(id)

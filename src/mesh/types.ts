@@ -24,9 +24,7 @@ export interface MemberCertificate {
   serial: string
 }
 
-export type CertificateCheck =
-  | { ok: true; cert: MemberCertificate }
-  | { ok: false; reason: string }
+export type CertificateCheck = { ok: true; cert: MemberCertificate } | { ok: false; reason: string }
 
 /** This node's certificate and the means to check other members' certificates. */
 export interface Credentials {
@@ -38,7 +36,11 @@ export interface Credentials {
    * Checks a certificate a peer presented: chain to a trusted organisation key, validity at `now`
    * (Unix ms), revocation, and that its subject is `peerId` (the peer Noise authenticated).
    */
-  verify(bytes: Uint8Array, peerId: PeerId, now: number): CertificateCheck | Promise<CertificateCheck>
+  verify(
+    bytes: Uint8Array,
+    peerId: PeerId,
+    now: number,
+  ): CertificateCheck | Promise<CertificateCheck>
 }
 
 /** The part of an advert the daemon supplies; the mesh adds identity, sequence and time. */

@@ -11,7 +11,9 @@
  *
  * Reply frames (daemon → client): u8 type, u32 length, payload. `STDOUT`/`STDERR` carry output
  * bytes (≤ 1 MiB per frame, as many frames as needed); `EXIT` (i32 code) and `EXEC_LOCAL` (UTF-8
- * reason) are final.
+ * reason) are final. The client writes all stdout, then all stderr, when `EXIT` arrives, and
+ * exits with the code; a negative code -N means "killed by signal N" (the client then dies by
+ * that signal). On `EXEC_LOCAL` the client execs the real compiler with its original arguments.
  *
  * Control (CLI ↔ daemon): `"MCJ1"`, u32 length, JSON request; the reply is u32 length + JSON.
  *

@@ -12,14 +12,17 @@
 import { formatBytes, formatDuration } from '../config/units.ts'
 import type { StatsSnapshot } from './types.ts'
 
-const LABEL = 34
+const LABEL = 28
+const VALUE = 18
 
 export function formatStats(s: StatsSnapshot): string {
   const cacheable = s.cache_hits + s.cache_misses
   const rows: string[] = []
   const row = (indent: number, label: string, value: string | number, extra = '') => {
     const left = `${' '.repeat(indent)}${label}`.padEnd(LABEL)
-    rows.push(`${left}${String(value).padStart(10)}${extra === '' ? '' : `  ${extra}`}`.trimEnd())
+    rows.push(
+      `${left}${String(value).padStart(VALUE)}${extra === '' ? '' : `  ${extra}`}`.trimEnd(),
+    )
   }
   const pct = (n: number, of: number) => (of > 0 ? `(${((100 * n) / of).toFixed(2)} %)` : '')
 
@@ -38,8 +41,11 @@ export function formatStats(s: StatsSnapshot): string {
   row(0, 'Local fallbacks', s.local_fallbacks)
   for (const [reason, n] of byCount(s.local_fallback_reasons)) row(2, reason, n)
   row(0, 'Corrupt entries dropped', s.corrupt_entries)
-  const used = `${formatBytes(s.cache_bytes)} / ${formatBytes(s.cache_max_bytes)}`
-  row(0, 'Cache size', used, pct(s.cache_bytes, s.cache_max_bytes))
+  // loadConfig maps "no limit" (cache_size = 0) to MAX_SAFE_INTEGER.
+  const unlimited = s.cache_max_bytes >= Number.MAX_SAFE_INTEGER
+  const max = unlimited ? 'no limit' : formatBytes(s.cache_max_bytes)
+  const used = `${formatBytes(s.cache_bytes)} / ${max}`
+  row(0, 'Cache size', used, unlimited ? '' : pct(s.cache_bytes, s.cache_max_bytes))
   row(0, 'Cache entries', s.cache_entries)
   row(0, 'Time saved', formatDuration(s.time_saved_ms))
   return `${rows.join('\n')}\n`

@@ -30,7 +30,7 @@ describe('200 concurrent wrapper invocations', { skip: prerequisite ?? false }, 
     await node?.stop()
   })
 
-  test('all succeed with correct objects, and all are counted', { timeout: 300_000 }, async () => {
+  test('all succeed with correct objects, and all are counted', { timeout: 300_000 }, async (t) => {
     const cwd = join(node.dir, 'work')
     mkdirSync(join(cwd, 'src'), { recursive: true })
     mkdirSync(join(cwd, 'out'))
@@ -89,6 +89,7 @@ describe('200 concurrent wrapper invocations', { skip: prerequisite ?? false }, 
       return d.cache_hits + d.cache_misses + d.local_fallbacks + d.uncacheable >= INVOCATIONS
     }, 10_000)
     const d = delta(zero, last)
+    t.diagnostic(`stats after ${INVOCATIONS} concurrent invocations: ${JSON.stringify(d)}`)
     assert.ok(counted, `all ${INVOCATIONS} invocations counted: ${JSON.stringify(d)}`)
     assert.ok(
       d.cache_misses >= SOURCES - d.local_fallbacks,

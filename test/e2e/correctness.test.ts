@@ -18,6 +18,7 @@ import {
   delta,
   listFiles,
   makeNode,
+  meshccBin,
   missingPrerequisite,
   mustRun,
   run,
@@ -227,6 +228,24 @@ describe('cache correctness', { skip: prerequisite ?? false }, () => {
     assert.ok((await compareWithPlain('gcc', args, cwd, ['greet.o'])).allEqual)
   })
 
+  test('entries and counters survive a daemon restart', async () => {
+    const cwd = copyExample('hello', join(node.dir, 'restart'))
+    const args = ['-O2', '-DCASE_RESTART', '-c', 'hello.c', '-o', 'hello.o']
+    assert.equal((await compile(cwd, args)).d.cache_misses, 1)
+    const before = await node.stats()
+    const pid = node.daemonPid()
+    const stop = await run(meshccBin, ['daemon', 'stop'], { cwd, env: node.env })
+    assert.equal(stop.status, 0, stop.stderr.toString())
+    if (pid !== undefined) assert.ok(await waitGone(pid), 'the old daemon is gone')
+    rmSync(join(cwd, 'hello.o'))
+    const s0 = await node.stats() // no daemon: read from stats.json
+    assert.equal(s0.cache_misses, before.cache_misses, 'counters persisted')
+    const again = await compile(cwd, args) // starts a new daemon
+    assert.notEqual(node.daemonPid(), pid, 'a new daemon')
+    assert.equal(again.d.cache_hits, 1, 'the entry written by the old daemon is a hit')
+    assert.ok((await compareWithPlain('gcc', args, cwd, ['hello.o'])).allEqual)
+  })
+
   test('with the daemon killed, compiles still work', async () => {
     const cwd = copyExample('hello', join(node.dir, 'killed'))
     const args = ['-O2', '-DCASE_KILLED', '-c', 'hello.c', '-o', 'hello.o']
@@ -269,5 +288,16 @@ describe('cache correctness', { skip: prerequisite ?? false }, () => {
         .allEqual,
     )
     assert.ok(readdirSync(cwd).includes('greet.o'))
+  })
+
+  test('MESHCC_DISABLE=0 / false / no / off leave meshcc on (as documented)', async () => {
+    const cwd = copyExample('hello', join(node.dir, 'not-disabled'))
+    for (const value of ['0', 'false', 'no', 'off']) {
+      const args = ['-O2', `-DCASE_NOT_DISABLED_${value}`, '-c', 'greet.c', '-o', 'greet.o']
+      const s0 = await node.stats()
+      const r = await node.meshcc(['gcc', ...args], { cwd, env: { MESHCC_DISABLE: value } })
+      assert.equal(r.status, 0)
+      assert.equal(delta(s0, await node.stats()).cache_misses, 1, `MESHCC_DISABLE=${value}`)
+    }
   })
 })

@@ -1,7 +1,8 @@
 /**
  * A daemon process with a stand-in compile handler, for testing the socket server and the native
  * client without the real pipeline: `node test/helpers/fake-daemon.ts <mode>` with MESHCC_HOME
- * set. Modes: `exec-local` (every request told to run locally), `passthrough` (runs the
+ * set. Modes: `exec-local` (every request told to run locally), `noop` (answers exit 0 at
+ * once: the client's round trip, for measurements), `passthrough` (runs the
  * compiler and relays its output and exit code), `hang` (never answers until aborted).
  *
  * The native client starts it instead of `dist/daemon/main.js` when tests point MESHCC_NODE at
@@ -20,6 +21,14 @@ export function fakeHandler(mode: string): CompileHandler {
     handle: (req, { signal }) =>
       new Promise<CompileReply>((resolve, reject) => {
         if (mode === 'exec-local') return resolve({ kind: 'exec-local', reason: 'fake-exec-local' })
+        if (mode === 'noop') {
+          return resolve({
+            kind: 'done',
+            exitCode: 0,
+            stdout: new Uint8Array(),
+            stderr: new Uint8Array(),
+          })
+        }
         if (mode === 'hang') {
           signal.addEventListener('abort', () => reject(signal.reason), { once: true })
           return

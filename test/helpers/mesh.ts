@@ -72,7 +72,14 @@ export function outsiderCredentials(certificate: Uint8Array, inner?: Credentials
       },
     verify: () => ({
       ok: true,
-      cert: { org: 'any', roles: [], groups: [], name: 'x', expiresAt: Date.now() + 1e6, serial: '0' },
+      cert: {
+        org: 'any',
+        roles: [],
+        groups: [],
+        name: 'x',
+        expiresAt: Date.now() + 1e6,
+        serial: '0',
+      },
     }),
   }
 }
@@ -125,7 +132,9 @@ export async function startMemoryNode(
   const mesh = await startMesh({
     home,
     privateKey: key,
-    credentials: (opts.credentials ?? ((k) => memberCredentials(org, k, { name: fields.host })))(key),
+    credentials: (opts.credentials ?? ((k) => memberCredentials(org, k, { name: fields.host })))(
+      key,
+    ),
     advertSource: source,
     transport: 'memory',
     listen: [`/memory/${peerIdFromPrivateKey(key).toString()}`],
@@ -152,7 +161,8 @@ export async function waitFor<T>(
   for (;;) {
     const v = await check()
     if (v) return v as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, intervalMs))
   }
 }

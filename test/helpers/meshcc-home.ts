@@ -11,7 +11,7 @@
  * ```
  */
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -102,21 +102,31 @@ export async function daemonPid(home: string): Promise<number | undefined> {
   }
 }
 
+/** Whether `pid` runs. A zombie does not: it exited, and its parent (init, for a detached
+ * daemon; some sandboxes' init never reaps) has not collected it. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
+  } catch {
+    return false
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z'
   } catch {
     return false
   }
 }
 
 /** Polls `check` every 20 ms until it returns a value other than undefined/false. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 10_000,
+): Promise<Exclude<T, undefined | false>> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await check()
-    if (v !== undefined && v !== false) return v
+    if (v !== undefined && v !== false) return v as Exclude<T, undefined | false>
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
     await sleep(20)
   }
@@ -165,6 +175,9 @@ export async function startFakeDaemon(env: NodeJS.ProcessEnv, mode: string): Pro
     detached: true,
   })
   child.unref()
-  await waitFor(async () => (await daemonPid(home)) === child.pid && existsSync(join(home, 'run', 'daemon.sock')))
+  await waitFor(
+    async () =>
+      (await daemonPid(home)) === child.pid && existsSync(join(home, 'run', 'daemon.sock')),
+  )
   return child.pid!
 }

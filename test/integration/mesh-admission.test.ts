@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { PrivateKey } from '@libp2p/interface'
+import type { PrivateKey, Stream } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { issueCertificate } from '../../src/identity/certificate.ts'
 import { revoke } from '../../src/identity/crl.ts'
@@ -18,6 +19,7 @@ import { encodeAdvert } from '../../src/mesh/advert-codec.ts'
 import { ADVERT_TOPIC } from '../../src/mesh/adverts.ts'
 import { createMeshNode } from '../../src/mesh/create-node.ts'
 import type { MeshNode } from '../../src/mesh/create-node.ts'
+import { requireMember } from '../../src/mesh/require-member.ts'
 import {
   advertFields,
   memberCredentials,
@@ -65,7 +67,11 @@ describe('admission refuses outsiders', () => {
   })
 
   /** Starts an outsider node that presents `certificate`, admits anyone and gossips adverts. */
-  async function outsider(key: PrivateKey, certificate: Uint8Array, dialA = true): Promise<TestNode> {
+  async function outsider(
+    key: PrivateKey,
+    certificate: Uint8Array,
+    dialA = true,
+  ): Promise<TestNode> {
     const n = await startMemoryNode(acme, {
       key,
       credentials: () => outsiderCredentials(certificate),
@@ -79,7 +85,10 @@ describe('admission refuses outsiders', () => {
   async function expectRefused(n: TestNode, reason: string, withinMs: number): Promise<void> {
     const id = n.mesh.peerId.toString()
     const t0 = Date.now()
-    const got = await waitFor(() => refused.get(id), { timeoutMs: withinMs, what: `refusal ${reason}` })
+    const got = await waitFor(() => refused.get(id), {
+      timeoutMs: withinMs,
+      what: `refusal ${reason}`,
+    })
     assert.equal(got, reason)
     await waitFor(() => a.mesh.node.getConnections(n.mesh.peerId).length === 0, {
       timeoutMs: 2_000,
@@ -97,14 +106,25 @@ describe('admission refuses outsiders', () => {
   it('refuses a certificate of another organisation (both directions)', async () => {
     const key = await generateKeyPair('Ed25519')
     const other = testOrg('evil')
-    const cert = issueCertificate(other, { peerId: peerIdFromPrivateKey(key), name: 'x', roles: ['builder'] })
+    const cert = issueCertificate(other, {
+      peerId: peerIdFromPrivateKey(key),
+      name: 'x',
+      roles: ['builder'],
+    })
     await expectRefused(await outsider(key, cert), 'wrong-org', 3_000)
     // And when the member dials the outsider, the outsider's answer is checked as well.
     const key2 = await generateKeyPair('Ed25519')
-    const cert2 = issueCertificate(other, { peerId: peerIdFromPrivateKey(key2), name: 'y', roles: ['builder'] })
+    const cert2 = issueCertificate(other, {
+      peerId: peerIdFromPrivateKey(key2),
+      name: 'y',
+      roles: ['builder'],
+    })
     const o2 = await outsider(key2, cert2, false)
     await a.mesh.dial(o2.mesh.addrs()[0] as string).catch(() => {})
-    await waitFor(() => refused.get(o2.mesh.peerId.toString()), { timeoutMs: 3_000, what: 'refusal' })
+    await waitFor(() => refused.get(o2.mesh.peerId.toString()), {
+      timeoutMs: 3_000,
+      what: 'refusal',
+    })
     assert.equal(refused.get(o2.mesh.peerId.toString()), 'wrong-org')
     assert.equal(a.mesh.admission.isMember(o2.mesh.peerId), false)
   })
@@ -123,7 +143,11 @@ describe('admission refuses outsiders', () => {
 
   it('refuses a certificate with a bad signature', async () => {
     const key = await generateKeyPair('Ed25519')
-    const cert = issueCertificate(acme, { peerId: peerIdFromPrivateKey(key), name: 'x', roles: ['admin'] })
+    const cert = issueCertificate(acme, {
+      peerId: peerIdFromPrivateKey(key),
+      name: 'x',
+      roles: ['admin'],
+    })
     cert[cert.length - 1] = (cert[cert.length - 1] as number) ^ 0x01
     await expectRefused(await outsider(key, cert), 'bad-signature', 3_000)
   })
@@ -149,13 +173,22 @@ describe('admission refuses outsiders', () => {
     const id = node.peerId.toString()
     let seq = Date.now()
     const timer = setInterval(() => {
-      const ad = { ...advertFields(), version: '0', certExpiry: Date.now() + 1e6, seq: ++seq, ts: Date.now() }
+      const ad = {
+        ...advertFields(),
+        version: '0',
+        certExpiry: Date.now() + 1e6,
+        seq: ++seq,
+        ts: Date.now(),
+      }
       node.services.pubsub.publish(ADVERT_TOPIC, encodeAdvert(ad)).catch(() => {})
     }, 100)
     try {
       const t0 = Date.now()
       await node.dial(multiaddr(a.mesh.addrs()[0] as string))
-      const reason = await waitFor(() => refused.get(id), { timeoutMs: 8_000, what: 'timeout refusal' })
+      const reason = await waitFor(() => refused.get(id), {
+        timeoutMs: 8_000,
+        what: 'timeout refusal',
+      })
       assert.match(reason, /no valid certificate within 5000 ms/)
       await waitFor(() => node.getConnections().length === 0, { timeoutMs: 2_000, what: 'closed' })
       const took = Date.now() - t0
@@ -171,6 +204,69 @@ describe('admission refuses outsiders', () => {
     } finally {
       clearInterval(timer)
     }
+  })
+
+  it('serves meshcc protocols to admitted members only, with role checks', async () => {
+    const echo = async (stream: Stream): Promise<void> => {
+      const lp = lpStream(stream, { maxDataLength: 1024 })
+      await lp.write((await lp.read()).subarray())
+      await stream.close()
+    }
+    await a.mesh.node.handle('/meshcc/test-echo/1.0.0', requireMember(a.mesh.admission, echo))
+    await a.mesh.node.handle(
+      '/meshcc/test-admin/1.0.0',
+      requireMember(a.mesh.admission, echo, { role: 'admin' }),
+    )
+    const ask = async (node: MeshNode, protocol: string): Promise<string> => {
+      const stream = await node.dialProtocol(multiaddr(a.mesh.addrs()[0] as string), protocol, {
+        signal: AbortSignal.timeout(8_000),
+      })
+      const lp = lpStream(stream, { maxDataLength: 1024 })
+      await lp.write(new TextEncoder().encode('hi'))
+      return new TextDecoder().decode(
+        (await lp.read({ signal: AbortSignal.timeout(8_000) })).subarray(),
+      )
+    }
+    assert.equal(await ask(b.mesh.node, '/meshcc/test-echo/1.0.0'), 'hi')
+    await assert.rejects(ask(b.mesh.node, '/meshcc/test-admin/1.0.0'), 'b holds no admin role')
+    // A node without a certificate opens the stream at once, before any admission could finish.
+    const node = await createMeshNode({
+      privateKey: await generateKeyPair('Ed25519'),
+      gater: {},
+      transport: 'memory',
+    })
+    bare.push(node)
+    await node.start()
+    const t0 = Date.now()
+    await assert.rejects(ask(node, '/meshcc/test-echo/1.0.0'))
+    assert.ok(Date.now() - t0 < 7_000)
+  })
+
+  it('picks up a renewed certificate without reconnecting', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const peerId = peerIdFromPrivateKey(key)
+    // Valid now, but expiring within the clock-skew allowance of a minute from now.
+    let certificate = issueCertificate(acme, {
+      peerId,
+      name: 'renewing',
+      roles: ['builder'],
+      ttlSeconds: 3600,
+      now: Date.now() - 3600_000 + 60_000,
+    })
+    const creds = memberCredentials(acme, key)
+    const renewing = await startMemoryNode(acme, {
+      key,
+      credentials: () => ({ ...creds, certificate: () => certificate }),
+      bootstrap: a.mesh.addrs(),
+    })
+    extra.push(renewing)
+    await waitFor(() => a.mesh.admission.member(peerId), { what: 'admitted' })
+    const before = a.mesh.admission.member(peerId)?.cert.expiresAt as number
+    certificate = issueCertificate(acme, { peerId, name: 'renewing', roles: ['builder'] })
+    await renewing.mesh.refresh()
+    const afterRenewal = a.mesh.admission.member(peerId)?.cert.expiresAt as number
+    assert.ok(afterRenewal > before + 3600_000, 'a holds the renewed certificate')
+    assert.equal(a.mesh.admission.member(peerId)?.connections.size, 1, 'same connection')
   })
 
   it('cuts off a member once it is revoked', async () => {

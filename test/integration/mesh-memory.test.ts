@@ -19,7 +19,9 @@ describe('memory-transport mesh of one organisation', () => {
     nodes.push(first)
     const boot = first.mesh.addrs()
     for (let i = 1; i < 4; i++) {
-      nodes.push(await startMemoryNode(org, { bootstrap: boot, fields: { cores: 2 + i, freeSlots: i } }))
+      nodes.push(
+        await startMemoryNode(org, { bootstrap: boot, fields: { cores: 2 + i, freeSlots: i } }),
+      )
     }
   })
 
@@ -33,7 +35,9 @@ describe('memory-transport mesh of one organisation', () => {
       await waitFor(
         () => {
           const peers = n.mesh.snapshot().peers
-          return peers.length === nodes.length - 1 && peers.every((p) => p.connected && p.cores !== null)
+          return (
+            peers.length === nodes.length - 1 && peers.every((p) => p.connected && p.cores !== null)
+          )
         },
         { what: `full directory on ${n.fields.host}` },
       )

@@ -4,7 +4,7 @@
  * depfile regeneration for other targets, colors.
  */
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import {
@@ -90,6 +90,26 @@ describe('pipeline behaviour', () => {
     assert.ok(readFileSync(join(cwd, 'racy.o')).equals(readFileSync(join(cwd, 'plain4.o'))))
   })
 
+  it('does not store a result when a header changes while the compiler runs', async () => {
+    // A "gcc" that compiles, then rewrites the header (a build step racing the compile).
+    fx.write({
+      'fake/gcc': `#!/bin/sh\n/usr/bin/gcc "$@"; rc=$?\nif [ -n "$RACE_HEADER" ]; then printf '#define CONF 77\\n' > "$RACE_HEADER"; fi\nexit $rc\n`,
+      'w/race.h': '#define CONF 5\n',
+      'w/race.c': '#include "race.h"\nint r(void) { return CONF; }\n',
+    })
+    const fake = join(fx.root, 'fake/gcc')
+    chmodSync(fake, 0o755)
+    const header = join(cwd, 'race.h')
+    const args = ['-c', 'race.c', '-o', 'race.o']
+    await fx.compile(cwd, fake, args, { env: { RACE_HEADER: header } })
+    assert.equal(readFileSync(header, 'latin1'), '#define CONF 77\n')
+    assert.equal(fx.counters().uncacheable_reasons['input-too-new'], 1)
+    // The header now says 77: the next compile must not be served the object built from 5.
+    await fx.compile(cwd, fake, args)
+    plainCompile(cwd, COMPILERS.gcc, ['-c', 'race.c', '-o', 'race-plain.o'])
+    assert.ok(readFileSync(join(cwd, 'race.o')).equals(readFileSync(join(cwd, 'race-plain.o'))))
+  })
+
   it('does not cache __TIME__, caches __DATE__ only with SOURCE_DATE_EPOCH', async () => {
     const reply = await fx.compile(cwd, COMPILERS.gcc, ['-c', 'time.c', '-o', 'time.o'])
     assert.deepEqual(reply, { kind: 'exec-local', reason: 'time-macros' })
@@ -150,7 +170,9 @@ describe('pipeline behaviour', () => {
     assert.equal(reply.exitCode, 0)
     assert.equal(fx.counters().cache_misses, misses + 1)
     plainCompile(cwd, COMPILERS.gcc, ['-c', 'warn.c', '-o', 'corrupt-plain.o'])
-    assert.ok(readFileSync(join(cwd, 'corrupt.o')).equals(readFileSync(join(cwd, 'corrupt-plain.o'))))
+    assert.ok(
+      readFileSync(join(cwd, 'corrupt.o')).equals(readFileSync(join(cwd, 'corrupt-plain.o'))),
+    )
   })
 
   for (const [name, compiler, flags, extras] of [
@@ -178,7 +200,10 @@ describe('pipeline behaviour', () => {
 
   for (const compiler of [COMPILERS.gcc, COMPILERS.clang]) {
     it(`regenerates the depfile for other targets exactly as ${compiler} writes it`, async () => {
-      fx.write({ 'w/dir with space/h#1.h': '#define H1 1\n', 'w/deps.c': '#include "dir with space/h#1.h"\n#include <stdio.h>\nint d = H1;\n' })
+      fx.write({
+        'w/dir with space/h#1.h': '#define H1 1\n',
+        'w/deps.c': '#include "dir with space/h#1.h"\n#include <stdio.h>\nint d = H1;\n',
+      })
       const variants = [
         ['-MD', '-MF', 'x.d'],
         ['-MD', '-MF', 'x.d', '-MT', 'custom-target.o'],
@@ -193,7 +218,11 @@ describe('pipeline behaviour', () => {
         const expected = readFileSync(join(cwd, 'x.d'))
         removeFiles(cwd, ['x.d'])
         done(await fx.compile(cwd, compiler, args))
-        assert.equal(readFileSync(join(cwd, 'x.d'), 'latin1'), expected.toString('latin1'), dep.join(' '))
+        assert.equal(
+          readFileSync(join(cwd, 'x.d'), 'latin1'),
+          expected.toString('latin1'),
+          dep.join(' '),
+        )
       }
       const hits = fx.counters().cache_hits
       removeFiles(cwd, ['x.d'])
@@ -207,11 +236,66 @@ describe('pipeline behaviour', () => {
     })
   }
 
+  it('-MMD: an edit of a header it omits (-isystem) is still a miss', async () => {
+    fx.write({ 'w/sys/s.h': '#define S 1\n', 'w/mmd.c': '#include <s.h>\nint s = S;\n' })
+    const args = ['-isystem', 'sys', '-MMD', '-c', 'mmd.c', '-o', 'mmd.o']
+    for (const compiler of [COMPILERS.gcc, COMPILERS.clang]) {
+      fx.write({ 'w/sys/s.h': '#define S 1\n' })
+      await fx.compile(cwd, compiler, args)
+      assert.doesNotMatch(readFileSync(join(cwd, 'mmd.d'), 'latin1'), /s\.h/, 'omitted by -MMD')
+      const hits = fx.counters().cache_hits
+      await fx.compile(cwd, compiler, args)
+      assert.equal(fx.counters().cache_hits, hits + 1)
+      fx.write({ 'w/sys/s.h': '#define S 2\n' })
+      const misses = fx.counters().cache_misses
+      await fx.compile(cwd, compiler, args)
+      assert.equal(fx.counters().cache_misses, misses + 1, `${compiler}: system header edit`)
+    }
+  })
+
+  for (const [compiler, flag] of [
+    [COMPILERS.gcc, '-frecord-gcc-switches'],
+    [COMPILERS.clang, '-frecord-command-line'],
+  ] as const) {
+    it(`${flag}: the object equals a plain compile (no option added)`, async () => {
+      const args = [flag, '-O1', '-c', 'main.c', '-o', 'rec.o']
+      plainCompile(cwd, compiler, args)
+      const expected = readFileSync(join(cwd, 'rec.o'))
+      for (const round of ['miss', 'hit']) {
+        removeFiles(cwd, ['rec.o'])
+        const before = fx.counters()
+        done(await fx.compile(cwd, compiler, args))
+        assert.ok(readFileSync(join(cwd, 'rec.o')).equals(expected), round)
+        const after = fx.counters()
+        if (round === 'hit') assert.equal(after.cache_hits, before.cache_hits + 1)
+      }
+      const tty = await fx.compile(cwd, compiler, args, { stderrIsTty: true })
+      if (compiler === COMPILERS.clang)
+        assert.equal(tty.kind, 'exec-local', 'colors would be recorded')
+    })
+  }
+
+  it('MESHCC_RECACHE compiles again, MESHCC_READONLY never writes', async () => {
+    const args = ['-O3', '-c', 'main.c', '-o', 'recache.o']
+    await fx.compile(cwd, COMPILERS.gcc, args)
+    const c1 = fx.counters()
+    await fx.compile(cwd, COMPILERS.gcc, args, { env: { MESHCC_RECACHE: '1' } })
+    const c2 = fx.counters()
+    assert.equal(c2.cache_misses, c1.cache_misses + 1)
+    assert.equal(c2.cache_hits, c1.cache_hits)
+    const ro = await fx.compile(cwd, COMPILERS.gcc, ['-O3', '-DRO', '-c', 'main.c', '-o', 'ro.o'], {
+      env: { MESHCC_READONLY: '1' },
+    })
+    assert.deepEqual(ro, { kind: 'exec-local', reason: 'read-only-miss' })
+    const again = await fx.compile(cwd, COMPILERS.gcc, args, { env: { MESHCC_READONLY: '1' } })
+    assert.equal(again.kind, 'done', 'read-only still serves hits')
+  })
+
   it('colors: a terminal gets colored diagnostics, a pipe gets them stripped', async () => {
     fx.write({ 'w/color.c': 'int c(void) { int unused; return 0; }\n' })
     const args = ['-Wall', '-c', 'color.c', '-o', 'color.o']
     const tty = done(await fx.compile(cwd, COMPILERS.gcc, args, { stderrIsTty: true }))
-    assert.match(text(tty.stderr), /\x1b\[/)
+    assert.ok(text(tty.stderr).includes('\x1b['), 'colored')
     const plain = plainCompile(cwd, COMPILERS.gcc, args)
     const hits = fx.counters().cache_hits
     const pipe = done(await fx.compile(cwd, COMPILERS.gcc, args))

@@ -20,7 +20,8 @@ import {
 } from './pipeline-fixture.ts'
 
 const FILES = {
-  'src/a.c': '#include "a.h"\n#include <stdio.h>\nint f(void) { int unused; printf("%s", __FILE__); return A; }\n',
+  'src/a.c':
+    '#include "a.h"\n#include <stdio.h>\nint f(void) { int unused; printf("%s", __FILE__); return A; }\n',
   'inc/a.h': '#define A 7\n',
   'build/.keep': '',
 }
@@ -61,7 +62,10 @@ describe('pipeline: two checkouts and cache modes', () => {
       assert.equal(reply.kind, 'done')
       if (reply.kind === 'done') assert.equal(text(reply.stderr), plain.stderr, `${co} stderr`)
       outputs.forEach((o, i) => {
-        assert.ok(readFileSync(join(cwd, o)).equals(expected[i] as Buffer), `${co}: ${o} equals a local compile`)
+        assert.ok(
+          readFileSync(join(cwd, o)).equals(expected[i] as Buffer),
+          `${co}: ${o} equals a local compile`,
+        )
       })
       if (co === checkouts[1]) secondHit = fx.counters().cache_hits === hits + 1
     }
@@ -71,12 +75,20 @@ describe('pipeline: two checkouts and cache modes', () => {
   for (const compiler of [COMPILERS.gcc, COMPILERS.clang]) {
     const name = compiler.endsWith('clang') ? 'clang' : 'gcc'
     it(`${name}: relative paths without -g share hits`, async () => {
-      const hit = await twoCheckouts(compiler, () => ['-Wall', '-I../inc', '-c', '../src/a.c', '-o', 'a.o'], ['a.o'])
+      const hit = await twoCheckouts(
+        compiler,
+        () => ['-Wall', '-I../inc', '-c', '../src/a.c', '-o', 'a.o'],
+        ['a.o'],
+      )
       assert.equal(hit, true)
     })
 
     it(`${name}: -g without a prefix map does not share`, async () => {
-      const hit = await twoCheckouts(compiler, () => ['-g', '-I../inc', '-c', '../src/a.c', '-o', 'g.o'], ['g.o'])
+      const hit = await twoCheckouts(
+        compiler,
+        () => ['-g', '-I../inc', '-c', '../src/a.c', '-o', 'g.o'],
+        ['g.o'],
+      )
       assert.equal(hit, false)
     })
 
@@ -108,6 +120,20 @@ describe('pipeline: two checkouts and cache modes', () => {
     })
   }
 
+  it('an absolute and a relative spelling of the same paths do not share', async () => {
+    let call = 0
+    const hit = await twoCheckouts(
+      COMPILERS.gcc,
+      (co) => {
+        call++
+        const inc = call === 1 ? `${co}/inc` : '../inc'
+        return ['-I', inc, '-c', '../src/a.c', '-o', 'spell.o', '-MD', '-MF', 'spell.d']
+      },
+      ['spell.o', 'spell.d'],
+    )
+    assert.equal(hit, false)
+  })
+
   it('relative paths share in preprocessor and both modes', async () => {
     for (const mode of ['preprocessor', 'both']) {
       const hit = await twoCheckouts(
@@ -123,9 +149,11 @@ describe('pipeline: two checkouts and cache modes', () => {
 
   it('each cache mode: miss, hit, header edit is a miss', async () => {
     const cwd = join(base, 'c1', 'build')
+    // A distinct -O per mode: entries of other tests (or modes) must not answer.
+    const opt = { direct: '-O1', preprocessor: '-O2', both: '-Os' } as const
     for (const mode of ['direct', 'preprocessor', 'both'] as const) {
       const env = { MESHCC_CACHE_MODE: mode }
-      const args = ['-I../inc', '-DMODE_' + mode, '-c', '../src/a.c', '-o', `mode-${mode}.o`]
+      const args = ['-I../inc', opt[mode], '-c', '../src/a.c', '-o', `mode-${mode}.o`]
       const c0 = fx.counters()
       await fx.compile(cwd, COMPILERS.gcc, args, { env })
       const c1 = fx.counters()
@@ -138,7 +166,9 @@ describe('pipeline: two checkouts and cache modes', () => {
       await fx.compile(cwd, COMPILERS.gcc, args, { env })
       assert.equal(fx.counters().cache_misses, c2.cache_misses + 1, `${mode}: header edit`)
       plainCompile(cwd, COMPILERS.gcc, [...args.slice(0, -1), 'plain.o'])
-      assert.ok(readFileSync(join(cwd, `mode-${mode}.o`)).equals(readFileSync(join(cwd, 'plain.o'))))
+      assert.ok(
+        readFileSync(join(cwd, `mode-${mode}.o`)).equals(readFileSync(join(cwd, 'plain.o'))),
+      )
       fx.write({ 'base/c1/inc/a.h': FILES['inc/a.h'] })
     }
   })

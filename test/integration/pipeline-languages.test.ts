@@ -40,7 +40,12 @@ const CASES: Case[] = [
   { name: 'g++ C++', compiler: COMPILERS.gxx, source: 'b.cpp' },
   { name: 'clang++ C++', compiler: COMPILERS.clangxx, source: 'b.cpp' },
   { name: 'gcc Objective-C (.m)', compiler: COMPILERS.gcc, source: 'o.m' },
-  { name: 'gcc -x objective-c', compiler: COMPILERS.gcc, source: 'oc.c', args: ['-x', 'objective-c'] },
+  {
+    name: 'gcc -x objective-c',
+    compiler: COMPILERS.gcc,
+    source: 'oc.c',
+    args: ['-x', 'objective-c'],
+  },
   { name: 'clang Objective-C', compiler: COMPILERS.clang, source: 'o.m' },
   { name: 'g++ Objective-C++ (.mm)', compiler: COMPILERS.gxx, source: 'o.mm' },
   { name: 'clang++ Objective-C++', compiler: COMPILERS.clangxx, source: 'o.mm' },
@@ -96,7 +101,10 @@ describe('pipeline: miss then hit equals a plain compile', () => {
           assert.equal(text(reply.stdout), plain.stdout, `${round}: stdout`)
           const got = snapshotFiles(cwd, outputs)
           for (const [p, data] of expected) {
-            assert.ok(got.get(p)?.equals(data as Buffer), `${round}: ${p} identical to a plain compile`)
+            assert.ok(
+              got.get(p)?.equals(data as Buffer),
+              `${round}: ${p} identical to a plain compile`,
+            )
           }
           const after = fx.counters()
           if (round === 'miss') assert.equal(after.cache_misses, before.cache_misses + 1)

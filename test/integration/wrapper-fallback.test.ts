@@ -47,7 +47,7 @@ describe('native client: local fallback', () => {
   })
   after(() => h.cleanup())
 
-  it('Node missing: the compile error is the compiler\'s, byte for byte', async () => {
+  it("Node missing: the compile error is the compiler's, byte for byte", async () => {
     const env = { ...h.env, MESHCC_NODE: join(h.dir, 'no-such-node') }
     const r = await runCommand(meshccBin, ['gcc', ...args], { cwd: h.dir, env })
     assert.equal(r.code, plain.code)
@@ -70,11 +70,17 @@ describe('native client: local fallback', () => {
     const lone = join(h.dir, 'lone', 'bin')
     await mkdir(lone, { recursive: true })
     await copyFile(meshccBin, join(lone, 'meshcc'))
-    const r2 = await runCommand(join(lone, 'meshcc'), ['daemon', 'status'], { cwd: h.dir, env: h.env })
+    const r2 = await runCommand(join(lone, 'meshcc'), ['daemon', 'status'], {
+      cwd: h.dir,
+      env: h.env,
+    })
     assert.equal(r2.code, 1)
     const lines = r2.stderr.toString().split('\n').filter(Boolean)
     assert.equal(lines.length, 1)
-    assert.match(lines[0]!, /Node 24 not found \(looked for .*\/lone\/node_modules\/node\/bin\/node\); run 'npm ci' in /)
+    assert.match(
+      lines[0]!,
+      /Node 24 not found \(looked for .*\/lone\/node_modules\/node\/bin\/node\); run 'npm ci' in /,
+    )
   })
 
   it('EXEC_LOCAL: the client runs the compiler itself, exact stderr and status', async () => {
@@ -96,10 +102,16 @@ describe('native client: local fallback', () => {
     try {
       await writeFile(join(k.dir, 'bad.c'), BAD_SOURCE)
       const pid = await startFakeDaemon(k.env, 'hang')
-      const pending = runCommand(meshccBin, ['gcc', ...args], { cwd: k.dir, env: { ...k.env, MESHCC_NODE: '/nonexistent' } })
+      const pending = runCommand(meshccBin, ['gcc', ...args], {
+        cwd: k.dir,
+        env: { ...k.env, MESHCC_NODE: '/nonexistent' },
+      })
       // Wait until the request is in the daemon, then kill it hard.
       await waitFor(async () => {
-        const s = await runCommand(meshccBin, ['daemon', 'status', '--json'], { cwd: k.dir, env: k.env })
+        const s = await runCommand(meshccBin, ['daemon', 'status', '--json'], {
+          cwd: k.dir,
+          env: k.env,
+        })
         return s.code === 0 && JSON.parse(s.stdout.toString()).activeRequests === 1
       })
       process.kill(pid, 'SIGKILL')
@@ -130,6 +142,38 @@ describe('native client: local fallback', () => {
     } finally {
       server.close()
       await g.cleanup()
+    }
+  })
+})
+
+describe('native client: a daemon that cannot start', () => {
+  it('the first compile waits for it once, later ones fall back at once', async () => {
+    const b = await makeHome()
+    try {
+      await mkdir(b.home, { recursive: true })
+      // A configuration the real daemon refuses: it logs why and exits 1.
+      await writeFile(join(b.home, 'config.toml'), 'cache_size = "plenty"\n')
+      await writeFile(join(b.dir, 'ok.c'), 'int g(void) { return 1; }\n')
+      const first = await runCommand(meshccBin, ['gcc', '-c', 'ok.c', '-o', 'a.o'], {
+        cwd: b.dir,
+        env: b.env,
+      })
+      assert.equal(first.code, 0)
+      assert.deepEqual(first.stderr, Buffer.alloc(0))
+      const second = await runCommand(meshccBin, ['gcc', '-c', 'ok.c', '-o', 'b.o'], {
+        cwd: b.dir,
+        env: b.env,
+      })
+      assert.equal(second.code, 0)
+      assert.ok(second.ms < 1000, `second compile took ${second.ms} ms`)
+      assert.deepEqual(await readFile(join(b.dir, 'a.o')), await readFile(join(b.dir, 'b.o')))
+      assert.deepEqual(await fallbackReasons(b.home), [
+        'daemon-start-timeout',
+        'daemon-start-failed-recently',
+      ])
+      assert.match(await readFile(join(b.home, 'logs', 'daemon.log'), 'utf8'), /ERR_MESHCC_CONFIG/)
+    } finally {
+      await b.cleanup()
     }
   })
 })

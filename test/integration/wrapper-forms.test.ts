@@ -55,14 +55,20 @@ describe('native client: wrapper forms', () => {
     assert.ok(existsSync(join(h.dir, 'x.o')))
     const pid = await waitFor(() => daemonPid(h.home))
     assert.ok(isAlive(pid))
-    const fds = readdirSync(`/proc/${pid}/fd`).map((fd) => [fd, readlinkSync(`/proc/${pid}/fd/${fd}`)])
+    const fds = readdirSync(`/proc/${pid}/fd`).map((fd) => [
+      fd,
+      readlinkSync(`/proc/${pid}/fd/${fd}`),
+    ])
     for (const [fd, target] of fds) {
       if (fd === '0' || fd === '1' || fd === '2') assert.equal(target, '/dev/null', `fd ${fd}`)
     }
     // Its session is its own: not the test's, so a terminal hang-up or ^C does not reach it.
     const statFields = (p: number | 'self') => {
       const stat = readFileSync(`/proc/${p}/stat`, 'latin1')
-      return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number)
+      return stat
+        .slice(stat.lastIndexOf(')') + 2)
+        .split(' ')
+        .map(Number)
     }
     const [, ppid, , session] = statFields(pid)
     assert.notEqual(session, statFields('self')[3], 'daemon runs in a session of its own (setsid)')
@@ -95,7 +101,14 @@ describe('native client: wrapper forms', () => {
     const pre = await runCommand(meshccBin, ['gcc', '-E', 'x.c'], { cwd: h.dir, env })
     const prePlain = await runCommand('gcc', ['-E', 'x.c'], { cwd: h.dir, env: h.env })
     assert.deepEqual(pre.stdout, prePlain.stdout)
-    assert.equal(await served(env, h.dir), before + 2, 'both went through the daemon')
+    // Output over several 1 MiB frames comes through whole and in order.
+    const lines = Array.from({ length: 150_000 }, (_, i) => `int v${i} = ${i};`).join('\n')
+    await writeFile(join(h.dir, 'big.c'), `${lines}\n`)
+    const big = await runCommand(meshccBin, ['gcc', '-E', '-P', 'big.c'], { cwd: h.dir, env })
+    const bigPlain = await runCommand('gcc', ['-E', '-P', 'big.c'], { cwd: h.dir, env: h.env })
+    assert.ok(bigPlain.stdout.length > 2 * 1024 * 1024, `${bigPlain.stdout.length} bytes`)
+    assert.ok(big.stdout.equals(bigPlain.stdout), 'large stdout identical')
+    assert.equal(await served(env, h.dir), before + 3, 'all went through the daemon')
   })
 
   it('masquerade directory: symlinks named like compilers, first on PATH', async () => {
@@ -106,16 +119,24 @@ describe('native client: wrapper forms', () => {
     const before = await served(env, h.dir)
     const r = await runCommand('gcc', ['-c', 'x.c', '-o', 'm.o'], { cwd: h.dir, env: menv })
     assert.equal(r.code, 0, r.stderr.toString())
-    const r2 = await runCommand(join(masq, 'cc'), ['-c', 'x.c', '-o', 'm2.o'], { cwd: h.dir, env: menv })
+    const r2 = await runCommand(join(masq, 'cc'), ['-c', 'x.c', '-o', 'm2.o'], {
+      cwd: h.dir,
+      env: menv,
+    })
     assert.equal(r2.code, 0, r2.stderr.toString())
     assert.deepEqual(await readFile(join(h.dir, 'm.o')), await readFile(join(h.dir, 'm2.o')))
     assert.equal(await served(env, h.dir), before + 2)
   })
 
-  it('CCACHE_PREFIX=meshcc through real ccache', { skip: !has('ccache') && 'ccache not installed' }, async () => {
+  it('CCACHE_PREFIX=meshcc through real ccache', {
+    skip: !has('ccache') && 'ccache not installed',
+  }, async () => {
     const before = await served(env, h.dir)
     const cenv = { ...env, CCACHE_PREFIX: meshccBin, CCACHE_DIR: join(h.dir, 'ccache') }
-    const r = await runCommand('ccache', ['gcc', '-c', 'x.c', '-o', 'c.o'], { cwd: h.dir, env: cenv })
+    const r = await runCommand('ccache', ['gcc', '-c', 'x.c', '-o', 'c.o'], {
+      cwd: h.dir,
+      env: cenv,
+    })
     assert.equal(r.code, 0, r.stderr.toString())
     assert.ok(existsSync(join(h.dir, 'c.o')))
     assert.ok((await served(env, h.dir)) > before, 'ccache ran the compile through meshcc')
@@ -125,10 +146,15 @@ describe('native client: wrapper forms', () => {
     const fake = join(h.dir, 'fakebin')
     await mkdir(fake, { recursive: true })
     // Calls meshcc with the real compiler: runs exactly once more, directly.
-    await writeFile(join(fake, 'gcc'), `#!/bin/sh\nexec '${meshccBin}' /usr/bin/gcc "$@"\n`, { mode: 0o755 })
+    await writeFile(join(fake, 'gcc'), `#!/bin/sh\nexec '${meshccBin}' /usr/bin/gcc "$@"\n`, {
+      mode: 0o755,
+    })
     const fenv = { ...env, PATH: `${fake}:${env['PATH']}` }
     const before = await served(env, h.dir)
-    const ok = await runCommand(meshccBin, ['gcc', '-c', 'x.c', '-o', 'l.o'], { cwd: h.dir, env: fenv })
+    const ok = await runCommand(meshccBin, ['gcc', '-c', 'x.c', '-o', 'l.o'], {
+      cwd: h.dir,
+      env: fenv,
+    })
     assert.equal(ok.code, 0, ok.stderr.toString())
     assert.ok(existsSync(join(h.dir, 'l.o')))
     assert.equal(await served(env, h.dir), before + 1, 'the inner meshcc did not go to the daemon')

@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +47,9 @@
 #define SAFEGUARD_ENV "_MESHCC_SAFEGUARD"
 #define MAX_SAFEGUARD 8
 #define CONNECT_WAIT_MS 4000
+/* After a daemon failed to come up, compiles fall back at once for this long instead of each
+ * waiting CONNECT_WAIT_MS again (a broken config must not make every compile 4 s slower). */
+#define START_BACKOFF_S 10
 
 extern char **environ;
 
@@ -122,6 +124,35 @@ static const char *self_root(void) {
   return root;
 }
 
+/*
+ * The home directory of our uid from /etc/passwd, for the rare build run without $HOME. Read by
+ * hand rather than with getpwuid(): the client is linked statically (it starts faster), and
+ * NSS does not mix with static glibc. Users known only to LDAP and the like get no cache then.
+ */
+static int passwd_home(char *out, size_t cap) {
+  FILE *f = fopen("/etc/passwd", "re");
+  if (!f) return -1;
+  char line[4096];
+  int found = -1;
+  while (found != 0 && fgets(line, sizeof line, f)) {
+    char *field[7];
+    char *p = line;
+    int n = 0;
+    for (; n < 7 && p; n++) {
+      field[n] = p;
+      p = strchr(p, ':');
+      if (p) *p++ = 0;
+    }
+    if (n < 6 || strtoul(field[2], NULL, 10) != (unsigned long)getuid()) continue;
+    if (strlen(field[5]) < cap && field[5][0] == '/') {
+      strcpy(out, field[5]);
+      found = 0;
+    }
+  }
+  fclose(f);
+  return found;
+}
+
 /* $MESHCC_HOME, else $HOME/.meshcc, always absolute (it is handed to the daemon). */
 static const char *meshcc_home(void) {
   if (home[0]) return home;
@@ -129,9 +160,10 @@ static const char *meshcc_home(void) {
   char buf[PATH_MAX];
   if (!h || !*h) {
     const char *u = getenv("HOME");
+    char pwdir[PATH_MAX];
     if (!u || !*u) {
-      struct passwd *pw = getpwuid(getuid());
-      u = pw ? pw->pw_dir : "/tmp";
+      if (passwd_home(pwdir, sizeof pwdir) != 0) return NULL;
+      u = pwdir;
     }
     if (join_path(buf, sizeof buf, u, ".meshcc") != 0) return NULL;
     h = buf;
@@ -315,6 +347,7 @@ static int spawn_daemon(void) {
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL); /* an ignored SIGCHLD inherited from the build would lose exit codes */
     setenv("MESHCC_HOME", home, 1);
     unsetenv(SAFEGUARD_ENV);
     if (chdir("/") != 0) _exit(1);
@@ -364,6 +397,13 @@ static int connect_daemon(const char **reason) {
     return -1;
   }
   mkdir_state();
+  char marker[PATH_MAX];
+  struct stat mst;
+  int have_marker = join_path(marker, sizeof marker, home, "run/start-failed") == 0;
+  if (have_marker && stat(marker, &mst) == 0 && time(NULL) - mst.st_mtime < START_BACKOFF_S) {
+    *reason = "daemon-start-failed-recently";
+    return -1;
+  }
   char lockpath[PATH_MAX];
   int lock = -1, spawned = 0;
   if (join_path(lockpath, sizeof lockpath, home, "run/spawn.lock") == 0) {
@@ -393,6 +433,10 @@ static int connect_daemon(const char **reason) {
       *reason = spawned ? "daemon-start-timeout" : "daemon-unreachable";
       break;
     }
+  }
+  if (spawned && fd < 0 && have_marker) {
+    int m = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (m >= 0) close(m);
   }
   if (lock >= 0) close(lock);
   return fd;

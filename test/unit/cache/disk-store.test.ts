@@ -288,7 +288,7 @@ describe('disk store', () => {
     const files = () => readdirSync(join(dir, 'results'), { recursive: true }).map(String)
     const keys = files().filter((n) => /^[0-9a-f]{2}\/[0-9a-f]{64}$/.test(n))
     assert.ok(keys.length > 0, 'the writer stored something before it died')
-    const { store, corrupt } = await openStore(dir, { staleTempMs: 0 })
+    const { store, corrupt } = await openStore(dir, { staleTempMs: 0, maxBytes: 2 ** 40 })
     for (const rel of keys) assert.ok(store.getResult(rel.slice(3)), `${rel} readable`)
     assert.deepEqual(corrupt, [])
     assert.deepEqual(

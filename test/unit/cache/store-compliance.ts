@@ -127,9 +127,12 @@ export function cacheStoreCompliance(name: string, opts: ComplianceOptions): voi
           const code = { code: 'ERR_MESHCC_INVALID_CACHE_KEY' }
           assert.throws(() => store.getResult(bad), code, JSON.stringify(bad))
           assert.throws(() => store.getManifest(bad), code)
-          await assert.rejects(async () => store.putResult(bad, sampleResult('x')), code)
-          await assert.rejects(async () => store.putManifest(bad, Buffer.from('m')), code)
-          await assert.rejects(async () => store.updateManifest(bad, () => undefined), code)
+          await assert.rejects(store.putResult(bad, sampleResult('x')), code)
+          await assert.rejects(store.putManifest(bad, Buffer.from('m')), code)
+          await assert.rejects(
+            store.updateManifest(bad, () => undefined),
+            code,
+          )
         }
         assert.equal(store.stats().entries, 0)
       }))

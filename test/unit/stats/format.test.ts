@@ -59,4 +59,9 @@ describe('formatStats', () => {
     assert.doesNotMatch(out, /NaN|Infinity/)
     assert.match(line(out, 'Time saved')!, /0 s/)
   })
+
+  it('shows an unlimited cache as such', () => {
+    const out = formatStats({ ...base, cache_max_bytes: Number.MAX_SAFE_INTEGER })
+    assert.match(line(out, 'Cache size')!, /1\.5 GiB \/ no limit$/)
+  })
 })

@@ -1,0 +1,47 @@
+/**
+ * Environment variables gcc and clang read, sorted by what the cache must do about them. The
+ * parser only sees argv; the pipeline hashes these from the compile's environment.
+ *
+ * @example
+ * ```ts
+ * const keyEnv = OUTPUT_ENV_VARS.map((name) => `${name}=${env[name] ?? ''}`)
+ * ```
+ */
+
+/** Change the object or the preprocessed text: hash their values into the key. */
+export const OUTPUT_ENV_VARS: readonly string[] = [
+  'CPATH',
+  'C_INCLUDE_PATH',
+  'CPLUS_INCLUDE_PATH',
+  'OBJC_INCLUDE_PATH',
+  'OBJCPLUS_INCLUDE_PATH',
+  'SOURCE_DATE_EPOCH', // __DATE__ / __TIME__
+  'GCC_EXEC_PREFIX', // which cc1 / as run
+  'COMPILER_PATH',
+  'MACOSX_DEPLOYMENT_TARGET',
+  'IPHONEOS_DEPLOYMENT_TARGET',
+  'SDKROOT',
+]
+
+/** Change only the diagnostics text on stderr (language, colours, width, hyperlinks). */
+export const DIAGNOSTICS_ENV_VARS: readonly string[] = [
+  'LANG',
+  'LANGUAGE',
+  'LC_ALL',
+  'LC_MESSAGES',
+  'LC_CTYPE',
+  'GCC_COLORS',
+  'GCC_URLS',
+  'TERM_URLS',
+  'COLUMNS',
+]
+
+/**
+ * Make the compiler write extra files (DEPENDENCIES_OUTPUT, SUNPRO_DEPENDENCIES) or rewrite its
+ * own argv (CCC_OVERRIDE_OPTIONS): a compile with one of them set (non-empty) is not cached.
+ */
+export const UNSUPPORTED_ENV_VARS: readonly string[] = [
+  'DEPENDENCIES_OUTPUT',
+  'SUNPRO_DEPENDENCIES',
+  'CCC_OVERRIDE_OPTIONS',
+]
