@@ -61,7 +61,7 @@ async function main(): Promise<number> {
   try {
     await store.start()
     await stats.start()
-    const handler = createLocalCompileHandler({ store, stats, log, config })
+    const handler = createLocalCompileHandler({ store, stats, log, config, tempDir: join(paths.home, 'tmp') })
     daemon = await startDaemon(
       {
         paths,

@@ -211,6 +211,7 @@ export class Admission {
     try {
       stream = await conn.newStream(AUTH_PROTOCOL, { signal })
     } catch (err) {
+      console.error('newStream fail', (err as Error).name, (err as Error).message)
       // A peer that does not speak the protocol is no member; a closing connection is no verdict.
       if (conn.status === 'open' && (err as Error).name === 'UnsupportedProtocolError') {
         this.#refuse(conn.remotePeer, `does not speak ${AUTH_PROTOCOL}`)
@@ -223,6 +224,7 @@ export class Admission {
       await lp.write(this.#init.credentials.certificate(), { signal })
       reply = (await lp.read({ signal })).subarray()
     } catch (err) {
+      console.error('exchange fail', (err as Error).name, (err as Error).message)
       // Reset, EOF or timeout: the deadline timer refuses the connection if it stays open.
       stream.abort(err as Error)
       return

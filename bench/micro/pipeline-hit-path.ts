@@ -1,12 +1,12 @@
 /**
  * Hit-path cost of the handler: a C file including 50 project headers plus <stdio.h>, served
- * from the disk store with a warm stat cache. Prints the median and asserts a generous bound
- * (the machine is shared; the target is well under 1 ms).
+ * from the disk store with a warm stat cache, and prints the median.
+ * Run: node --test bench/micro/pipeline-hit-path.ts (a measurement, not part of npm test).
  */
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { COMPILERS, createFixture, type Fixture } from './pipeline-fixture.ts'
+import { COMPILERS, createFixture, type Fixture } from '../../test/integration/pipeline-fixture.ts'
 
 describe('pipeline hit-path performance', () => {
   let fx: Fixture
@@ -50,6 +50,6 @@ describe('pipeline hit-path performance', () => {
     console.log(
       `hit path, 51 headers + -MD: median ${settled.toFixed(3)} ms settled, ${young.toFixed(3)} ms for files younger than 2 s`,
     )
-    assert.ok(settled < 5, `median ${settled} ms`)
+    // A figure for bench/RESULTS.md, not a pass/fail bound: speed goals live in benchmarks.
   })
 })
