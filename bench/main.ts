@@ -31,8 +31,8 @@ const usage = `usage: npm run bench -- [options]
   --rebuild        run scripts/build.mjs before measuring even if bin/meshcc exists
   --keep           keep the unpacked source tree in bench/work/ after the run`
 
-export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+function parseOptions(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       quick: { type: 'boolean', default: false },
@@ -47,6 +47,17 @@ export async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseOptions>
+  try {
+    parsed = parseOptions(argv)
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\n${usage}`)
+    return 2
+  }
+  const { values } = parsed
   if (values.help) {
     console.log(usage)
     return 0
@@ -57,6 +68,12 @@ export async function main(argv: string[]): Promise<number> {
         `${s.id.padEnd(15)} issue ${s.issue}  ${s.title}${s.pending ? ` [pending: ${s.pending}]` : ''}`,
       )
     return 0
+  }
+  const reps = Number(values.reps ?? (values.quick ? 1 : 3))
+  const jobs = Number(values.jobs)
+  if (!Number.isInteger(reps) || reps < 1 || !Number.isInteger(jobs) || jobs < 1) {
+    console.error(`bench: --reps and --jobs take a positive integer\n${usage}`)
+    return 2
   }
   const bench = dirname(fileURLToPath(import.meta.url))
   const root = join(bench, '..')
@@ -101,8 +118,8 @@ export async function main(argv: string[]): Promise<number> {
       scratch,
       zstdTree: tree,
       quick,
-      reps: Number(values.reps ?? (quick ? 1 : 3)),
-      jobs: Number(values.jobs),
+      reps,
+      jobs,
       tools,
       signal,
       log,

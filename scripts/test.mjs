@@ -18,6 +18,10 @@ const systemPackages = {
   'gobjc++': 'gcc-12',
   ccache: 'ccache',
   iproute2: 'ip',
+  cmake: 'cmake',
+  'ninja-build': 'ninja',
+  make: 'make',
+  tmux: 'tmux',
 }
 const missing = Object.entries(systemPackages)
   .filter(([pkg, cmd]) => !has(cmd) || (pkg.startsWith('gobjc') && !hasObjc(pkg)))

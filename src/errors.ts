@@ -192,3 +192,60 @@ export class NotJoinedError extends MeshccError {
   static override readonly defaultHint =
     'this node has no organisation certificate yet: run `meshcc join` (or `meshcc join --invite TOKEN`)'
 }
+
+// ---- toolchains ------------------------------------------------------------------------------
+
+export class ToolchainManifestError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_TOOLCHAIN_MANIFEST'
+  static override readonly defaultHint =
+    'the toolchain manifest is malformed or not canonical; it was refused and nothing was stored'
+}
+
+export class ToolchainNotFoundError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_TOOLCHAIN_NOT_FOUND'
+  static override readonly defaultHint = 'run `meshcc toolchain list` to see the toolchains this node holds'
+}
+
+export class ToolchainIntegrityError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_TOOLCHAIN_INTEGRITY'
+  static override readonly defaultHint =
+    'a toolchain file or chunk does not match its hash; it was refused (fetch it again from another member)'
+}
+
+export class ToolchainIncompleteError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_TOOLCHAIN_INCOMPLETE'
+  static override readonly defaultHint =
+    'the store lacks some of the toolchain\'s files; fetch them before materialising it'
+}
+
+export class UnsafeArchiveEntryError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_UNSAFE_ARCHIVE_ENTRY'
+  static override readonly defaultHint =
+    'toolchain archives may hold only regular files, directories and relative links that stay inside; nothing was imported'
+}
+
+export class ToolchainPackagingError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_TOOLCHAIN_PACKAGING'
+  static override readonly defaultHint =
+    'meshcc could not collect the compiler\'s files; name the compiler by absolute path, or add a toolchain with `meshcc toolchain add`'
+}
+
+// ---- sandbox (native-sandbox/, src/sandbox/) --------------------------------------------------
+
+export class SandboxUnavailableError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_SANDBOX_UNAVAILABLE'
+  static override readonly defaultHint =
+    'this machine cannot run the compile sandbox, so it refuses remote jobs; `meshcc doctor` says why'
+}
+
+export class SandboxSetupError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_SANDBOX_SETUP'
+  static override readonly defaultHint =
+    'the sandbox could not be set up for this job (a mount source, the working directory or a limit); compile locally'
+}
+
+export class SandboxSpecError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_SANDBOX_SPEC'
+  static override readonly defaultHint =
+    'a sandbox mount, path or limit is invalid; nothing was run'
+}

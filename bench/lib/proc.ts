@@ -43,18 +43,34 @@ export function run(
   opts: RunOptions = {},
 ): Promise<RunResult> {
   const { promise, resolve, reject } = Promise.withResolvers<RunResult>()
+  if (opts.signal?.aborted) return Promise.reject(opts.signal.reason)
+  // Its own process group, so that an interrupt stops the whole tree (make, its compilers)
+  // rather than leaving orphans writing into directories the clean-up has just removed.
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
-    signal: opts.signal,
+    detached: true,
     stdio: opts.inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
   })
+  const onAbort = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+    } catch {
+      // already gone
+    }
+  }
+  opts.signal?.addEventListener('abort', onAbort, { once: true })
   const out: Buffer[] = []
   const err: Buffer[] = []
   child.stdout?.on('data', (b: Buffer) => out.push(b))
   child.stderr?.on('data', (b: Buffer) => err.push(b))
   child.on('error', reject)
   child.on('close', (code, sig) => {
+    opts.signal?.removeEventListener('abort', onAbort)
+    if (opts.signal?.aborted) {
+      reject(opts.signal.reason)
+      return
+    }
     const result = {
       code: code ?? (sig ? 128 : 1),
       stdout: Buffer.concat(out).toString(),

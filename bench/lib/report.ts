@@ -57,12 +57,13 @@ export function reportMd(r: Report): string {
     out.push(
       tableMd({
         title: 'goals',
-        columns: ['metric', 'measured', 'goal', 'met'],
+        columns: ['metric', 'meshcc', 'goal', 'met', 'for comparison'],
         rows: goals.map((g) => [
           g.metric,
           ratio(g.value),
           `≤ ${g.goal}`,
           g.value <= g.goal ? 'yes' : '**no**',
+          g.anchor ?? '',
         ]),
       }),
       '',

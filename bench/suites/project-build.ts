@@ -181,11 +181,13 @@ async function runBuild(ctx: BenchContext): Promise<SuiteResult> {
       metric: 'miss overhead: meshcc cold build ÷ plain gcc (wall)',
       value: med('meshcc', (s) => s.cold.wall) / base.wall,
       goal: 1.05,
+      anchor: `ccache ${ratio(med('ccache', (s) => s.cold.wall) / base.wall)}`,
     })
     goals.push({
       metric: 'miss overhead: meshcc cold build ÷ plain gcc (CPU, incl. daemon)',
       value: med('meshcc', (s) => s.cold.cpu) / base.cpu,
       goal: 1.05,
+      anchor: `ccache ${ratio(med('ccache', (s) => s.cold.cpu) / base.cpu)}`,
     })
   }
   notes.push(

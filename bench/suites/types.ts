@@ -39,6 +39,8 @@ export interface Goal {
   metric: string
   value: number
   goal: number
+  /** The same figure for an anchor, for comparison (e.g. "ccache 1.08"). */
+  anchor?: string
 }
 
 /** A correctness condition the figures depend on (every hit a hit, outputs identical…). */

@@ -76,3 +76,23 @@ export async function controlRequest(
   const { ok: _ok, ...rest } = reply as Record<string, unknown>
   return rest
 }
+
+/**
+ * Whether `err` says that no daemon listens at all (no socket, or nobody behind it), as opposed
+ * to one that exists but did not answer in time. Only in the first case may the CLI act on the
+ * daemon's files itself (stats.json, the fallback log, the cache directory): a hung daemon
+ * still owns them.
+ */
+export function isDaemonAbsent(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code
+  return err instanceof DaemonUnavailableError && (code === 'ENOENT' || code === 'ECONNREFUSED')
+}
+
+/** A daemon that exists but did not answer: say what to do about it, keep other errors as they are. */
+export function withDaemonHint(err: unknown, paths: NodePaths): unknown {
+  if (!(err instanceof DaemonUnavailableError)) return err
+  return new DaemonUnavailableError(`${err.message} (${paths.socket})`, {
+    cause: err,
+    hint: `\`meshcc daemon stop\` ends it, and the next compile starts a fresh one; see ${paths.logDir}/daemon.log`,
+  })
+}

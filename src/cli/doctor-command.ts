@@ -1,7 +1,8 @@
 /**
  * `meshcc doctor [--json]`: real checks of the installation and the environment, each ok, warn
  * or fail with a hint: Node ≥ 24, the native client and the built JS, `MESHCC_HOME` writable, the
- * daemon, the cache directory's size, the compilers on PATH and any masquerade directory.
+ * daemon (see doctor-daemon.ts), the cache directory's size, the compilers on PATH and any
+ * masquerade directory.
  */
 import {
   accessSync,
@@ -18,10 +19,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatBytes } from '../config/units.ts'
 import type { NodePaths } from '../config/paths.ts'
-import type { DaemonStatus } from '../daemon/control.ts'
-import { meshccVersion } from '../daemon/version.ts'
 import { parseCommand } from './args.ts'
-import { controlRequest } from './control-client.ts'
+import { checkClientTimeout, checkDaemon, checkFallbacks } from './doctor-daemon.ts'
 import { commandHelp } from './help.ts'
 import { type Output, printJson } from './output.ts'
 
@@ -48,7 +47,9 @@ export async function doctorCommand(args: string[], o: Output, paths: NodePaths)
     checkNativeClient(),
     checkBuilt(),
     checkHome(paths),
-    await checkDaemon(paths),
+    ...(await checkDaemon(paths)),
+    checkClientTimeout(),
+    await checkFallbacks(paths),
     checkCache(paths),
     ...checkCompilers(),
   ]
@@ -130,28 +131,6 @@ function checkHome(paths: NodePaths): Check {
       status: 'fail',
       detail: `${paths.home} not writable (${(err as NodeJS.ErrnoException).code ?? err})`,
       hint: 'set MESHCC_HOME to a writable directory',
-    }
-  }
-}
-
-async function checkDaemon(paths: NodePaths): Promise<Check> {
-  try {
-    const s = (await controlRequest(paths, 'status', { timeoutMs: 3000 }))['status'] as DaemonStatus
-    if (s.version !== meshccVersion) {
-      return {
-        name: 'daemon',
-        status: 'warn',
-        detail: `pid ${s.pid} runs meshcc ${s.version}, this CLI is ${meshccVersion}`,
-        hint: 'run `meshcc daemon stop`; the next compile starts the current version',
-      }
-    }
-    return { name: 'daemon', status: 'ok', detail: `running, pid ${s.pid}, ${s.socket}` }
-  } catch (err) {
-    return {
-      name: 'daemon',
-      status: 'warn',
-      detail: `not reachable on ${paths.socket} (${(err as { code?: string }).code ?? err})`,
-      hint: 'the first compile starts it; `meshcc daemon start` starts it now',
     }
   }
 }

@@ -15,18 +15,22 @@ Wrapper forms:
   ccache        CCACHE_PREFIX=meshcc ccache gcc …
 
 Commands:
-  daemon start|status|stop   manage this node's daemon (started on demand by any compile)
-  stats [--zero]             cache hits, misses, uncacheable reasons, fallbacks, time saved
-  doctor                     check the installation and environment
-  help [command]             show help for a command
-  version                    print meshcc's version
+  daemon start|status|stop      manage this node's daemon (started on demand by any compile)
+  stats [--zero]                cache hits, misses, uncacheable reasons, fallbacks, time saved
+  cache clear                   remove every entry of the local cache
+  org init|invite|revoke|show   create an organisation, invite machines, revoke members
+  doctor                        check the installation and environment
+  help [command]                show help for a command
+  version                       print meshcc's version
 
 Every command takes --help, and --json for machine-readable output.
 
 Environment:
-  MESHCC_HOME      state directory (socket, cache, logs, stats); default ~/.meshcc
-  MESHCC_DISABLE   set to 1 to run the real compiler directly
-  MESHCC_NODE      Node 24 binary to use instead of the project's node_modules/node
+  MESHCC_HOME             state directory (socket, cache, logs, stats); default ~/.meshcc
+  MESHCC_DISABLE          set to 1 to run the real compiler directly
+  MESHCC_NODE             Node 24 binary to use instead of the project's node_modules/node
+  MESHCC_CLIENT_TIMEOUT   seconds a compile waits on a silent daemon before compiling
+                          locally (default 20; a busy daemon keeps sending keepalives)
 `
 
 export const commandHelp: Record<string, string> = {
@@ -44,24 +48,36 @@ $MESHCC_HOME/logs/daemon.log. Any compile starts it when it is not running.
 
 Shows cache hits (direct and preprocessor mode), misses, uncacheable invocations by reason,
 local and remote compiles, local fallbacks by reason, the cache's size and the time saved.
-Asks the running daemon; when none runs, reads $MESHCC_HOME/stats.json.
+Asks the running daemon; when none runs, reads $MESHCC_HOME/stats.json and counts the
+compiles that ran without a daemon ($MESHCC_HOME/run/fallbacks.log).
 
   --zero   reset the counters to zero (the cache itself is kept)
   --json   print the counters as JSON (cache_hits, cache_misses, uncacheable, …)
 `,
+  cache: `Usage: meshcc cache clear [--json]
+
+  clear   remove every entry (objects and direct-mode manifests) of the local cache in
+          $MESHCC_HOME/cache; the next compile of each file is a miss
+
+Goes through the running daemon, or clears the directory itself when no daemon runs. The
+statistics are kept (\`meshcc stats --zero\` resets them).
+`,
   doctor: `Usage: meshcc doctor [--json]
 
-Checks Node (≥ 24), the native client, the daemon, MESHCC_HOME, the cache directory, the
-compilers on PATH and any masquerade directory. Prints ok/warn/fail with a hint for each.
-Exit status 1 if a check failed.
+Checks Node (≥ 24), the native client, MESHCC_HOME, the daemon (running, failed to start,
+or not answering), the client timeout, compiles that ran without the daemon, the cache
+directory, the compilers on PATH and any masquerade directory. Prints ok/warn/fail with a
+hint for each problem. Exit status 1 if a check failed.
 `,
   version: `Usage: meshcc version [--json]
 
 Prints meshcc's version.
 `,
   help: `Usage: meshcc help [command]
+
+Shows the overview of meshcc, or the help of one command (the same as \`meshcc <command> --help\`).
 `,
 }
 
 /** Commands planned for later versions: they answer with ERR_MESHCC_NOT_AVAILABLE. */
-export const laterCommands = ['join', 'peers', 'org', 'toolchain', 'cache', 'config'] as const
+export const laterCommands = ['join', 'peers', 'toolchain', 'config'] as const

@@ -1,7 +1,7 @@
 /**
  * The management CLI (`dist/cli/main.js`), run on the project's Node 24 by the native client
- * for `meshcc daemon …`, `meshcc stats`, `meshcc doctor`, `meshcc --help`, … Compiles never come
- * here: they stay in the native client.
+ * for `meshcc daemon …`, `meshcc stats`, `meshcc cache …`, `meshcc org …`, `meshcc doctor`,
+ * `meshcc --help`, … Compiles never come here: they stay in the native client.
  *
  * Exit status: 0 ok, 1 failure, 2 usage error (unknown command or flag), 3 `daemon status` when
  * no daemon runs.
@@ -35,10 +35,13 @@ export async function runCli(argv: string[]): Promise<number> {
     const paths = nodePaths()
     switch (first) {
       case 'help': {
-        const { positionals } = parseCommand('help', rest, {}, 1)
-        const topic = positionals[0]
+        const { values, positionals } = parseCommand('help', rest, {}, 1)
+        const topic = values.help ? 'help' : positionals[0]
         if (topic === undefined) o.out(mainHelp)
-        else if (commandHelp[topic]) o.out(commandHelp[topic])
+        else if (topic === 'org') {
+          const { printOrgHelp } = await import('./org-help.ts')
+          return printOrgHelp({ stdout: process.stdout, stderr: process.stderr, env: process.env })
+        } else if (commandHelp[topic]) o.out(commandHelp[topic])
         else throw new UsageError(`no help for '${topic}': not a meshcc command`)
         return 0
       }
@@ -56,6 +59,16 @@ export async function runCli(argv: string[]): Promise<number> {
         return await (await import('./stats-command.ts')).statsCommand(rest, o, paths)
       case 'doctor':
         return await (await import('./doctor-command.ts')).doctorCommand(rest, o, paths)
+      case 'cache':
+        return await (await import('./cache-command.ts')).cacheCommand(rest, o, paths)
+      case 'org': {
+        const { runOrgCommand } = await import('./org-command.ts')
+        return await runOrgCommand(rest, {
+          stdout: process.stdout,
+          stderr: process.stderr,
+          env: process.env,
+        })
+      }
     }
     if ((laterCommands as readonly string[]).includes(first)) {
       throw new CommandNotAvailableError(

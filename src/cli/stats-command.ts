@@ -1,18 +1,18 @@
 /**
  * `meshcc stats [--json] [--zero]`: the daemon's counters, or, when no daemon runs, the
- * persisted `$MESHCC_HOME/stats.json` (this process then owns the file for the moment) with the
- * cache's size from a scan of the cache directory.
+ * persisted `$MESHCC_HOME/stats.json` (this process then owns the file for the moment) plus the
+ * native client's fallback log (compiles that ran without a daemon), with the cache's size from
+ * a scan of the cache directory.
  */
 import { existsSync } from 'node:fs'
 import { createDiskCacheStore } from '../cache/disk-store.ts'
 import { loadConfig } from '../config/config.ts'
 import type { NodePaths } from '../config/paths.ts'
-import { DaemonUnavailableError } from '../errors.ts'
 import { formatStats } from '../stats/format.ts'
 import { StatsRecorder } from '../stats/recorder.ts'
 import type { StatsSnapshot } from '../stats/types.ts'
 import { parseCommand } from './args.ts'
-import { controlRequest } from './control-client.ts'
+import { controlRequest, isDaemonAbsent, withDaemonHint } from './control-client.ts'
 import { commandHelp } from './help.ts'
 import { type Output, printJson } from './output.ts'
 
@@ -28,7 +28,7 @@ export async function statsCommand(args: string[], o: Output, paths: NodePaths):
     const reply = await controlRequest(paths, zero ? 'stats-zero' : 'stats')
     snapshot = reply['stats'] as StatsSnapshot
   } catch (err) {
-    if (!(err instanceof DaemonUnavailableError)) throw err
+    if (!isDaemonAbsent(err)) throw withDaemonHint(err, paths)
     snapshot = await offlineStats(paths, zero)
   }
   if (o.json) printJson(o, snapshot)
@@ -40,10 +40,11 @@ export async function statsCommand(args: string[], o: Output, paths: NodePaths):
 async function offlineStats(paths: NodePaths, zero: boolean): Promise<StatsSnapshot> {
   const stats = new StatsRecorder({ file: paths.statsFile })
   await stats.load()
-  if (zero) {
-    stats.zero()
-    await stats.flush()
-  }
+  // The daemon would have counted the client's fallback lines; with none running, we own them.
+  // (ingest persists what it counted before it deletes the taken-over log.)
+  await stats.ingestFallbackLog(paths.fallbackLog, { graceMs: 200 })
+  if (zero) stats.zero()
+  await stats.flush()
   const config = loadConfig(process.env, paths)
   if (!existsSync(paths.cacheDir)) {
     return { ...stats.snapshot(), cache_max_bytes: config.cacheMaxBytes }

@@ -7,7 +7,13 @@
  *   found with `-print-prog-name=`) and the assembler `as` it runs (binutils decides the object
  *   bytes as much as cc1 does).
  * - clang: the driver binary and the LLVM/clang shared libraries beside it (`libclang-cpp`,
- *   `libLLVM`), where the real compiler lives on Debian-style installs.
+ *   `libLLVM`), where the real compiler lives on Debian-style installs; the name it is invoked
+ *   by (clang reads its mode and target from it: `clang++` compiles a `.c` file as C++,
+ *   `x86_64-linux-gnu-clang` targets that triple); and its configuration files, which add
+ *   options the parser never sees: every `*.cfg` in the driver's directory (real and as
+ *   invoked) and in the configuration directories `--version` reports, plus the file it says it
+ *   loaded. Adding, removing or editing one changes the identity (the directories' stats vouch
+ *   for the record too).
  *
  * The result is cached by the stat of every file involved (dev, ino, size, mtime, ctime), so a
  * hit costs a few stat calls. The expensive part (spawning `-print-prog-name`, hashing tens of
@@ -21,7 +27,7 @@
  */
 import { execFile } from 'node:child_process'
 import { readdirSync, realpathSync, statSync } from 'node:fs'
-import { delimiter, dirname, isAbsolute, join } from 'node:path'
+import { basename, delimiter, dirname, isAbsolute, join } from 'node:path'
 import { promisify } from 'node:util'
 import type { CompilerFamily, SourceLanguage } from '../compilers/types.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
@@ -85,7 +91,7 @@ export class CompilerIdentities {
     const key = this.#cacheKey(request)
     const hit = this.#cache.get(key) ?? this.#loadPersisted(key)
     if (hit === undefined) return undefined
-    for (const file of hit.files) if (stamp(file.path) !== file.stamp) return undefined
+    for (const file of hit.files) if ((stamp(file.path) ?? ABSENT) !== file.stamp) return undefined
     this.#cache.set(key, hit)
     return hit.identity
   }
@@ -144,13 +150,18 @@ export class CompilerIdentities {
         const found = await this.#printProgName(request, name)
         if (found !== undefined) parts.push({ role, path: found })
       }
-    } else {
-      for (const lib of clangLibraries(driver)) parts.push({ role: 'lib', path: lib })
     }
     const h = new KeyHasher('compiler-identity').field('family', request.family)
     const files: Cached['files'] = [
-      { path: request.compiler, stamp: stamp(request.compiler) ?? '' },
+      { path: request.compiler, stamp: stamp(request.compiler) ?? ABSENT },
     ]
+    if (request.family === 'clang') {
+      for (const lib of clangLibraries(driver)) parts.push({ role: 'lib', path: lib })
+      h.field('invoked-as', basename(request.compiler))
+      const config = await this.#clangConfig(request, driver)
+      for (const dir of config.dirs) files.push({ path: dir, stamp: stamp(dir) ?? ABSENT })
+      for (const path of config.files) parts.push({ role: `config:${basename(path)}`, path })
+    }
     for (const part of parts) {
       const st = stamp(part.path)
       const hashed = this.#files.hash(part.path)
@@ -161,14 +172,53 @@ export class CompilerIdentities {
     return { files, identity: h.digest() }
   }
 
-  async #printProgName(request: IdentityRequest, name: string): Promise<string | undefined> {
+  /**
+   * clang's configuration files: the directories it searches (its own, as installed and as
+   * invoked, and the system/user directories `--version` names) and every `*.cfg` in them, plus
+   * the file `--version` says it loaded.
+   */
+  async #clangConfig(
+    request: IdentityRequest,
+    driver: string,
+  ): Promise<{ dirs: string[]; files: string[] }> {
+    const dirs = new Set([dirname(driver), dirname(request.compiler)])
+    const files = new Set<string>()
+    let stdout = ''
+    try {
+      stdout = (await this.#run(request, ['--version'])).trim()
+    } catch {
+      // An unusual driver: the directories beside it are still covered.
+    }
+    for (const line of stdout.split('\n')) {
+      const m = /^(System|User) configuration file directory: (.+)$/.exec(line.trim())
+      if (m?.[2] !== undefined) dirs.add(m[2])
+      const loaded = /^Configuration file: (.+)$/.exec(line.trim())
+      if (loaded?.[1] !== undefined) files.add(loaded[1])
+    }
+    for (const dir of dirs) {
+      let names: string[] = []
+      try {
+        names = readdirSync(dir)
+      } catch {
+        // Absent now: its stat (absent) is recorded, so creating it is noticed.
+      }
+      for (const name of names.filter((n) => n.endsWith('.cfg')).sort()) files.add(join(dir, name))
+    }
+    return { dirs: [...dirs], files: [...files] }
+  }
+
+  async #run(request: IdentityRequest, args: string[]): Promise<string> {
     const options = {
       env: request.env,
       encoding: 'utf8' as const,
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     }
-    const { stdout } = await execFileAsync(request.compiler, [`-print-prog-name=${name}`], options)
-    const found = stdout.trim()
+    const { stdout } = await execFileAsync(request.compiler, args, options)
+    return stdout
+  }
+
+  async #printProgName(request: IdentityRequest, name: string): Promise<string | undefined> {
+    const found = (await this.#run(request, [`-print-prog-name=${name}`])).trim()
     if (found === '') return undefined
     if (isAbsolute(found)) return safeRealpath(found)
     // gcc prints the bare name when it will search PATH for it.
@@ -180,6 +230,9 @@ export class CompilerIdentities {
     return undefined
   }
 }
+
+/** The stamp recorded for a path that does not exist. */
+const ABSENT = 'absent'
 
 function recordKey(cacheKey: string): string {
   return new KeyHasher('compiler-identity-record').field('key', cacheKey).digest()

@@ -3,13 +3,15 @@
  * its settings, the compiler identity and the key-path normalizer, plus the shared services.
  */
 import type { CacheStore } from '../cache/types.ts'
-import type { CacheableInvocation } from '../compilers/types.ts'
+import type { CacheableInvocation, UncacheableReason } from '../compilers/types.ts'
 import type { RequestSettings } from '../config/request-settings.ts'
 import type { Logger } from '../daemon/logger.ts'
 import type { StatsRecorder } from '../stats/recorder.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
+import type { LeadingIncludes } from './leading-includes.ts'
 import type { ManifestCache } from './manifest.ts'
 import type { KeyPaths } from './path-normalize.ts'
+import type { PchState } from './pch-probe.ts'
 import type { CompileRequest } from './types.ts'
 
 export interface PipelineServices {
@@ -18,6 +20,8 @@ export interface PipelineServices {
   log: Logger
   files: FileHashCache
   manifests: ManifestCache
+  /** Leading includes of sources, by content hash (see leading-includes.ts). */
+  leading: Map<string, LeadingIncludes>
   /** Directory for the pipeline's temporary dependency files. */
   tempDir: () => string
 }
@@ -30,6 +34,8 @@ export interface RequestContext {
   paths: KeyPaths
   /** Whether the client wants colored diagnostics. */
   wantColor: boolean
+  /** Precompiled headers found where the compiler would pick them up (set before any key). */
+  pch: PchState
   services: PipelineServices
   signal: AbortSignal
 }
@@ -41,4 +47,5 @@ export const PIPELINE_REASONS = {
   disabled: 'disabled',
   recordedColor: 'recorded-command-line-color',
   inputTooNew: 'input-too-new',
-} as const
+  incbin: 'incbin',
+} as const satisfies Record<string, UncacheableReason>

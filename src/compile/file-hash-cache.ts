@@ -27,6 +27,11 @@ export interface FileHash {
   hash: string
   /** Bit set of time macros found in the content (see time-macros.ts). */
   timeMacros: number
+  /**
+   * The content mentions `.incbin`: an assembler directive (in inline asm) that reads a file no
+   * depfile lists, so the compile cannot be keyed (ccache's "unsupported code directive").
+   */
+  incbin: boolean
   size: number
   /** The later of mtime and ctime (ms since the epoch) when hashed. */
   newestMs: number
@@ -96,6 +101,7 @@ export class FileHashCache {
     const entry: Entry = {
       hash: sha256Hex(data),
       timeMacros: scanTimeMacros(data),
+      incbin: data.indexOf('.incbin') !== -1,
       size: data.byteLength,
       newestMs: newest,
       dev: st.dev,

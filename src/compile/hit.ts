@@ -3,6 +3,9 @@
  * such as the split-DWARF `.dwo` or coverage `.gcno`, the depfile regenerated for this
  * invocation's targets) and returns the cached stdout/stderr with exit code 0.
  *
+ * Extra outputs the compile did not write (recorded as absent) are not written, and an existing
+ * file of that name is left alone, as the compiler leaves it.
+ *
  * Returns undefined when this entry cannot reproduce what this invocation would produce (missing
  * output role, colors wanted but not cached, depfile that cannot be regenerated exactly): the
  * caller then compiles as on a miss, which overwrites the entry.
@@ -45,8 +48,9 @@ export function replayHit(ctx: RequestContext, result: CachedResult): CompileRep
   const writes: { path: string; data: Uint8Array }[] = []
   for (const extra of inv.extraOutputs) {
     const data = file(extra.role)
-    if (data === undefined) return undefined
-    writes.push({ path: extra.path, data })
+    if (data !== undefined) writes.push({ path: extra.path, data })
+    // Not written by the compile either: leave whatever file has that name alone.
+    else if (!(Array.isArray(meta.absent) && meta.absent.includes(extra.role))) return undefined
   }
   if (inv.depfile !== undefined) {
     const dep = meta.dep

@@ -6,7 +6,8 @@
  *   output embeds about where it was built: the cwd (debug info without a compilation dir: after
  *   the prefix maps, ccache's rule; coverage: raw), the raw command line and cwd when it is
  *   recorded (-frecord-gcc-switches), the output path when extra outputs are named after it
- *   (split DWARF's .dwo name is in the object), and the content of extra input files.
+ *   (split DWARF's .dwo name is in the object), the content of extra input files, and of any
+ *   precompiled header the compiler would pick up on its own (`foo.h.gch` for `-include foo.h`).
  * - direct key: + every hashed argument, normalized, + the source path and content hash.
  * - preprocessor key: + the arguments that still matter after preprocessing + the normalized
  *   preprocessed text.
@@ -18,30 +19,26 @@
  * ```
  */
 import { resolve } from 'node:path'
+import { DIAGNOSTICS_ENV_VARS, OUTPUT_ENV_VARS } from '../compilers/environment.ts'
 import type { RequestContext } from './context.ts'
 import { KeyHasher } from './key.ts'
 import { mappedCwd } from './path-normalize.ts'
 import { isPreprocessorOnlyArg } from './preprocessor-key.ts'
 
-/** Client environment variables that change what the compiler produces or prints. */
-export const KEY_ENV_VARS = [
-  'CPATH',
-  'C_INCLUDE_PATH',
-  'CPLUS_INCLUDE_PATH',
-  'OBJC_INCLUDE_PATH',
-  'SOURCE_DATE_EPOCH',
-  'LANG',
-  'LC_ALL',
-  'LC_MESSAGES',
-  'LC_CTYPE',
-  'GCC_COMPARE_DEBUG',
-  'COMPILER_PATH',
-  'GCC_EXEC_PREFIX',
-  'SDKROOT',
-  'MACOSX_DEPLOYMENT_TARGET',
-  'IPHONEOS_DEPLOYMENT_TARGET',
-  'DEVELOPER_DIR',
-] as const
+/**
+ * Client environment variables that change what the compiler produces or prints: the compiler
+ * model's lists (src/compilers/environment.ts) are the single source of truth. meshcc's own
+ * variables (MESHCC_*, the recursion guard _MESHCC_SAFEGUARD) never reach a key: they change
+ * how meshcc runs, not what the compiler does, and the guard is set on one side only.
+ */
+export const KEY_ENV_VARS: readonly string[] = [...OUTPUT_ENV_VARS, ...DIAGNOSTICS_ENV_VARS]
+  .filter((name) => !isMeshccVariable(name))
+  .sort()
+
+/** True for meshcc's own environment variables. */
+export function isMeshccVariable(name: string): boolean {
+  return /^_?MESHCC_/.test(name)
+}
 
 function common(ctx: RequestContext, purpose: string): KeyHasher {
   const { inv, request, paths } = ctx
@@ -66,6 +63,8 @@ function common(ctx: RequestContext, purpose: string): KeyHasher {
     const hashed = ctx.services.files.hash(resolve(request.cwd, file))
     h.field('extra-input-hash', hashed === undefined ? 'missing' : hashed.hash)
   }
+  // Precompiled headers the compiler would use instead of a header's text (pch-probe.ts).
+  for (const [path, state] of ctx.pch.fields) h.field('pch', paths.key(path)).field('pch-state', state)
   return h
 }
 

@@ -16,7 +16,7 @@
 import { createHash, type Hash } from 'node:crypto'
 
 /** Bump when the meaning of any key changes: old entries then simply stop matching. */
-export const KEY_VERSION = 'meshcc-key-v1'
+export const KEY_VERSION = 'meshcc-key-v2'
 
 export class KeyHasher {
   readonly #hash: Hash

@@ -9,14 +9,22 @@
  * concurrently with the compile (`<preprocessorArgs> -E -M -MF <temp>`, typically 10-30 % of
  * a compile's CPU): -MMD (its depfile omits system headers, which must be in the manifest) and
  * clang's -frecord-command-line/-grecord-command-line (an added option would be recorded in
- * the object). In 'both' and 'preprocessor' modes the preprocessor's line markers already name every
- * file.
+ * the object), and gcc with a precompiled header in reach (its depfile omits the headers a used
+ * `.gch` stands for; the PCH itself is in the key, see pch-probe.ts, and the text headers are
+ * still scanned for time macros). In 'both' and 'preprocessor' modes the preprocessor's line
+ * markers already name every file.
+ *
+ * Extra outputs (`.dwo`, `.gcno`, `.su`…) the compiler legitimately skips (gcc -flto
+ * -fstack-usage writes the `.su` at link time) are recorded as absent: a hit then writes the
+ * same set of files, and like the compiler leaves an existing file of that name alone. An extra
+ * output counts as written only if its stat changed during the compile, so a leftover from an
+ * earlier build is never stored as this compile's.
  *
  * Safety net for shared checkouts: when the key relied on base-dir rewriting and the object (or
  * an extra output) contains the bytes of the checkout root, the entry is stored as
  * checkout-specific (its result key and manifest entry are bound to this cwd).
  */
-import { readFileSync, unlinkSync } from 'node:fs'
+import { readFileSync, type Stats, statSync, unlinkSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { CachedFile } from '../cache/types.ts'
 import type { CacheableInvocation } from '../compilers/types.ts'
@@ -78,6 +86,17 @@ function readIfExists(path: string): Buffer | undefined {
   }
 }
 
+/** A stat identity that changes whenever the file is replaced or rewritten. */
+function stamp(path: string): string | undefined {
+  let st: Stats | undefined
+  try {
+    st = statSync(path, { bigint: false, throwIfNoEntry: false })
+  } catch {
+    return undefined
+  }
+  return st === undefined ? undefined : `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`
+}
+
 function removeQuietly(path: string | undefined): void {
   if (path === undefined) return
   try {
@@ -107,9 +126,9 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   let depPassFile: string | undefined
   const wantHeaders = plan.ppFiles === undefined
   if (wantHeaders) {
-    if (inv.depfile?.kind === 'MD') {
+    if (inv.depfile?.kind === 'MD' && !ctx.pch.gccPch) {
       // Its own depfile lists every header.
-    } else if (inv.depfile === undefined && !recordsAddedArgs(inv)) {
+    } else if (inv.depfile === undefined && !recordsAddedArgs(inv) && !ctx.pch.gccPch) {
       injected = join(services.tempDir(), `dep-${process.pid}-${tempCounter++}.d`)
       args.push('-MD', '-MF', injected)
     } else {
@@ -129,6 +148,9 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
       )
     }
   }
+
+  // Extra outputs as they were before the compile: unchanged afterwards means not written.
+  const extraBefore = inv.extraOutputs.map((extra) => stamp(resolve(request.cwd, extra.path)))
 
   let run: Awaited<ReturnType<typeof runCompiler>>
   let depPassOut: Buffer | undefined
@@ -171,12 +193,18 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   }
   if (object === undefined) return notCached('object missing')
   files.push({ role: 'object', data: object })
-  for (const extra of inv.extraOutputs) {
+  const absent: string[] = []
+  for (const [i, extra] of inv.extraOutputs.entries()) {
     const path = resolve(cwd, extra.path)
+    const before = extraBefore[i]
+    if (before !== undefined && stamp(path) === before) {
+      absent.push(extra.role)
+      continue
+    }
     applyClientMode(path, request.umask)
     const data = readIfExists(path)
-    if (data === undefined) return notCached(`${extra.role} output missing`)
-    files.push({ role: extra.role, data })
+    if (data === undefined) absent.push(extra.role)
+    else files.push({ role: extra.role, data })
   }
   let depMeta: ResultMeta['dep']
   let userDepfile: Buffer | undefined
@@ -265,6 +293,7 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
     colored: ctx.wantColor,
     ...(root === undefined || specific ? {} : { root }),
     ...(depMeta === undefined ? {} : { dep: depMeta }),
+    ...(absent.length === 0 ? {} : { absent }),
   }
   stats.miss()
   if (ctx.settings.readOnly) return reply

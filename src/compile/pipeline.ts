@@ -23,7 +23,7 @@
  * const reply = await handler.handle(request, { signal })
  * ```
  */
-import { mkdirSync, mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { CacheStore } from '../cache/types.ts'
@@ -37,7 +37,8 @@ import { PIPELINE_REASONS, type PipelineServices, type RequestContext } from './
 import { FileHashCache } from './file-hash-cache.ts'
 import { replayHit } from './hit.ts'
 import { directKey, preprocessorKey } from './key-inputs.ts'
-import { deriveKey } from './key.ts'
+import { deriveKey, sha256Hex } from './key.ts'
+import { type LeadingIncludes, scanLeadingIncludes } from './leading-includes.ts'
 import { decodeManifest, findEntry, ManifestCache } from './manifest.ts'
 import {
   compileAndStore,
@@ -47,6 +48,7 @@ import {
   StepAside,
 } from './miss.ts'
 import { KeyPaths } from './path-normalize.ts'
+import { NO_PCH, pchProbes } from './pch-probe.ts'
 import { digestPreprocessed, preprocessOnlyArgs } from './preprocessor-key.ts'
 import { readMeta } from './result-meta.ts'
 import { runCompiler } from './run-compiler.ts'
@@ -72,6 +74,9 @@ export interface LocalCompileHandler extends CompileHandler {
 
 type Outcome = { reply: CompileReply; outcome: string }
 
+/** Sources whose leading includes are remembered (a few hundred bytes each). */
+const LEADING_CACHE_MAX = 20_000
+
 export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalCompileHandler {
   const files = init.files ?? new FileHashCache()
   const identities = new CompilerIdentities(files, {
@@ -86,6 +91,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     log: init.log,
     files,
     manifests: new ManifestCache(),
+    leading: new Map(),
     tempDir: () => {
       if (tempDir === undefined) tempDir = mkdtempSync(join(tmpdir(), 'meshcc-deps-'))
       else if (!tempDirReady) mkdirSync(tempDir, { recursive: true, mode: 0o700 })
@@ -136,6 +142,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
       identity,
       paths: new KeyPaths(request.cwd, settings.baseDir),
       wantColor,
+      pch: NO_PCH,
       services,
       signal,
     }
@@ -151,6 +158,15 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     // text with an object compiled a moment later.
     if (!timeMacrosCacheable(source.timeMacros, request.env))
       return stepAside(PIPELINE_REASONS.timeMacros, 'uncacheable')
+    if (source.incbin) return stepAside(PIPELINE_REASONS.incbin, 'uncacheable')
+
+    // Precompiled headers the compiler would use silently: part of every key.
+    let leading: LeadingIncludes | undefined
+    if (inv.family === 'gcc') {
+      leading = leadingIncludes(resolve(request.cwd, inv.source), source.hash)
+      if (leading === undefined) return stepAside(PIPELINE_REASONS.inputTooNew, 'uncacheable')
+    }
+    ctx.pch = pchProbes(inv, { cwd: request.cwd, env: request.env, files, leading })
 
     // Direct mode: manifest lookup, no child process.
     let dKey: string | undefined
@@ -210,7 +226,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
           const reply = result === undefined ? undefined : replayHit(ctx, result)
           if (result !== undefined && reply !== undefined) {
             if (dKey !== undefined && !settings.readOnly)
-              await recordFromMarkers(ctx, dKey, digest.files, ppKey, result)
+              await recordFromMarkers(ctx, dKey, digest.files, ppKey, result, plan)
             stats.hit('preprocessed', result.compileMs)
             return { reply, outcome: 'hit-preprocessed' }
           }
@@ -230,6 +246,29 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     return { reply, outcome: reply.kind === 'done' ? `miss:exit=${reply.exitCode}` : 'miss' }
   }
 
+  /**
+   * The source's leading includes, cached by content hash. Undefined when the file no longer has
+   * the content that was hashed (it is being written).
+   */
+  function leadingIncludes(path: string, hash: string): LeadingIncludes | undefined {
+    const known = services.leading.get(hash)
+    if (known !== undefined) return known
+    let data: Buffer
+    try {
+      data = readFileSync(path)
+    } catch {
+      return undefined
+    }
+    if (sha256Hex(data) !== hash) return undefined
+    const scanned = scanLeadingIncludes(data)
+    services.leading.set(hash, scanned)
+    if (services.leading.size > LEADING_CACHE_MAX) {
+      const oldest = services.leading.keys().next()
+      if (oldest.done !== true) services.leading.delete(oldest.value)
+    }
+    return scanned
+  }
+
   /** 'both' mode, preprocessor hit: remember the header set so the next lookup is direct. */
   async function recordFromMarkers(
     ctx: RequestContext,
@@ -237,12 +276,19 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     names: string[],
     ppKey: string,
     result: { meta: Record<string, unknown> },
+    plan: MissPlan,
   ): Promise<void> {
+    // A file written since the preprocessor started may not be what it read: the entry would
+    // pair its new hash (or the direct key's source hash) with the other text's result.
+    const readsFromMs = (plan.firstSpawnMs ?? 0) + 1
+    const source = files.hash(resolve(ctx.request.cwd, ctx.inv.source))
+    if (source === undefined || source.hash !== plan.sourceHash) return
     const headers: [string, string][] = []
     for (const name of names) {
       if (name === ctx.inv.source) continue
       const hashed = files.hash(resolve(ctx.request.cwd, name))
       if (hashed === undefined || !timeMacrosCacheable(hashed.timeMacros, ctx.request.env)) return
+      if (hashed.incbin || hashed.newestMs >= readsFromMs) return
       headers.push([ctx.paths.normalize(name), hashed.hash])
     }
     const specific = readMeta(result.meta)?.specific === true

@@ -27,6 +27,8 @@ export interface ResultMeta {
   /** The captured stderr has color escapes. */
   colored: boolean
   dep?: DepMeta
+  /** Roles of extra outputs the compiler did not write (a hit writes none of them either). */
+  absent?: string[]
 }
 
 export function readMeta(meta: Record<string, unknown>): ResultMeta | undefined {

@@ -36,6 +36,13 @@ export type UncacheableReason =
   | 'save-temps' // -save-temps writes files meshcc does not track
   | 'multiple-arch' // several -arch values (fat objects)
   | 'unknown-compiler' // the compiler is neither gcc nor clang
+  // Decided by the compile pipeline (src/compile/context.ts PIPELINE_REASONS), not the parser:
+  | 'time-macros' // __TIME__/__DATE__ without SOURCE_DATE_EPOCH, or __TIMESTAMP__, in the inputs
+  | 'source-missing' // the source file does not exist (the compiler reports it)
+  | 'input-too-new' // an input changed while it was hashed or compiled
+  | 'incbin' // inline asm `.incbin` reads a file that no depfile lists
+  | 'recorded-command-line-color' // colors need an added option clang would record in the object
+  | 'disabled' // MESHCC_DISABLE: not counted, the client runs the compiler
 
 /** What the invocation asked for about dependency files (-MD, -MMD, -MF, -MT, -MQ, -MP). */
 export interface DepfileRequest {
@@ -127,8 +134,9 @@ export interface CacheableInvocation {
   /** Coverage / profiling instrumentation that embeds the working directory in outputs. */
   embedsCwd: boolean
   /**
-   * Args to run only the preprocessor: the expanded args minus -c, -S, -o <out> and every
-   * dependency option (-M*, -Wp,-MD,…). The pipeline adds -E (and its own output) itself.
+   * The expanded args minus -c, -S, -o <out> and every dependency option (-M*, -Wp,-MD,…):
+   * without -E they would compile and link. The pipeline appends -E itself (and -M -MF <file>
+   * for a dependency-only pass); the preprocessed text goes to stdout.
    */
   preprocessorArgs: string[]
   /** Args after response-file expansion (what the compiler would see). */

@@ -1,6 +1,6 @@
 /**
  * The daemon's control commands (`MCJ1` JSON messages on the local socket), used by the CLI:
- * `status`, `stop`, `stats`, `stats-zero`. Replies are `{ ok: true, … }` or
+ * `status`, `stop`, `stats`, `stats-zero`, `cache-clear`. Replies are `{ ok: true, … }` or
  * `{ ok: false, error: { code, message, hint } }`.
  *
  * @example
@@ -11,8 +11,20 @@
 import { MeshccError, ProtocolError } from '../errors.ts'
 import type { StatsSnapshot } from '../stats/types.ts'
 
-export type ControlCommand = 'status' | 'stop' | 'stats' | 'stats-zero'
-export const controlCommands: readonly ControlCommand[] = ['status', 'stop', 'stats', 'stats-zero']
+export type ControlCommand = 'status' | 'stop' | 'stats' | 'stats-zero' | 'cache-clear'
+export const controlCommands: readonly ControlCommand[] = [
+  'status',
+  'stop',
+  'stats',
+  'stats-zero',
+  'cache-clear',
+]
+
+/** What `cache-clear` removed (as the store's index counted it just before). */
+export interface CacheCleared {
+  entries: number
+  bytes: number
+}
 
 /** What `status` answers (also printed by `meshcc daemon status --json`). */
 export interface DaemonStatus {
@@ -27,11 +39,13 @@ export interface DaemonStatus {
   servedRequests: number
 }
 
-/** Hooks the daemon's owner supplies for the stats commands. */
+/** Hooks the daemon's owner supplies for the stats and cache commands. */
 export interface ControlHooks {
   stats(): StatsSnapshot | Promise<StatsSnapshot>
   /** Zeroes the counters (persisting that) and returns the zeroed snapshot. */
   zeroStats(): StatsSnapshot | Promise<StatsSnapshot>
+  /** Removes every cache entry (`meshcc cache clear`). */
+  clearCache(): CacheCleared | Promise<CacheCleared>
 }
 
 export interface ControlContext {
@@ -66,6 +80,8 @@ export async function runControl(value: unknown, ctx: ControlContext): Promise<C
         return { ok: true, stats: await ctx.hooks.stats() }
       case 'stats-zero':
         return { ok: true, stats: await ctx.hooks.zeroStats() }
+      case 'cache-clear':
+        return { ok: true, removed: await ctx.hooks.clearCache() }
     }
   } catch (err) {
     if (err instanceof MeshccError) return { ok: false, error: err.toJSON() }

@@ -10,8 +10,9 @@
  * socket and the pid file and releases the lock.
  *
  * Every compile request gets an AbortSignal that fires when its client disconnects (make was
- * interrupted) or when the daemon stops. The per-request path is kept lean: it runs once per
- * compile.
+ * interrupted, or the client gave up waiting) or when the daemon stops. While a compile runs the
+ * daemon sends KEEPALIVE frames, so the client can tell a long compile from a hung daemon. The
+ * per-request path is kept lean: it runs once per compile.
  *
  * @example
  * ```ts
@@ -31,6 +32,9 @@ import {
   decodeRequestHeader,
   encodeCompileReply,
   encodeControl,
+  KEEPALIVE_FRAME,
+  keepaliveIntervalMs,
+  MAX_KEEPALIVE_INTERVAL_MS,
   REQUEST_HEADER_BYTES,
   type RequestHeader,
 } from '../protocol/local-wire.ts'
@@ -49,6 +53,9 @@ export interface DaemonInit {
   idleTimeoutMs?: number
   /** How long to wait for a previous daemon of this home that is stopping (default 3 s). */
   lockWaitMs?: number
+  /** Longest gap between keepalives during a compile (default 2 s; shorter for short client
+   * timeouts, see `keepaliveIntervalMs`). */
+  keepaliveMs?: number
 }
 
 export interface RunningDaemon {
@@ -70,6 +77,7 @@ export async function startDaemon(
   signal?.throwIfAborted()
   const { paths, handler, log } = init
   const drainMs = init.drainMs ?? 5000
+  const keepaliveMaxMs = init.keepaliveMs ?? MAX_KEEPALIVE_INTERVAL_MS
   const runDir = dirname(paths.socket)
   await mkdir(runDir, { recursive: true, mode: 0o700 })
   await chmod(runDir, 0o700)
@@ -103,6 +111,13 @@ export async function startDaemon(
     served++
     lastRequest = Date.now()
     const t0 = performance.now()
+    // "Still working": without it the client cannot tell a long compile from a hung daemon.
+    const beat = setInterval(
+      () => {
+        if (!socket.destroyed) socket.write(KEEPALIVE_FRAME)
+      },
+      keepaliveIntervalMs(request.env, keepaliveMaxMs),
+    )
     // Any compiler the daemon runs for this request must not come back through meshcc.
     request.env[SAFEGUARD_ENV] = '1'
     let reply: CompileReply
@@ -113,6 +128,7 @@ export async function startDaemon(
       reply = { kind: 'exec-local', reason: typeof code === 'string' ? code : 'daemon-error' }
       if (!controller.signal.aborted) log.warn('compile handler failed', { err, pid: request.pid })
     } finally {
+      clearInterval(beat)
       active.delete(controller)
       socket.off('close', onClose)
     }
@@ -195,8 +211,10 @@ export async function startDaemon(
     server.on('error', (err) => log.error('socket server error', { err }))
     await chmod(paths.socket, 0o600)
     await writePidFile(paths)
-    // The native client's back-off marker (set when a daemon failed to come up): we are up.
+    // The native client's back-off markers (a daemon failed to come up, or one stopped
+    // answering): this one is up and answers.
     await rm(join(runDir, 'start-failed'), { force: true })
+    await rm(join(runDir, 'daemon-hung'), { force: true })
   } catch (err) {
     server.close()
     lock.close()

@@ -61,7 +61,13 @@ async function main(): Promise<number> {
   try {
     await store.start()
     await stats.start()
-    const handler = createLocalCompileHandler({ store, stats, log, config, tempDir: join(paths.home, 'tmp') })
+    const handler = createLocalCompileHandler({
+      store,
+      stats,
+      log,
+      config,
+      tempDir: join(paths.home, 'tmp'),
+    })
     daemon = await startDaemon(
       {
         paths,
@@ -74,6 +80,12 @@ async function main(): Promise<number> {
             stats.zero()
             await stats.flush()
             return stats.snapshot(store.stats())
+          },
+          clearCache: async () => {
+            const { entries, bytes } = store.stats()
+            await store.clear()
+            log.info('cache cleared', { entries, bytes })
+            return { entries, bytes }
           },
         },
       },

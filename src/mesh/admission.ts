@@ -55,6 +55,8 @@ export interface AdmissionInit {
   onAdmitted?: (member: Member) => void
   onRefused?: (peerId: PeerId, reason: string) => void
   onLeft?: (peerId: PeerId) => void
+  /** Diagnostics: exchanges that failed without a verdict (resets, timeouts). */
+  onDebug?: (msg: string, fields: Record<string, unknown>) => void
 }
 
 export class Admission {
@@ -192,12 +194,21 @@ export class Admission {
     }
     const timer = setTimeout(() => {
       this.#timers.delete(conn.id)
-      if (
-        conn.status === 'open' &&
-        !this.#members.get(conn.remotePeer.toString())?.connections.has(conn.id)
-      ) {
-        this.#refuse(conn.remotePeer, `no valid certificate within ${this.#timeoutMs} ms`)
+      const member = this.#members.get(conn.remotePeer.toString())
+      if (conn.status !== 'open' || member?.connections.has(conn.id)) return
+      this.#debug(
+        'auth deadline passed',
+        conn,
+        new Error(`streams: ${conn.streams.map((x) => `${x.direction}:${x.protocol}`).join(',')}`),
+      )
+      if (member !== undefined) {
+        // A member whose extra connection stalled (e.g. a simultaneous dial the other side
+        // dropped): close that connection only, the member stays.
+        this.#settle(conn.id, false)
+        conn.abort(new AdmissionRefusedError('certificate exchange did not complete'))
+        return
       }
+      this.#refuse(conn.remotePeer, `no valid certificate within ${this.#timeoutMs} ms`)
     }, this.#timeoutMs)
     timer.unref()
     this.#timers.set(conn.id, timer)
@@ -211,7 +222,7 @@ export class Admission {
     try {
       stream = await conn.newStream(AUTH_PROTOCOL, { signal })
     } catch (err) {
-      console.error('newStream fail', (err as Error).name, (err as Error).message)
+      this.#debug('cannot open auth stream', conn, err)
       // A peer that does not speak the protocol is no member; a closing connection is no verdict.
       if (conn.status === 'open' && (err as Error).name === 'UnsupportedProtocolError') {
         this.#refuse(conn.remotePeer, `does not speak ${AUTH_PROTOCOL}`)
@@ -224,7 +235,7 @@ export class Admission {
       await lp.write(this.#init.credentials.certificate(), { signal })
       reply = (await lp.read({ signal })).subarray()
     } catch (err) {
-      console.error('exchange fail', (err as Error).name, (err as Error).message)
+      this.#debug('auth exchange failed', conn, err)
       // Reset, EOF or timeout: the deadline timer refuses the connection if it stays open.
       stream.abort(err as Error)
       return
@@ -244,7 +255,13 @@ export class Admission {
     const lp = lpStream(stream, { maxDataLength: MAX_CERT_BYTES })
     // Reset, EOF, oversize or timeout reject the handler (aborting the stream); the deadline
     // timer then refuses the connection if it stays open unadmitted.
-    const bytes = (await lp.read({ signal })).subarray()
+    let bytes: Uint8Array
+    try {
+      bytes = (await lp.read({ signal })).subarray()
+    } catch (err) {
+      this.#debug('no certificate on auth stream', conn, err)
+      throw err
+    }
     const check = await this.#verify(bytes, conn.remotePeer)
     if (!check.ok) {
       // Answer nothing: an outsider learns neither our certificate nor why it was refused.
@@ -311,6 +328,16 @@ export class Admission {
       .catch(() => {})
     this.#init.onRefused?.(peer, reason)
     if (wasMember) this.#init.onLeft?.(peer)
+  }
+
+  #debug(msg: string, conn: Connection, err: unknown): void {
+    this.#init.onDebug?.(msg, {
+      peer: conn.remotePeer.toString(),
+      conn: conn.id,
+      direction: conn.direction,
+      status: conn.status,
+      error: `${(err as Error).name}: ${(err as Error).message}`,
+    })
   }
 
   #clearTimer(id: string): void {

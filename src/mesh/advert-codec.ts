@@ -8,6 +8,8 @@ import type { Advert } from './types.ts'
 export const MAX_ADVERT_BYTES = 4 * 1024
 const MAX_TOOLCHAINS = 64
 const MAX_STRING = 128
+const MAX_ADDRS = 8
+const MAX_ADDR = 256
 
 export function encodeAdvert(advert: Advert): Uint8Array {
   const bytes = new TextEncoder().encode(JSON.stringify(advert))
@@ -51,6 +53,15 @@ export function decodeAdvert(bytes: Uint8Array): AdvertDecode {
   ) {
     return { ok: false, reason: 'bad toolchains' }
   }
+  // Older senders may omit addrs; treat that as none.
+  const addrs = o['addrs'] ?? []
+  if (
+    !Array.isArray(addrs) ||
+    addrs.length > MAX_ADDRS ||
+    !addrs.every((a) => typeof a === 'string' && a.length <= MAX_ADDR)
+  ) {
+    return { ok: false, reason: 'bad addrs' }
+  }
   const advert = {
     host: str('host'),
     platform: str('platform'),
@@ -63,6 +74,7 @@ export function decodeAdvert(bytes: Uint8Array): AdvertDecode {
     toolchains: toolchains as string[],
     version: str('version'),
     certExpiry: int('certExpiry', Number.MAX_SAFE_INTEGER),
+    addrs: addrs as string[],
     seq: int('seq', Number.MAX_SAFE_INTEGER),
     ts: int('ts', Number.MAX_SAFE_INTEGER),
   }

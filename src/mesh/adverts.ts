@@ -33,6 +33,8 @@ export interface AdvertsInit {
   intervalMs?: number
   now?: () => number
   onAdvert?: (peerId: PeerId, advert: Advert) => void
+  /** A member relayed an advert whose author is not connected to us (yet). */
+  onUnknownAuthor?: (peerId: PeerId, addrs: readonly string[]) => void
   onExpired?: (peerId: string) => void
   onRejected?: (from: string, reason: string) => void
 }
@@ -137,6 +139,10 @@ export class Adverts {
       toolchains: [...fields.toolchains],
       version: this.#init.version,
       certExpiry: this.#init.certExpiry(),
+      addrs: this.#init.node
+        .getMultiaddrs()
+        .slice(0, 8)
+        .map((a) => a.toString()),
       seq: this.#seq,
       ts: now,
     }
@@ -166,11 +172,15 @@ export class Adverts {
       return reject(propagationSource.toString(), 'relayed by a non-member')
     }
     if (msg.data.length > MAX_ADVERT_BYTES) return reject(author, 'oversize')
-    // A member may relay an advert of a member we have no connection to: we cannot check that
-    // author's certificate, so we neither use nor forward it (no penalty for the relay).
-    if (!this.#init.isMember(msg.from)) return TopicValidatorResult.Ignore
     const decoded = decodeAdvert(msg.data)
     if (!decoded.ok) return reject(author, decoded.reason)
+    // A member may relay an advert of a member we have no connection to: we cannot check that
+    // author's certificate, so we neither use nor forward it (no penalty for the relay), but we
+    // may dial it (admission decides).
+    if (!this.#init.isMember(msg.from)) {
+      this.#init.onUnknownAuthor?.(msg.from, decoded.advert.addrs)
+      return TopicValidatorResult.Ignore
+    }
     const { advert } = decoded
     const now = this.#now()
     if (Math.abs(advert.ts - now) > MAX_CLOCK_SKEW_MS) return reject(author, 'clock skew')

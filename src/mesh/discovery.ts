@@ -6,10 +6,12 @@
  * - configured bootstrap addresses, until connected;
  * - at start and then every `intervalMs`, members remembered in the peer store (tag
  *   `meshcc-member`), since `peer:discovery` never fires again for a peer already stored;
- * - peers a DHT walk towards our own key returns, which finds members in other offices.
+ * - peers DHT walks return (towards our own key and random keys; also soon after each newly
+ *   admitted member), which finds members in other offices and fills a large mesh.
  * Admission decides who stays; members are tagged keep-alive there, so libp2p's reconnect queue
  * also redials them when a connection drops.
  */
+import { randomBytes } from 'node:crypto'
 import type { Peer, PeerId, PeerInfo } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -43,6 +45,8 @@ export class Discovery {
   readonly #stop = new AbortController()
   #timer: NodeJS.Timeout | undefined
   #walking = false
+  #walks = 0
+  #walkTimer: NodeJS.Timeout | undefined
 
   constructor(init: DiscoveryInit) {
     this.#init = init
@@ -64,6 +68,7 @@ export class Discovery {
     const { node } = this.#init
     this.#stop.abort()
     clearInterval(this.#timer)
+    clearTimeout(this.#walkTimer)
     node.removeEventListener('peer:discovery', this.#onDiscovery)
     node.removeEventListener('peer:update', this.#onUpdate)
   }
@@ -119,6 +124,16 @@ export class Discovery {
     }
   }
 
+  /** Walks the DHT soon (coalesced): after a new member is admitted, its neighbours are near. */
+  walkSoon(delayMs = 300): void {
+    if (this.#walkTimer !== undefined || this.#stop.signal.aborted) return
+    this.#walkTimer = setTimeout(() => {
+      this.#walkTimer = undefined
+      void this.#walk()
+    }, delayMs)
+    this.#walkTimer.unref()
+  }
+
   async #walk(): Promise<void> {
     const { dht } = this.#init.node.services
     // With nobody to ask the query would wait for peers; skip the round instead.
@@ -126,16 +141,50 @@ export class Discovery {
     this.#walking = true
     try {
       const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(5_000)])
-      const key = this.#init.node.peerId.toMultihash().bytes
+      // Alternate our own key (our neighbourhood) and a random one (the rest of a large mesh:
+      // a lookup returns only the k = 20 closest peers).
+      const key =
+        this.#walks++ % 2 === 0 ? this.#init.node.peerId.toMultihash().bytes : randomBytes(32)
       for await (const evt of dht.getClosestPeers(key, { signal })) {
-        if (evt.name === 'FINAL_PEER') this.maybeDial(evt.peer.id)
-        else if (evt.name === 'PEER_RESPONSE') for (const p of evt.closer) this.maybeDial(p.id)
+        if (evt.name === 'FINAL_PEER') this.#found(evt.peer)
+        else if (evt.name === 'PEER_RESPONSE') for (const p of evt.closer) this.#found(p)
       }
     } catch {
       // Timeouts and unreachable peers are normal here; the next round tries again.
     } finally {
       this.#walking = false
     }
+  }
+
+  /**
+   * A member relayed an advert of `peer` listing `addrs`: dial it. Addresses naming another peer
+   * are dropped, so a relayed advert cannot point our dials at third parties' identities.
+   */
+  foundInAdvert(peer: PeerId, addrs: readonly string[]): void {
+    const multiaddrs: Multiaddr[] = []
+    for (const a of addrs) {
+      try {
+        const ma = multiaddr(a)
+        const id = ma.getComponents().find((c) => c.name === 'p2p')?.value
+        if (id === undefined || id === peer.toString()) multiaddrs.push(ma)
+      } catch {
+        // not a multiaddr: skip
+      }
+    }
+    this.#found({ id: peer, multiaddrs })
+  }
+
+  #found(peer: PeerInfo): void {
+    const { node } = this.#init
+    if (peer.id.equals(node.peerId) || node.getConnections(peer.id).length > 0) return
+    if (peer.multiaddrs.length === 0) {
+      this.maybeDial(peer.id)
+      return
+    }
+    void node.peerStore
+      .merge(peer.id, { multiaddrs: peer.multiaddrs })
+      .catch(() => {})
+      .then(() => this.maybeDial(peer.id))
   }
 
   readonly #onDiscovery = (evt: CustomEvent<PeerInfo>): void => this.maybeDial(evt.detail.id)

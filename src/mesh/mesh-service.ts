@@ -87,6 +87,8 @@ export interface MeshEventMap {
   /** A newer revocation list arrived from the mesh (members were re-checked). */
   'revocations:updated': { cut: string[] }
   'revocations:rejected': { peerId: string; reason: string }
+  /** Diagnostics for the daemon's debug log. */
+  debug: { msg: string } & Record<string, unknown>
 }
 
 export interface Mesh extends EventTarget {
@@ -151,6 +153,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
   const version = init.version ?? meshccVersion
   let adverts: Adverts | undefined
   let crlGossip: CrlGossip | undefined
+  let discovery: Discovery | undefined
   admission = new Admission({
     node,
     credentials: init.credentials,
@@ -162,6 +165,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
       // of it has refreshed.
       adverts?.publishSoon(1_100)
       crlGossip?.publishSoon(1_100)
+      discovery?.walkSoon()
       emit('member:admitted', {
         peerId: m.peerId.toString(),
         org: m.cert.org,
@@ -170,6 +174,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
       })
     },
     onRefused: (p, reason) => emit('member:refused', { peerId: p.toString(), reason }),
+    onDebug: (msg, fields) => emit('debug', { msg, ...fields }),
     onLeft: (p) => {
       emit('member:left', { peerId: p.toString() })
     },
@@ -183,6 +188,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
     certExpiry: () => init.credentials.self().expiresAt,
     ...(init.advertIntervalMs === undefined ? {} : { intervalMs: init.advertIntervalMs }),
     onAdvert: (p, advert) => emit('advert', { peerId: p.toString(), advert }),
+    onUnknownAuthor: (p, addrs) => discovery?.foundInAdvert(p, addrs),
     onExpired: (p) => emit('advert:expired', { peerId: p }),
     onRejected: (p, reason) => emit('advert:rejected', { peerId: p, reason }),
   })
@@ -207,7 +213,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
       onRejected: (p, reason) => emit('revocations:rejected', { peerId: p, reason }),
     })
   }
-  const discovery = new Discovery({
+  discovery = new Discovery({
     node,
     denied,
     ...(init.bootstrap === undefined ? {} : { bootstrap: init.bootstrap }),

@@ -69,6 +69,11 @@ export interface Advert extends AdvertFields {
   version: string
   /** Expiry of the sender's certificate, Unix ms. */
   certExpiry: number
+  /**
+   * Where the sender listens (with `/p2p/`). Members relay adverts of members we are not yet
+   * connected to; these addresses let us dial them without waiting for the DHT.
+   */
+  addrs: readonly string[]
   /** Strictly increasing per sender (starts at the wall clock in ms, so restarts keep growing). */
   seq: number
   /** Sender's wall clock when published, Unix ms. */

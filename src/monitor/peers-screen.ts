@@ -109,7 +109,7 @@ export async function runPeersScreen(opts: PeersScreenOptions): Promise<number> 
     opts.signal?.removeEventListener('abort', onAbort)
     if (stdin.isTTY) stdin.setRawMode?.(false)
     stdin.pause()
-    stdout.write(SHOW_CURSOR)
+    stdout.write(SHOW_CURSOR + LEAVE_ALT_SCREEN)
   }
 
   stdout.write(ENTER_ALT_SCREEN + HIDE_CURSOR + CLEAR_SCREEN)

@@ -14,7 +14,7 @@
  */
 import { styleText } from 'node:util'
 import { type PeerRow, peerRows, peerTotals } from './peer-rows.ts'
-import { displayWidth, fit, truncate } from './text-cell.ts'
+import { clean, displayWidth, fit, truncate } from './text-cell.ts'
 import type { PeersSnapshot } from './types.ts'
 
 export interface PeersViewOptions {
@@ -64,8 +64,8 @@ const COLUMNS: readonly Column[] = [
   { key: 'toolchains', title: 'TOOLCHAINS', align: 'left', priority: 9, min: 12 },
 ]
 
-/** Host width reached before the toolchains column gets any spare room. */
-const HOST_COMFORT = 24
+/** Width each flexible column reaches before either grows further. */
+const FLEX_COMFORT = 24
 
 /** Self marker column (`*`) plus its gap. */
 const MARK = 2
@@ -90,15 +90,15 @@ function layout(rows: readonly PeerRow[], width: number): Layout {
   const gap = total(columns, least, 2) <= width ? 2 : 1
   const widths = columns.map(least)
   let spare = width - total(columns, least, gap)
-  // Flexible columns grow back towards their natural width: host to a sensible width first, then
-  // toolchains, then host the rest of the way.
+  // Flexible columns grow back towards their natural width: each to a sensible width first, then
+  // toolchains (the last column) all the way, then host with what is left.
   const grow = (i: number, to: number) => {
     const by = Math.max(0, Math.min(spare, to - widths[i]!))
     widths[i]! += by
     spare -= by
   }
   const flex = columns.flatMap((c, i) => (c.min === undefined ? [] : [[i, natural(c)] as const]))
-  for (const [i, to] of flex) grow(i, Math.min(to, HOST_COMFORT))
+  for (const [i, to] of flex) grow(i, Math.min(to, FLEX_COMFORT))
   for (const [i, to] of flex.toReversed()) grow(i, to)
   if (spare < 0) widths[0] = Math.max(1, widths[0]! + spare)
   return { columns, widths, gap }
@@ -145,7 +145,10 @@ export function renderPeersView(snapshot: PeersSnapshot, opts: PeersViewOptions)
   const header = ' '.repeat(MARK) + join(columns.map((c, i) => fit(c.title, widths[i]!, c.align)))
 
   const lines = [style(color, 'bold', truncate(summary, width))]
-  lines.push(style(color, 'inverse', fit(header, width)))
+  // In colour the header is a full-width bar, as in `top`; plain, it has no trailing blanks.
+  lines.push(
+    color ? style(color, 'inverse', fit(header, width)) : truncate(header.trimEnd(), width),
+  )
   const body = rows.map((r) => {
     const plain = `${r.self ? '*' : ' '} ${join(columns.map((c, i) => fit(r[c.key], widths[i]!, c.align)))}`
     // Only a screen narrower than the marker and a one-letter host gets here.
@@ -169,7 +172,7 @@ export function renderPeersView(snapshot: PeersSnapshot, opts: PeersViewOptions)
     )
   }
   const status =
-    opts.status === undefined ? [] : [style(color, 'dim', truncate(opts.status, width))]
+    opts.status === undefined ? [] : [style(color, 'dim', truncate(clean(opts.status), width))]
   const room =
     opts.height === undefined ? body.length : Math.max(0, opts.height - 2 - status.length)
   if (body.length > room) {

@@ -14,6 +14,18 @@
  * reason) are final. The client writes all stdout, then all stderr, when `EXIT` arrives, and
  * exits with the code; a negative code -N means "killed by signal N" (the client then dies by
  * that signal). On `EXEC_LOCAL` the client execs the real compiler with its original arguments.
+ * `KEEPALIVE` (0x05, empty payload) means "still working on it": the daemon sends one every
+ * `keepaliveIntervalMs()` while a compile runs (only before the final frames); clients skip it.
+ *
+ * Timeouts (a hung daemon must never hang a build): the client gives up when the daemon has been
+ * silent for `MESHCC_CLIENT_TIMEOUT` seconds (default `DEFAULT_CLIENT_TIMEOUT_S`; fractions
+ * allowed) while connecting, sending the request, or waiting for any reply byte, the first one
+ * included. It then compiles locally (fallback reason `daemon-timeout`, or
+ * `daemon-connect-timeout` when the daemon never accepted the connection) and, for
+ * `HUNG_BACKOFF_S`, sends nothing more to the daemon (reason `daemon-hung-recently`; marker file
+ * `run/daemon-hung`, removed by a daemon that starts). The daemon reads the client's
+ * `MESHCC_CLIENT_TIMEOUT` from the request's environment and sends keepalives at least four
+ * times per timeout, so a short timeout never cuts off a long but healthy compile.
  *
  * Control (CLI ↔ daemon): `"MCJ1"`, u32 length, JSON request; the reply is u32 length + JSON.
  *
@@ -45,6 +57,37 @@ export const FRAME_STDOUT = 0x01
 export const FRAME_STDERR = 0x02
 export const FRAME_EXIT = 0x03
 export const FRAME_EXEC_LOCAL = 0x04
+export const FRAME_KEEPALIVE = 0x05
+
+/** The client's default silence limit, in seconds (`MESHCC_CLIENT_TIMEOUT`; meshcc.c mirrors it). */
+export const DEFAULT_CLIENT_TIMEOUT_S = 20
+/** Smaller `MESHCC_CLIENT_TIMEOUT` values are raised to this (meshcc.c mirrors it). */
+export const MIN_CLIENT_TIMEOUT_S = 0.1
+/** How long clients skip a daemon that timed out (meshcc.c mirrors it). */
+export const HUNG_BACKOFF_S = 60
+/** The longest gap between keepalives, whatever the client's timeout. */
+export const MAX_KEEPALIVE_INTERVAL_MS = 2000
+const MIN_KEEPALIVE_INTERVAL_MS = 25
+
+/** The whole keepalive frame (type 0x05, length 0): what the daemon writes while it works. */
+export const KEEPALIVE_FRAME: Buffer = Buffer.from([FRAME_KEEPALIVE, 0, 0, 0, 0])
+
+/**
+ * The keepalive interval for a client whose environment is `env`: a quarter of its
+ * `MESHCC_CLIENT_TIMEOUT` (parsed like the C client does), at most `maxMs`.
+ */
+export function keepaliveIntervalMs(
+  env: Readonly<Record<string, string | undefined>>,
+  maxMs: number = MAX_KEEPALIVE_INTERVAL_MS,
+): number {
+  const text = env['MESHCC_CLIENT_TIMEOUT']?.trim() ?? ''
+  const timeoutS = text === '' ? Number.NaN : Number(text)
+  const quarter =
+    Number.isFinite(timeoutS) && timeoutS > 0
+      ? (Math.max(MIN_CLIENT_TIMEOUT_S, timeoutS) * 1000) / 4
+      : Number.POSITIVE_INFINITY
+  return Math.max(MIN_KEEPALIVE_INTERVAL_MS, Math.min(maxMs, quarter))
+}
 
 const FLAG_STDOUT_TTY = 1
 const FLAG_STDERR_TTY = 2
@@ -208,7 +251,8 @@ export function encodeCompileReply(reply: CompileReply): Buffer {
 
 /**
  * Decodes a complete reply stream back into a `CompileReply` (what the C client does; used by
- * tests and by TypeScript clients). Throws on a malformed or unfinished stream.
+ * tests and by TypeScript clients), skipping keepalives. Throws on a malformed or unfinished
+ * stream.
  */
 export function decodeCompileReply(buf: Uint8Array): CompileReply {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
@@ -224,6 +268,7 @@ export function decodeCompileReply(buf: Uint8Array): CompileReply {
     const payload = b.subarray(pos, pos + len)
     pos += len
     const final = pos === b.length
+    if (type === FRAME_KEEPALIVE && len === 0) continue
     if (type === FRAME_STDOUT) stdout.push(payload)
     else if (type === FRAME_STDERR) stderr.push(payload)
     else if (type === FRAME_EXIT && len === 4 && final) {

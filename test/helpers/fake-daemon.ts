@@ -3,12 +3,15 @@
  * client without the real pipeline: `node test/helpers/fake-daemon.ts <mode>` with MESHCC_HOME
  * set. Modes: `exec-local` (every request told to run locally), `noop` (answers exit 0 at
  * once: the client's round trip, for measurements), `passthrough` (runs the
- * compiler and relays its output and exit code), `hang` (never answers until aborted).
+ * compiler and relays its output and exit code), `slow` (passthrough after `SLOW_MS`, sending
+ * keepalives meanwhile like any long compile), `hang` (never answers until aborted; keepalives
+ * still flow, as from a daemon that is busy rather than hung).
  *
  * The native client starts it instead of `dist/daemon/main.js` when tests point MESHCC_NODE at
  * a shim; tests mostly start it directly with `startFakeDaemon()`.
  */
 import { spawn } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { CompileHandler, CompileReply } from '../../src/compile/types.ts'
 import { nodePaths } from '../../src/config/paths.ts'
 import { startDaemon } from '../../src/daemon/daemon.ts'
@@ -16,7 +19,19 @@ import { createLogger } from '../../src/daemon/logger.ts'
 import { DaemonAlreadyRunningError } from '../../src/errors.ts'
 import type { StatsSnapshot } from '../../src/stats/types.ts'
 
+/** How long the `slow` mode takes before it compiles. */
+export const SLOW_MS = 1500
+
 export function fakeHandler(mode: string): CompileHandler {
+  if (mode === 'slow') {
+    const pass = fakeHandler('passthrough')
+    return {
+      handle: async (req, options) => {
+        await sleep(SLOW_MS, undefined, { signal: options.signal })
+        return pass.handle(req, options)
+      },
+    }
+  }
   return {
     handle: (req, { signal }) =>
       new Promise<CompileReply>((resolve, reject) => {
@@ -87,7 +102,7 @@ if (import.meta.main) {
         paths: nodePaths(),
         handler: fakeHandler(mode),
         log: createLogger({ level: 'warn', write: (l) => process.stderr.write(l) }),
-        control: { stats: zeroStats, zeroStats },
+        control: { stats: zeroStats, zeroStats, clearCache: () => ({ entries: 0, bytes: 0 }) },
         drainMs: 2000,
       },
       { signal: stop.signal },

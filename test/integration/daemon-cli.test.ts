@@ -100,6 +100,23 @@ describe('real daemon and CLI', () => {
     assert.equal((await json(['stats', '--json'])).value.cache_misses, 0)
   })
 
+  it('stats without a daemon count the compiles that fell back meanwhile', async () => {
+    // No Node for the client: the daemon cannot start, the compile runs locally and is logged.
+    const noNode = { ...h.env, MESHCC_NODE: join(h.dir, 'no-such-node') }
+    const c = await cli(['gcc', '-c', 'a.c', '-o', 'a.o'], noNode)
+    assert.equal(c.code, 0, c.stderr.toString())
+    assert.equal(await daemonPid(h.home), undefined)
+    assert.ok(existsSync(join(h.home, 'run', 'fallbacks.log')))
+    const s = await json(['stats', '--json'])
+    assert.equal(s.code, 0, s.stderr.toString())
+    assert.equal(s.value.local_fallbacks, 1)
+    assert.deepEqual(s.value.local_fallback_reasons, { 'node-missing': 1 })
+    assert.equal(existsSync(join(h.home, 'run', 'fallbacks.log')), false)
+    // Counted once: the next look (and a daemon started later) sees the same total.
+    assert.equal((await json(['stats', '--json'])).value.local_fallbacks, 1)
+    assert.match((await cli(['stats'])).stdout.toString(), /node-missing/)
+  })
+
   it('`daemon start` starts one, detached', async () => {
     const r = await json(['daemon', 'start', '--json'])
     assert.equal(r.code, 0, r.stderr.toString())
@@ -116,7 +133,7 @@ describe('real daemon and CLI', () => {
     const j = await cli(['daemon', 'status', '--frob', '--json'])
     assert.equal(j.code, 2)
     assert.deepEqual(Object.keys(JSON.parse(j.stdout.toString())), ['code', 'message', 'hint'])
-    for (const cmd of ['join', 'peers', 'org', 'toolchain']) {
+    for (const cmd of ['join', 'peers', 'toolchain']) {
       const l = await cli([cmd])
       assert.equal(l.code, 2)
       assert.match(l.stderr.toString(), /^error\[ERR_MESHCC_NOT_AVAILABLE\]/)
@@ -138,6 +155,27 @@ describe('real daemon and CLI', () => {
       const r = await cli(args)
       assert.equal(r.code, 0, args.join(' '))
       assert.match(r.stdout.toString(), /Usage:/)
+    }
+    // The overview lists every command on one line, and each one has its own help.
+    const main = (await cli(['--help'])).stdout.toString()
+    const section = /\nCommands:\n((?: {2}\S.*\n)+)/.exec(main)?.[1] ?? ''
+    const commands = section
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.trim().split(' ')[0]!)
+    assert.deepEqual(commands.sort(), [
+      'cache',
+      'daemon',
+      'doctor',
+      'help',
+      'org',
+      'stats',
+      'version',
+    ])
+    for (const cmd of commands) {
+      const r = await cli([cmd, '--help'])
+      assert.equal(r.code, 0, `${cmd} --help`)
+      assert.match(r.stdout.toString(), new RegExp(`^Usage: meshcc ${cmd}\\b`), `${cmd} --help`)
     }
   })
 

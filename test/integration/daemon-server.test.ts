@@ -20,6 +20,8 @@ import {
   decodeCompileReply,
   encodeCompileRequest,
   encodeControl,
+  FRAME_KEEPALIVE,
+  KEEPALIVE_FRAME,
 } from '../../src/protocol/local-wire.ts'
 import type { StatsSnapshot } from '../../src/stats/types.ts'
 
@@ -31,6 +33,7 @@ after(async () => {
 })
 
 const fakeStats = { cache_hits: 7 } as unknown as StatsSnapshot
+const noneCleared = () => ({ entries: 0, bytes: 0 })
 
 async function start(handler: CompileHandler, extra: Partial<DaemonInit> = {}) {
   const home = await mkdtemp('/tmp/meshcc-d-')
@@ -40,7 +43,11 @@ async function start(handler: CompileHandler, extra: Partial<DaemonInit> = {}) {
     paths,
     handler,
     log: silentLogger,
-    control: { stats: () => fakeStats, zeroStats: () => ({ ...fakeStats, cache_hits: 0 }) },
+    control: {
+      stats: () => fakeStats,
+      zeroStats: () => ({ ...fakeStats, cache_hits: 0 }),
+      clearCache: () => ({ entries: 3, bytes: 4096 }),
+    },
     ...extra,
   })
   daemons.push(daemon)
@@ -114,7 +121,7 @@ describe('daemon socket server', () => {
       paths,
       handler: done('b'),
       log: silentLogger,
-      control: { stats: () => fakeStats, zeroStats: () => fakeStats },
+      control: { stats: () => fakeStats, zeroStats: () => fakeStats, clearCache: noneCleared },
     })
     await assert.rejects(again, DaemonAlreadyRunningError)
     // The first still serves.
@@ -127,7 +134,7 @@ describe('daemon socket server', () => {
       paths,
       handler: done('b'),
       log: silentLogger,
-      control: { stats: () => fakeStats, zeroStats: () => fakeStats },
+      control: { stats: () => fakeStats, zeroStats: () => fakeStats, clearCache: noneCleared },
     })
     daemons.push(second)
     const r2 = decodeCompileReply(await exchange(paths.socket, encodeCompileRequest(request())))
@@ -214,9 +221,43 @@ describe('daemon socket server', () => {
     const q = decodeCompileReply(await quick)
     assert.equal(q.kind === 'done' && Buffer.from(q.stdout).toString(), '200')
     // The aborted one is told to compile locally (or its connection closes): never a fake result.
-    const s = await slow
+    let s = await slow
+    while (s.subarray(0, 5).equals(KEEPALIVE_FRAME)) s = s.subarray(5)
     if (s.length > 0) assert.equal(decodeCompileReply(s).kind, 'exec-local')
     assert.equal(existsSync(paths.socket), false)
+  })
+
+  it('sends keepalives while a compile runs, paced by the client timeout', async () => {
+    const slow = (ms: number): CompileHandler => ({
+      handle: async () => {
+        await sleep(ms)
+        return { kind: 'done', exitCode: 0, stdout: Buffer.from('late'), stderr: Buffer.alloc(0) }
+      },
+    })
+    /** How many keepalive frames lead the raw reply. */
+    const leadingBeats = (raw: Buffer) => {
+      let n = 0
+      while (raw.subarray(n * 5, n * 5 + 5).equals(KEEPALIVE_FRAME)) n++
+      return n
+    }
+    const { paths } = await start(slow(450), { keepaliveMs: 50 })
+    const raw = await exchange(paths.socket, encodeCompileRequest(request()))
+    const beats = leadingBeats(raw)
+    assert.ok(beats >= 4 && beats <= 9, `${beats} keepalives in 450 ms at 50 ms`)
+    const reply = decodeCompileReply(raw)
+    assert.equal(reply.kind === 'done' && Buffer.from(reply.stdout).toString(), 'late')
+    // Default pace (2 s), but the client said it gives up after 0.4 s: a beat every 100 ms.
+    const b = await start(slow(450))
+    const paced = await exchange(
+      b.paths.socket,
+      encodeCompileRequest(request({ env: { PATH: '/usr/bin', MESHCC_CLIENT_TIMEOUT: '0.4' } })),
+    )
+    const n = leadingBeats(paced)
+    assert.ok(n >= 2 && n <= 5, `${n} keepalives in 450 ms at 100 ms`)
+    // At the default pace a compile shorter than 2 s (every cache hit) gets no keepalive.
+    const quiet = await exchange(b.paths.socket, encodeCompileRequest(request()))
+    assert.notEqual(quiet[0], FRAME_KEEPALIVE)
+    assert.equal(decodeCompileReply(quiet).kind, 'done')
   })
 
   it('answers control commands', async () => {
@@ -232,6 +273,7 @@ describe('daemon socket server', () => {
     assert.equal(st.status.socket, paths.socket)
     assert.equal((await ask({ cmd: 'stats' })).stats.cache_hits, 7)
     assert.equal((await ask({ cmd: 'stats-zero' })).stats.cache_hits, 0)
+    assert.deepEqual((await ask({ cmd: 'cache-clear' })).removed, { entries: 3, bytes: 4096 })
     const bad = await ask({ cmd: 'format-disk' })
     assert.equal(bad.ok, false)
     assert.equal(bad.error.code, 'ERR_MESHCC_PROTOCOL')

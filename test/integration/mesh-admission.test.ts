@@ -177,6 +177,7 @@ describe('admission refuses outsiders', () => {
         ...advertFields(),
         version: '0',
         certExpiry: Date.now() + 1e6,
+        addrs: [],
         seq: ++seq,
         ts: Date.now(),
       }

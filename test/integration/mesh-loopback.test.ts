@@ -69,7 +69,10 @@ describe('mesh of separate processes on loopback', () => {
       )
       assert.equal(snap.self.peerId, ids[i])
       assert.equal(snap.self.org, 'loop')
-      const others = ids.slice(0, 3).filter((_, j) => j !== i).sort()
+      const others = ids
+        .slice(0, 3)
+        .filter((_, j) => j !== i)
+        .sort()
       assert.deepEqual(snap.peers.map((x) => x.peerId).sort(), others)
       for (const row of snap.peers) {
         assert.equal(row.org, 'loop')

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { renderPeersView } from '../../src/monitor/peers-view.ts'
 import type { SnapshotPeer } from '../../src/monitor/types.ts'
 import { NOW, peer, snapshot } from '../unit/monitor/snapshot-fixture.ts'
 
@@ -82,6 +83,7 @@ const members = (peers: SnapshotPeer[]) => {
   writeFileSync(`${snapshotFile}.tmp`, JSON.stringify(s))
   // rename: the view never reads a half-written file
   execFileSync('mv', [`${snapshotFile}.tmp`, snapshotFile])
+  return s
 }
 
 const row = (lines: string[], host: string) =>
@@ -93,7 +95,7 @@ function startSession(session: string, width: number, height: number, flags: str
   const quoted = [process.execPath, fixture, snapshotFile, ...flags].map((a) => `'${a}'`).join(' ')
   writeFileSync(
     script,
-    `printf 'BEFORE-PEERS\\n'\n${quoted}\necho "EXIT=$?"\nstty -a\nexec sleep 600\n`,
+    `printf 'BEFORE-PEERS\\n'\n${quoted}\necho "EXIT=$?"\nstty -a\necho STTY-DONE\nexec sleep 600\n`,
   )
   tmux(
     'new-session',
@@ -109,9 +111,7 @@ function startSession(session: string, width: number, height: number, flags: str
 }
 
 async function assertRestored(session: string): Promise<void> {
-  const lines = await waitFor(session, 'the view to exit', (l) =>
-    l.some((x) => /^EXIT=\d+$/.test(x)),
-  )
+  const lines = await waitFor(session, 'the view to exit', (l) => l.includes('STTY-DONE'))
   assert.ok(lines.includes('EXIT=0'), lines.join('\n'))
   const state = paneState(session)
   assert.equal(state.alternate, false, 'back on the main screen')
@@ -123,72 +123,90 @@ async function assertRestored(session: string): Promise<void> {
   assert.match(stty, /(^|\s)echo(\s|$)/, 'echo restored')
 }
 
-describe('meshcc peers live view under tmux', { skip }, () => {
-  it('redraws as members change and the window resizes, and restores the terminal on q', async () => {
-    members([peer('bravo'), peer('charlie')])
-    startSession('peers', 100, 24, ['--interval', '0.2'])
+/** The member rows on screen, host names in order. */
+const hosts = (lines: string[]) =>
+  lines
+    .slice(2)
+    .filter((l) => /^[* ] \S/.test(l))
+    .map((l) => l.slice(2).split(' ')[0])
 
-    let lines = await waitFor(
-      'peers',
-      'the first snapshot',
-      (l) => row(l, 'bravo') !== undefined && row(l, 'charlie') !== undefined,
-    )
-    let state = paneState('peers')
+describe('meshcc peers live view under tmux', () => {
+  it('redraws in place as members come and go, and restores the terminal on q', {
+    skip,
+  }, async () => {
+    const long = 'bravo-with-a-rather-long-host-name'
+    members([peer(long), peer('charlie'), peer('echo')])
+    startSession('peers', 120, 24, ['--interval', '0.2'])
+
+    let lines = await waitFor('peers', 'the first snapshot', (l) => row(l, long) !== undefined)
+    const state = paneState('peers')
     assert.equal(state.alternate, true, 'alternate screen in use')
     assert.equal(state.cursor, false, 'cursor hidden')
     assert.ok(!lines.includes('BEFORE-PEERS'))
-    assert.match(lines[0]!, /^meshcc peers · alpha · 3 members/)
+    assert.match(lines[0]!, /^meshcc peers · alpha · 4 members/)
     assert.ok(lines[1]!.includes('TOOLCHAINS'))
+    assert.deepEqual(hosts(lines), ['alpha', long, 'charlie', 'echo'])
     assert.ok(row(lines, 'alpha')!.startsWith('* alpha'))
 
-    // bravo leaves, delta joins: its row must vanish, not linger below the new ones
+    // The long name and echo leave, delta joins: every row gets shorter and there are fewer of
+    // them, so anything not erased would show as stale tails or lines below the status line.
     members([peer('charlie'), peer('delta', { certExpiry: NOW + 3 * 24 * 3600_000 })])
     lines = await waitFor(
       'peers',
-      'delta to replace bravo',
-      (l) => row(l, 'delta') !== undefined && row(l, 'bravo') === undefined,
+      'delta to replace the others',
+      (l) => row(l, 'delta') !== undefined,
     )
     assert.match(lines[0]!, /3 members/)
-    assert.deepEqual(
-      lines
-        .slice(2)
-        .filter((l) => /^[* ] \w/.test(l))
-        .map((l) => l.slice(2).split(' ')[0]),
-      ['alpha', 'charlie', 'delta'],
-    )
+    assert.deepEqual(hosts(lines), ['alpha', 'charlie', 'delta'])
     assert.match(row(lines, 'delta')!, /\b[23]d!/)
-
-    tmux('resize-window', '-t', 'peers', '-x', '44', '-y', '12')
-    lines = await waitFor(
-      'peers',
-      'the narrow layout',
-      (l) =>
-        paneState('peers').width === 44 &&
-        !l.some((x) => x.includes('TOOLCHAINS')) &&
-        row(l, 'delta') !== undefined,
-    )
-    assert.ok(lines.length <= 12)
-    for (const l of lines) assert.ok(l.length <= 44, `wider than 44: ${l}`)
-    assert.ok(!lines.some((l) => l.includes('gcc-')), 'no stale cells from the wide layout')
-
-    tmux('resize-window', '-t', 'peers', '-x', '140', '-y', '30')
-    lines = await waitFor(
-      'peers',
-      'the wide layout again',
-      (l) => l[1]?.includes('TOOLCHAINS') === true,
-    )
-    assert.ok(row(lines, 'charlie')!.endsWith('gcc-13.2.0, clang-17.0.6'))
+    for (const h of ['charlie', 'delta']) {
+      assert.ok(row(lines, h)!.endsWith('gcc-13.2.0, clang-17.0.6'), `stale tail: ${row(lines, h)}`)
+    }
+    assert.ok(row(lines, 'alpha')!.endsWith(' gcc-13.2.0'), `stale tail: ${row(lines, 'alpha')}`)
+    assert.match(lines.at(-1)!, /^q quit/, `lines below the status line:\n${lines.join('\n')}`)
+    assert.equal(lines.length, 6)
 
     tmux('send-keys', '-t', 'peers', 'q')
     await assertRestored('peers')
   })
 
-  it('restores the terminal on Ctrl-C too', async () => {
-    members([peer('bravo')])
-    startSession('ctrlc', 80, 20, ['--interval', '0.5'])
-    await waitFor('ctrlc', 'the view', (l) => row(l, 'bravo') !== undefined)
-    assert.equal(paneState('ctrlc').alternate, true)
-    tmux('send-keys', '-t', 'ctrlc', 'C-c')
-    await assertRestored('ctrlc')
+  it('redraws on resize (SIGWINCH) alone, and restores the terminal on Ctrl-C', {
+    skip,
+  }, async () => {
+    const s = members([peer('bravo'), peer('charlie')])
+    // No refresh during the test: only the resize can redraw.
+    startSession('resize', 100, 24, ['--interval', '3600'])
+    let lines = await waitFor('resize', 'the view', (l) => row(l, 'charlie') !== undefined)
+    assert.ok(lines[1]!.includes('TOOLCHAINS'))
+
+    tmux('resize-window', '-t', 'resize', '-x', '44', '-y', '12')
+    lines = await waitFor(
+      'resize',
+      'the narrow layout',
+      (l) => !l.some((x) => x.includes('TOOLCHAINS')) && row(l, 'charlie') !== undefined,
+    )
+    assert.equal(paneState('resize').width, 44)
+    assert.ok(lines.length <= 12)
+    for (const l of lines) assert.ok(l.length <= 44, `wider than 44: ${l}`)
+    assert.ok(!lines.some((l) => l.includes('gcc-')), 'no stale cells from the wide layout')
+    assert.deepEqual(hosts(lines), ['alpha', 'bravo', 'charlie'])
+    // tmux merely cuts lines when a window shrinks: the header and rows must be the narrow
+    // layout's own, not the wide one cut short.
+    const expected = renderPeersView(s, { width: 44, height: 12, now: Date.now(), color: false })
+    assert.deepEqual(
+      lines.slice(1, 5),
+      expected.slice(1, 5).map((l) => l.trimEnd()),
+    )
+
+    tmux('resize-window', '-t', 'resize', '-x', '140', '-y', '30')
+    lines = await waitFor(
+      'resize',
+      'the wide layout again',
+      (l) => l[1]?.includes('TOOLCHAINS') === true,
+    )
+    assert.ok(row(lines, 'charlie')!.endsWith('gcc-13.2.0, clang-17.0.6'))
+
+    tmux('send-keys', '-t', 'resize', 'C-c')
+    await assertRestored('resize')
   })
 })

@@ -15,10 +15,14 @@ import {
   encodeCompileRequest,
   encodeControl,
   FRAME_EXIT,
+  FRAME_KEEPALIVE,
   FRAME_STDERR,
   FRAME_STDOUT,
+  KEEPALIVE_FRAME,
+  keepaliveIntervalMs,
   MAX_ARGS,
   MAX_COMPILE_BODY,
+  MAX_KEEPALIVE_INTERVAL_MS,
   MAX_OUTPUT_FRAME,
   REQUEST_HEADER_BYTES,
 } from '../../src/protocol/local-wire.ts'
@@ -226,6 +230,51 @@ describe('compile reply', () => {
     assert.throws(() => decodeCompileReply(Buffer.from([9, 0, 0, 0, 0])), ProtocolError)
     const wrongExit = Buffer.from([FRAME_EXIT, 2, 0, 0, 0, 1, 2])
     assert.throws(() => decodeCompileReply(wrongExit), ProtocolError)
+  })
+})
+
+describe('keepalive', () => {
+  it('is an empty frame of type 0x05 that decoders skip wherever it comes', () => {
+    assert.deepEqual([...KEEPALIVE_FRAME], [FRAME_KEEPALIVE, 0, 0, 0, 0])
+    const reply = encodeCompileReply({
+      kind: 'done',
+      exitCode: 2,
+      stdout: Buffer.from('o'),
+      stderr: Buffer.from('e'),
+    })
+    const withBeats = Buffer.concat([KEEPALIVE_FRAME, KEEPALIVE_FRAME, reply])
+    assert.deepEqual(decodeCompileReply(withBeats), decodeCompileReply(reply))
+    const local = encodeCompileReply({ kind: 'exec-local', reason: 'r' })
+    assert.deepEqual(decodeCompileReply(Buffer.concat([KEEPALIVE_FRAME, local])), {
+      kind: 'exec-local',
+      reason: 'r',
+    })
+  })
+
+  it('alone is no reply, and a keepalive with a payload is garbage', () => {
+    assert.throws(() => decodeCompileReply(Buffer.concat([KEEPALIVE_FRAME])), ProtocolError)
+    const fat = Buffer.from([FRAME_KEEPALIVE, 1, 0, 0, 0, 0x41])
+    const exit = encodeCompileReply({
+      kind: 'done',
+      exitCode: 0,
+      stdout: Buffer.alloc(0),
+      stderr: Buffer.alloc(0),
+    })
+    assert.throws(() => decodeCompileReply(Buffer.concat([fat, exit])), ProtocolError)
+  })
+
+  it('comes at least four times per client timeout, at most every 2 s', () => {
+    assert.equal(keepaliveIntervalMs({}), MAX_KEEPALIVE_INTERVAL_MS)
+    assert.equal(MAX_KEEPALIVE_INTERVAL_MS, 2000)
+    assert.equal(keepaliveIntervalMs({ MESHCC_CLIENT_TIMEOUT: '60' }), 2000)
+    assert.equal(keepaliveIntervalMs({ MESHCC_CLIENT_TIMEOUT: '2' }), 500)
+    assert.equal(keepaliveIntervalMs({ MESHCC_CLIENT_TIMEOUT: ' 0.4 ' }), 100)
+    // Values the C client raises to its 0.1 s minimum, or ignores.
+    assert.equal(keepaliveIntervalMs({ MESHCC_CLIENT_TIMEOUT: '0.001' }), 25)
+    for (const bad of ['', 'soon', '-3', '0', '5s']) {
+      assert.equal(keepaliveIntervalMs({ MESHCC_CLIENT_TIMEOUT: bad }), 2000, bad)
+    }
+    assert.equal(keepaliveIntervalMs({ MESHCC_CLIENT_TIMEOUT: '1' }, 100), 100)
   })
 })
 

@@ -17,6 +17,11 @@
  *
  * Never changes the compiler's output bytes or exit code: anything meshcc cannot do, the real
  * compiler does, and the reason goes to $MESHCC_HOME/run/fallbacks.log ("<unix-seconds> <reason>").
+ *
+ * Never hangs a build on a hung daemon: connecting, sending and every wait for a reply byte are
+ * bounded by MESHCC_CLIENT_TIMEOUT seconds (default 20). A healthy daemon sends KEEPALIVE frames
+ * while it compiles, so only silence counts. After a timeout the compile runs locally and the
+ * clients of this home leave the daemon alone for HUNG_BACKOFF_S (marker run/daemon-hung).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,12 +50,18 @@
 #define FRAME_STDERR 2
 #define FRAME_EXIT 3
 #define FRAME_EXEC_LOCAL 4
+#define FRAME_KEEPALIVE 5
 #define SAFEGUARD_ENV "_MESHCC_SAFEGUARD"
 #define MAX_SAFEGUARD 8
 #define CONNECT_WAIT_MS 4000
 /* After a daemon failed to come up, compiles fall back at once for this long instead of each
  * waiting CONNECT_WAIT_MS again (a broken config must not make every compile 4 s slower). */
 #define START_BACKOFF_S 10
+/* Silence limit (MESHCC_CLIENT_TIMEOUT, seconds) and the back-off after it was hit; see
+ * src/protocol/local-wire.ts, which mirrors these values. */
+#define DEFAULT_TIMEOUT_MS 20000
+#define MIN_TIMEOUT_MS 100
+#define HUNG_BACKOFF_S 60
 
 extern char **environ;
 
@@ -58,6 +70,7 @@ static char self_path[PATH_MAX]; /* filled lazily by self_root() */
 static char root[PATH_MAX];
 static char home[PATH_MAX];
 static int safeguard_level;
+static long timeout_ms = DEFAULT_TIMEOUT_MS;
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -199,6 +212,37 @@ static void log_fallback(const char *reason) {
   int n = snprintf(line, sizeof line, "%lld %s\n", (long long)time(NULL), reason);
   if (n > 0 && (size_t)n < sizeof line && write_all(fd, line, (size_t)n) != 0) { /* best effort */ }
   close(fd);
+}
+
+/* MESHCC_CLIENT_TIMEOUT in seconds (fractions allowed); anything unparsable keeps the default. */
+static void read_timeout(void) {
+  const char *t = getenv("MESHCC_CLIENT_TIMEOUT");
+  if (!t || !*t) return;
+  char *end;
+  double s = strtod(t, &end);
+  while (*end == ' ' || *end == '\t') end++;
+  if (end == t || *end || !(s > 0)) return;
+  timeout_ms = s >= 1e6 ? 1000000000L : (long)(s * 1000);
+  if (timeout_ms < MIN_TIMEOUT_MS) timeout_ms = MIN_TIMEOUT_MS;
+}
+
+/* Whether $MESHCC_HOME/run/<name> was touched less than `seconds` ago. */
+static int marker_recent(const char *name, long seconds) {
+  char path[PATH_MAX];
+  struct stat st;
+  if (!meshcc_home()) return 0;
+  int n = snprintf(path, sizeof path, "%s/run/%s", home, name);
+  if (n <= 0 || (size_t)n >= sizeof path || stat(path, &st) != 0) return 0;
+  return time(NULL) - st.st_mtime < seconds;
+}
+
+static void touch_marker(const char *name) {
+  char path[PATH_MAX];
+  if (!meshcc_home()) return;
+  int n = snprintf(path, sizeof path, "%s/run/%s", home, name);
+  if (n <= 0 || (size_t)n >= sizeof path) return;
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd >= 0) close(fd);
 }
 
 /* ---- the real compiler ------------------------------------------------------------------- */
@@ -365,6 +409,13 @@ static int spawn_daemon(void) {
 static int try_connect(const struct sockaddr_un *addr) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
+  /* Bounds connect (a daemon whose accept queue is full), send and every read: EAGAIN then. */
+  struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+    close(fd);
+    return -1;
+  }
   while (connect(fd, (const struct sockaddr *)addr, sizeof *addr) != 0) {
     if (errno == EINTR) continue;
     int e = errno;
@@ -387,6 +438,10 @@ static int connect_daemon(const char **reason) {
   }
   int fd = try_connect(&addr);
   if (fd >= 0) return fd;
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    *reason = "daemon-connect-timeout"; /* it listens but has not accepted for timeout_ms */
+    return -1;
+  }
   if (errno != ENOENT && errno != ECONNREFUSED) {
     *reason = "daemon-connect-failed";
     return -1;
@@ -588,7 +643,8 @@ static int read_reply(int fd, int32_t *code, const char **reason) {
       if ((type == FRAME_STDOUT || type == FRAME_STDERR) && len > MAX_OUTPUT_FRAME) goto garbage;
       if (type == FRAME_EXIT && len != 4) goto garbage;
       if (type == FRAME_EXEC_LOCAL && len > MAX_REASON) goto garbage;
-      if (type < FRAME_STDOUT || type > FRAME_EXEC_LOCAL) goto garbage;
+      if (type == FRAME_KEEPALIVE && len != 0) goto garbage;
+      if (type < FRAME_STDOUT || type > FRAME_KEEPALIVE) goto garbage;
       if (parsed + 5 + len > have) break;
       if (type == FRAME_EXIT) {
         *code = (int32_t)get_u32(buf + parsed + 5);
@@ -597,6 +653,11 @@ static int read_reply(int fd, int32_t *code, const char **reason) {
         return 0;
       }
       if (type == FRAME_EXEC_LOCAL) return 1;
+      if (type == FRAME_KEEPALIVE && parsed + 5 == have) {
+        /* Only keepalives since the last output: forget them, or hours of them pile up. */
+        have = parsed;
+        continue;
+      }
       parsed += 5 + len;
     }
     if (have == cap) {
@@ -611,6 +672,10 @@ static int read_reply(int fd, int32_t *code, const char **reason) {
     }
     ssize_t n = read(fd, buf + have, cap - have);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      *reason = "daemon-timeout"; /* silent for timeout_ms: no reply, no keepalive */
+      return -1;
+    }
     if (n <= 0) {
       *reason = "daemon-connection-broken";
       return -1;
@@ -631,6 +696,25 @@ static int is_cli_command(const char *a) {
   if (a[0] == '-') return 1; /* --help, -h, --version, or a meshcc flag: the CLI judges */
   for (int i = 0; cmds[i]; i++) {
     if (strcmp(a, cmds[i]) == 0) return 1;
+  }
+  return 0;
+}
+
+/* MESHCC_DISABLE takes the same spellings as the daemon's settings (request-settings.ts):
+ * 1/true/yes/on disable meshcc here; 0/false/no/off and anything else go to the daemon, which
+ * reports an unknown spelling as a configuration fallback instead of guessing. */
+static int env_is_true(const char *name) {
+  const char *v = getenv(name);
+  if (!v) return 0;
+  while (*v == ' ' || *v == '\t') v++;
+  static const char *const yes[] = {"1", "true", "yes", "on"};
+  for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+    size_t n = strlen(yes[i]);
+    if (strncasecmp(v, yes[i], n) == 0) {
+      const char *rest = v + n;
+      while (*rest == ' ' || *rest == '\t') rest++;
+      if (*rest == '\0') return 1;
+    }
   }
   return 0;
 }
@@ -669,25 +753,36 @@ int main(int argc, char **argv) {
     die(127, name, strchr(name, '/') ? ": no such compiler" : ": compiler not found on PATH",
         " (meshcc skips itself when searching)");
   }
-  const char *dis = getenv("MESHCC_DISABLE");
-  if (safeguard_level > 0 || (dis && *dis && strcmp(dis, "0") != 0)) {
+  if (safeguard_level > 0 || env_is_true("MESHCC_DISABLE")) {
     exec_compiler(compiler, args, nargs);
   }
 
+  read_timeout();
   const char *reason = NULL;
   size_t reqlen = 0;
   char *req = encode_request(compiler, args, nargs, &reqlen, &reason);
   if (!req) fallback(reason, compiler, args, nargs);
+  /* A daemon that just timed out on someone is left alone for a while: every compile of a
+   * parallel build waiting the full timeout on it would be a hang in all but name. */
+  if (marker_recent("daemon-hung", HUNG_BACKOFF_S)) {
+    fallback("daemon-hung-recently", compiler, args, nargs);
+  }
   int fd = connect_daemon(&reason);
-  if (fd < 0) fallback(reason, compiler, args, nargs);
-  if (send_all(fd, req, reqlen) != 0) fallback("daemon-connection-broken", compiler, args, nargs);
+  if (fd >= 0 && send_all(fd, req, reqlen) != 0) {
+    reason = errno == EAGAIN || errno == EWOULDBLOCK ? "daemon-timeout" : "daemon-connection-broken";
+    close(fd);
+    fd = -1;
+  }
   free(req);
-
   int32_t code = 0;
-  int r = read_reply(fd, &code, &reason);
-  close(fd);
+  int r = fd < 0 ? -1 : read_reply(fd, &code, &reason);
+  /* Closing tells the daemon we are gone: it aborts the request rather than write outputs. */
+  if (fd >= 0) close(fd);
   if (r == 0) exit_like(code);
   if (r == 1) exec_compiler(compiler, args, nargs); /* the daemon counted its reason */
+  if (strcmp(reason, "daemon-timeout") == 0 || strcmp(reason, "daemon-connect-timeout") == 0) {
+    touch_marker("daemon-hung");
+  }
   fallback(reason, compiler, args, nargs);
   return 1;
 }

@@ -15,6 +15,7 @@ const good: Advert = {
   toolchains: ['gcc-12-x86_64-linux-gnu', 'clang-19'],
   version: '0.1.0',
   certExpiry: 1_800_000_000_000,
+  addrs: ['/ip4/10.0.0.5/tcp/4001/p2p/12D3KooWBnkAt5zvZxFsLaejFS8Cmr1qyekzB4kjBBJH6izmMvr7'],
   seq: 1_764_000_000_001,
   ts: 1_764_000_000_000,
 }
@@ -26,6 +27,12 @@ describe('advert codec', () => {
     const r = decodeAdvert(encodeAdvert(good))
     assert.ok(r.ok)
     assert.deepEqual(r.advert, good)
+  })
+
+  it('reads a missing addrs field as none', () => {
+    const r = decodeAdvert(enc({ ...good, addrs: undefined }))
+    assert.ok(r.ok)
+    assert.deepEqual(r.advert.addrs, [])
   })
 
   it('drops unknown fields', () => {
@@ -44,6 +51,8 @@ describe('advert codec', () => {
     ['too many toolchains', { ...good, toolchains: Array.from({ length: 65 }, (_, i) => `t${i}`) }],
     ['long host', { ...good, host: 'h'.repeat(129) }],
     ['array', [good]],
+    ['too many addrs', { ...good, addrs: Array.from({ length: 9 }, () => '/ip4/1.2.3.4/tcp/1') }],
+    ['addr not a string', { ...good, addrs: [42] }],
     ['null', null],
   ]
   for (const [what, value] of bad) {

@@ -29,6 +29,7 @@ function setup(now = { t: 1_764_000_000_000 }) {
   const validators = new Map<string, TopicValidatorFn>()
   const published: Advert[] = []
   const node = {
+    getMultiaddrs: () => [],
     services: {
       pubsub: {
         topicValidators: validators,
@@ -43,6 +44,7 @@ function setup(now = { t: 1_764_000_000_000 }) {
     },
   } as unknown as MeshNode
   const rejected: string[] = []
+  const unknown: Array<[string, readonly string[]]> = []
   const members = new Set([MEMBER.toString(), MEMBER2.toString()])
   const adverts = new Adverts({
     node,
@@ -53,6 +55,7 @@ function setup(now = { t: 1_764_000_000_000 }) {
     intervalMs: 1_000,
     now: () => now.t,
     onRejected: (_from, reason) => rejected.push(reason),
+    onUnknownAuthor: (p, addrs) => unknown.push([p.toString(), addrs]),
   })
   adverts.start()
   const validate = validators.get(ADVERT_TOPIC) as TopicValidatorFn
@@ -60,7 +63,15 @@ function setup(now = { t: 1_764_000_000_000 }) {
     const data =
       advert instanceof Uint8Array
         ? advert
-        : encodeAdvert({ ...fields, version: '1', certExpiry: 1, seq: 1, ts: now.t, ...advert })
+        : encodeAdvert({
+            ...fields,
+            version: '1',
+            certExpiry: 1,
+            addrs: [],
+            seq: 1,
+            ts: now.t,
+            ...advert,
+          })
     return signed
       ? ({
           type: 'signed',
@@ -71,7 +82,7 @@ function setup(now = { t: 1_764_000_000_000 }) {
         } as unknown as Message)
       : { type: 'unsigned', topic: ADVERT_TOPIC, data }
   }
-  return { adverts, validate, msg, rejected, published, now, members }
+  return { adverts, validate, msg, rejected, published, now, members, unknown }
 }
 
 describe('advert validation', () => {
@@ -95,11 +106,15 @@ describe('advert validation', () => {
   })
 
   it('rejects what non-members relay, and ignores authors it cannot check', async () => {
-    const { validate, msg, rejected } = setup()
+    const { validate, msg, rejected, unknown } = setup()
     assert.equal(await validate(OUTSIDER, msg(OUTSIDER, {})), TopicValidatorResult.Reject)
     assert.equal(await validate(OUTSIDER, msg(MEMBER, {})), TopicValidatorResult.Reject)
     assert.equal(await validate(MEMBER, msg(OUTSIDER, {})), TopicValidatorResult.Ignore)
     assert.deepEqual(rejected, ['relayed by a non-member', 'relayed by a non-member'])
+    // …but learns where that author listens, so discovery can dial it.
+    const addrs = ['/memory/x']
+    assert.equal(await validate(MEMBER, msg(OUTSIDER, { addrs })), TopicValidatorResult.Ignore)
+    assert.deepEqual(unknown.at(-1), [OUTSIDER.toString(), addrs])
   })
 
   it('rejects unsigned, oversize, malformed and skewed adverts', async () => {

@@ -82,14 +82,24 @@ describe('runPeersScreen', () => {
   }
 
   it('refreshes in place: members that left vanish, newcomers appear', async () => {
+    const long = 'bravo-with-a-rather-long-host-name'
     const h = start((n) =>
-      n < 3 ? snapshot([peer('bravo'), peer('charlie')]) : snapshot([peer('delta')]),
+      n < 3 ? snapshot([peer(long), peer('charlie')]) : snapshot([peer('delta')]),
     )
     await until(h.out, () => text(h).includes('charlie'))
     await until(h.out, () => text(h).includes('delta'))
-    const s = text(h)
-    assert.ok(!s.includes('bravo') && !s.includes('charlie'), s)
-    assert.match(s, /2 members/)
+    const { lines } = h.out.screen()
+    const shown = lines.filter((l) => l !== '')
+    assert.match(shown[0]!, /2 members/)
+    assert.deepEqual(
+      shown.slice(2, -1).map((l) => l.slice(2).split(' ')[0]),
+      ['alpha', 'delta'],
+      shown.join('\n'),
+    )
+    // shorter rows than before: no tails of the old ones, nothing below the status line
+    assert.ok(shown[3]!.endsWith('gcc-13.2.0, clang-17.0.6'), shown[3])
+    assert.match(shown.at(-1)!, /^q quit/)
+    assert.equal(shown.length, 5, shown.join('\n'))
     h.input.press('q')
     await h.done
   })
