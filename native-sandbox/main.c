@@ -119,9 +119,13 @@ static void report(const struct config *cfg, const struct outcome *o, int level)
 
 static uid_t chown_uid;
 static gid_t chown_gid;
+/* A file with several links may also sit outside the tree (a cache entry): left as it is,
+ * readable but not writable by the job. */
 static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st, (void)flag, (void)ftw;
+	(void)flag, (void)ftw;
+	if (!S_ISDIR(st->st_mode) && st->st_nlink > 1)
+		return 0;
 	return lchown(path, chown_uid, chown_gid) < 0 ? -1 : 0;
 }
 
@@ -129,6 +133,11 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "--self-check") == 0)
 		return self_check();
+	/* Not a setuid program: installed so, it would mount any host path for any user. */
+	if (getuid() != geteuid() || getgid() != getegid()) {
+		fputs("meshcc-sandbox: refusing to run setuid or setgid\n", stderr);
+		return 125;
+	}
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		puts("meshcc-sandbox " VERSION);
 		return 0;
@@ -161,6 +170,7 @@ int main(int argc, char **argv)
 	if (cfg.status_fd >= 0 && fcntl(cfg.status_fd, F_SETFD, FD_CLOEXEC) < 0)
 		usage_error("--status-fd %d is not open", cfg.status_fd);
 
+	signal(SIGPIPE, SIG_IGN); /* a reader gone from the status pipe must not cost the cleanup */
 	cfg.landlock_abi = landlock_abi();
 	int level = cfg.landlock_abi > 0 ? 3 : 2;
 	struct outcome o = {0};
@@ -244,10 +254,9 @@ int main(int argc, char **argv)
 		waitpid(pid, NULL, 0);
 		goto done;
 	}
-	if (write(sync_pipe[1], "g", 1) != 1) {
+	/* The write end stays open until this process dies: PID 1 checks for that. */
+	if (write(sync_pipe[1], "g", 1) != 1)
 		kill(pid, SIGKILL);
-	}
-	close(sync_pipe[1]);
 
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	long long deadline = start + cfg.timeout_ms;
@@ -258,7 +267,8 @@ int main(int argc, char **argv)
 			o.timed_out = 1;
 			break;
 		}
-		int n = poll(p, 2, left > 60000 ? 60000 : (int)left);
+		int wait_ms = left > 60000 ? 60000 : (int)left;
+		int n = poll(p, 2, pidfd < 0 && wait_ms > 10 ? 10 : wait_ms);
 		if (n < 0 && errno != EINTR) {
 			o.aborted = 1;
 			break;
@@ -270,10 +280,11 @@ int main(int argc, char **argv)
 		if (n > 0 && (p[0].revents & POLLIN))
 			break;
 		if (pidfd < 0) {
-			/* No pidfd (old kernel): poll the child instead. */
-			if (waitpid(pid, NULL, WNOHANG | __WNOTHREAD | WNOWAIT) == pid)
+			/* No pidfd (kernel < 5.3): look at the child every 10 ms instead. */
+			siginfo_t si = {0};
+			if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    si.si_pid == pid)
 				break;
-			usleep(10000);
 		}
 	}
 	if (o.timed_out || o.aborted)

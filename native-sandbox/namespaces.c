@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -197,7 +198,6 @@ void child_main(struct config *cfg, int sync_fd)
 	char go;
 	if (read(sync_fd, &go, 1) != 1)
 		_exit(125);
-	close(sync_fd);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		child_fail(cfg, "making / private");
 	for (size_t i = 0; i < cfg->nmounts; i++) {
@@ -227,6 +227,13 @@ void child_main(struct config *cfg, int sync_fd)
 	/* Files created from here on must belong to an id mapped in the namespace. */
 	if (become_build_id(cfg) < 0)
 		child_fail(cfg, "switching to uid %u", (unsigned)cfg->uid);
+	/* A change of credentials clears the parent-death signal: set it again, then make sure
+	 * the parent did not die in between (it holds the other end of the sync pipe open). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	struct pollfd pfd = {.fd = sync_fd, .events = POLLIN};
+	if (poll(&pfd, 1, 0) != 0)
+		_exit(125);
+	close(sync_fd);
 
 	/* The new root: a small tmpfs holding only mount points, made read-only at the end. */
 	if (mount_tmpfs("/tmp", 1 << 20, "0755") < 0)
@@ -238,12 +245,17 @@ void child_main(struct config *cfg, int sync_fd)
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		child_fail(cfg, "pivot_root");
 
+	/* The private /tmp comes first, so that mounts below /tmp (a client's directory there)
+	 * land on it instead of being hidden by it. */
 	int have_tmp = 0;
+	for (size_t i = 0; i < cfg->nmounts; i++)
+		have_tmp |= strcmp(cfg->mounts[i].dst, "/tmp") == 0;
+	if (!have_tmp && (mkdir("/tmp", 0755) < 0 || mount_tmpfs("/tmp", DEFAULT_TMP_SIZE, "1777") < 0))
+		child_fail(cfg, "private /tmp");
+
 	for (size_t i = 0; i < cfg->nmounts; i++) {
 		struct mount_op *m = &cfg->mounts[i];
 		char buf[4096];
-		if (strcmp(m->dst, "/tmp") == 0)
-			have_tmp = 1;
 		switch (m->kind) {
 		case M_RO:
 		case M_RW:
@@ -267,9 +279,6 @@ void child_main(struct config *cfg, int sync_fd)
 			break;
 		}
 	}
-	if (!have_tmp && (mkdir("/tmp", 0755) < 0 || mount_tmpfs("/tmp", DEFAULT_TMP_SIZE, "1777") < 0))
-		child_fail(cfg, "private /tmp");
-
 	/* Minimal /dev: the host's harmless character devices, no tty, no shm. */
 	if (mkdir("/dev", 0755) < 0 || mount_tmpfs("/dev", 64 << 10, "0755") < 0)
 		child_fail(cfg, "/dev tmpfs");

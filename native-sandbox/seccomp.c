@@ -5,7 +5,8 @@
  * Landlock already confine what those calls can reach. The list removes the kernel's riskiest
  * surfaces and everything that could undo the isolation: ptrace, mounts, namespaces, keyrings,
  * BPF, perf, userfaultfd, io_uring, modules, kexec; clone with namespace flags; sockets other
- * than AF_UNIX (EAFNOSUPPORT, as on a kernel without IP); the TIOCSTI and TIOCLINUX ioctls.
+ * than AF_UNIX (EAFNOSUPPORT, as on a kernel without IP); the TIOCSTI and TIOCLINUX ioctls;
+ * chmod with setuid/setgid bits.
  * Another architecture's calls (i386, x32) kill the process: their numbers differ and would
  * slip past the list.
  */
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -114,6 +116,15 @@ static void emit(struct prog *p, struct sock_filter insn)
 #define ALLOW RET(SECCOMP_RET_ALLOW)
 #define ERRNO(e) RET(SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
 
+static void deny_mode_bits(struct prog *p, int nr, int arg)
+{
+	emit(p, JEQ((unsigned)nr, 0, 4));
+	emit(p, LD(ARG_LO(arg)));
+	emit(p, JSET(S_ISUID | S_ISGID, 0, 1));
+	emit(p, ERRNO(EPERM));
+	emit(p, ALLOW);
+}
+
 int apply_seccomp(void)
 {
 	struct prog p = {.n = 0};
@@ -165,6 +176,18 @@ int apply_seccomp(void)
 	emit(&p, JEQ(0x0040000, 1, 0)); /* ADDR_NO_RANDOMIZE */
 	emit(&p, ERRNO(EPERM));
 	emit(&p, ALLOW);
+
+	/* No setuid or setgid bits: the job directory goes back to the builder's machine. */
+#ifdef SYS_chmod
+	deny_mode_bits(&p, SYS_chmod, 1);
+#endif
+	deny_mode_bits(&p, SYS_fchmod, 1);
+	deny_mode_bits(&p, SYS_fchmodat, 2);
+#ifdef SYS_fchmodat2
+	deny_mode_bits(&p, SYS_fchmodat2, 2);
+#else
+	deny_mode_bits(&p, 452, 2);
+#endif
 
 	emit(&p, ALLOW);
 	if (p.n > MAX_INSNS) {

@@ -249,3 +249,9 @@ export class SandboxSpecError extends MeshccError {
   static override readonly defaultHint =
     'a sandbox mount, path or limit is invalid; nothing was run'
 }
+
+export class UnsafeJobOutputError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_UNSAFE_JOB_OUTPUT'
+  static override readonly defaultHint =
+    'a sandboxed job left a link, a special file or an oversized file where an output belongs; it was not read'
+}

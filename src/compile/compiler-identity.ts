@@ -5,7 +5,8 @@
  *
  * - gcc: the driver, the language's compiler proper (`cc1`, `cc1plus`, `cc1obj`, `cc1objplus`,
  *   found with `-print-prog-name=`) and the assembler `as` it runs (binutils decides the object
- *   bytes as much as cc1 does).
+ *   bytes as much as cc1 does), and a `specs` file if one overrides the built-in specs (found
+ *   with `-print-file-name=specs`, -B prefixes first): it adds options the parser never sees.
  * - clang: the driver binary and the LLVM/clang shared libraries beside it (`libclang-cpp`,
  *   `libLLVM`), where the real compiler lives on Debian-style installs; the name it is invoked
  *   by (clang reads its mode and target from it: `clang++` compiles a `.c` file as C++,
@@ -41,6 +42,11 @@ export interface IdentityRequest {
   language: SourceLanguage
   /** The client's environment (PATH decides which `as` gcc runs). */
   env: Record<string, string>
+  /**
+   * gcc `-B` prefixes, absolute: gcc looks for cc1 and as there first, so they are passed to
+   * `-print-prog-name` and are part of the record's key.
+   */
+  prefixes?: readonly string[]
   signal?: AbortSignal
 }
 
@@ -133,14 +139,24 @@ export class CompilerIdentities {
 
   #cacheKey(request: IdentityRequest): string {
     const lang = request.family === 'gcc' ? GCC_PROG[request.language] : ''
-    // gcc finds `as` on PATH; clang's integrated assembler does not depend on it.
-    const path = request.family === 'gcc' ? (request.env['PATH'] ?? '') : ''
-    return `${request.compiler}\0${request.family}\0${lang}\0${path}`
+    // gcc finds `as` on PATH, and cc1 / as under -B, GCC_EXEC_PREFIX and COMPILER_PATH;
+    // clang's integrated assembler depends on none of them.
+    const where =
+      request.family === 'gcc'
+        ? [
+            request.env['PATH'] ?? '',
+            request.env['GCC_EXEC_PREFIX'] ?? '',
+            request.env['COMPILER_PATH'] ?? '',
+            ...(request.prefixes ?? []),
+          ].join('\0')
+        : ''
+    return `${request.compiler}\0${request.family}\0${lang}\0${where}`
   }
 
   async #compute(request: IdentityRequest): Promise<Cached> {
     const driver = realpathSync(request.compiler)
     const parts: { role: string; path: string }[] = [{ role: 'driver', path: driver }]
+    const watchDirs: string[] = []
     if (request.family === 'gcc') {
       const prog = GCC_PROG[request.language]
       for (const [role, name] of [
@@ -150,6 +166,13 @@ export class CompilerIdentities {
         const found = await this.#printProgName(request, name)
         if (found !== undefined) parts.push({ role, path: found })
       }
+      const specs = await this.#printFileName(request, 'specs')
+      if (specs !== undefined) parts.push({ role: 'specs', path: specs })
+      // Where a specs file would appear (-B prefixes, gcc's install directory): their stats
+      // vouch for the record, so a specs file created later is noticed.
+      watchDirs.push(...(request.prefixes ?? []).map((p) => (p.endsWith('/') ? p : dirname(p))))
+      const install = await this.#installDir(request)
+      if (install !== undefined) watchDirs.push(install)
     }
     const h = new KeyHasher('compiler-identity').field('family', request.family)
     const files: Cached['files'] = [
@@ -159,9 +182,10 @@ export class CompilerIdentities {
       for (const lib of clangLibraries(driver)) parts.push({ role: 'lib', path: lib })
       h.field('invoked-as', basename(request.compiler))
       const config = await this.#clangConfig(request, driver)
-      for (const dir of config.dirs) files.push({ path: dir, stamp: stamp(dir) ?? ABSENT })
+      watchDirs.push(...config.dirs)
       for (const path of config.files) parts.push({ role: `config:${basename(path)}`, path })
     }
+    for (const dir of watchDirs) files.push({ path: dir, stamp: stamp(dir) ?? ABSENT })
     for (const part of parts) {
       const st = stamp(part.path)
       const hashed = this.#files.hash(part.path)
@@ -217,8 +241,23 @@ export class CompilerIdentities {
     return stdout
   }
 
+  /** gcc's own library directory (`install:` of -print-search-dirs), where its specs live. */
+  async #installDir(request: IdentityRequest): Promise<string | undefined> {
+    const out = await this.#run(request, ['-print-search-dirs']).catch(() => '')
+    const line = out.split('\n').find((l) => l.startsWith('install: '))
+    return line === undefined ? undefined : line.slice('install: '.length).trim()
+  }
+
+  /** `-print-file-name=`: an absolute path when gcc finds the file, else the bare name. */
+  async #printFileName(request: IdentityRequest, name: string): Promise<string | undefined> {
+    const prefixes = (request.prefixes ?? []).map((dir) => `-B${dir}`)
+    const found = (await this.#run(request, [...prefixes, `-print-file-name=${name}`])).trim()
+    return isAbsolute(found) ? safeRealpath(found) : undefined
+  }
+
   async #printProgName(request: IdentityRequest, name: string): Promise<string | undefined> {
-    const found = (await this.#run(request, [`-print-prog-name=${name}`])).trim()
+    const prefixes = (request.prefixes ?? []).map((dir) => `-B${dir}`)
+    const found = (await this.#run(request, [...prefixes, `-print-prog-name=${name}`])).trim()
     if (found === '') return undefined
     if (isAbsolute(found)) return safeRealpath(found)
     // gcc prints the bare name when it will search PATH for it.

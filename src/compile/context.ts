@@ -10,8 +10,9 @@ import type { StatsRecorder } from '../stats/recorder.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
 import type { LeadingIncludes } from './leading-includes.ts'
 import type { ManifestCache } from './manifest.ts'
+import type { PchDirCache } from './pch-dir-cache.ts'
 import type { KeyPaths } from './path-normalize.ts'
-import type { PchState } from './pch-probe.ts'
+import type { SideInputs } from './side-inputs.ts'
 import type { CompileRequest } from './types.ts'
 
 export interface PipelineServices {
@@ -22,6 +23,8 @@ export interface PipelineServices {
   manifests: ManifestCache
   /** Leading includes of sources, by content hash (see leading-includes.ts). */
   leading: Map<string, LeadingIncludes>
+  /** PCH names per directory (see pch-dir-cache.ts). */
+  pchDirs: PchDirCache
   /** Directory for the pipeline's temporary dependency files. */
   tempDir: () => string
 }
@@ -34,8 +37,8 @@ export interface RequestContext {
   paths: KeyPaths
   /** Whether the client wants colored diagnostics. */
   wantColor: boolean
-  /** Precompiled headers found where the compiler would pick them up (set before any key). */
-  pch: PchState
+  /** Extra input files and precompiled headers in reach, hashed (set before any key). */
+  side: SideInputs
   services: PipelineServices
   signal: AbortSignal
 }

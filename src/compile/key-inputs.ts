@@ -18,7 +18,6 @@
  * const key = directKey(ctx, sourceHash)
  * ```
  */
-import { resolve } from 'node:path'
 import { DIAGNOSTICS_ENV_VARS, OUTPUT_ENV_VARS } from '../compilers/environment.ts'
 import type { RequestContext } from './context.ts'
 import { KeyHasher } from './key.ts'
@@ -58,13 +57,13 @@ function common(ctx: RequestContext, purpose: string): KeyHasher {
     h.list('debug-cwd', mappedCwd(request.cwd, inv.prefixMaps))
   if (inv.recordsCommandLine) h.list('command-line', request.args)
   if (inv.extraOutputs.length > 0) h.field('output', paths.key(inv.output))
-  for (const file of inv.extraInputFiles) {
-    h.field('extra-input', paths.key(file))
-    const hashed = ctx.services.files.hash(resolve(request.cwd, file))
-    h.field('extra-input-hash', hashed === undefined ? 'missing' : hashed.hash)
+  for (const [file, hash] of ctx.side.extra) {
+    h.field('extra-input', paths.key(file)).field('extra-input-hash', hash)
   }
   // Precompiled headers the compiler would use instead of a header's text (pch-probe.ts).
-  for (const [path, state] of ctx.pch.fields) h.field('pch', paths.key(path)).field('pch-state', state)
+  for (const [path, state] of ctx.side.pch.fields) {
+    h.field('pch', paths.key(path)).field('pch-state', state)
+  }
   return h
 }
 

@@ -7,6 +7,16 @@
  * capped: a source whose headers change often keeps only its recent variants. An entry may be
  * bound to one working directory when its object embeds the checkout path (see pipeline.ts).
  *
+ * Known limit of direct mode (shared with ccache, whose manual lists it under CAVEATS: "the direct
+ * mode fails to pick up new header files in some rare scenarios"): an entry records the headers
+ * the compile read, not the ones it looked for and did not find. A header created later in an
+ * include directory searched before the one that held the recorded header (`-Ilocal -I/usr/…`,
+ * a new `local/foo.h` shadowing `/usr/…/foo.h`), or one a `__has_include` test now finds, changes
+ * what the compiler would read while every recorded header still matches: a stale hit. Builds
+ * that create shadowing headers should use `MESHCC_CACHE_MODE=preprocessor`, which keys on the
+ * preprocessed text ('both' still tries the manifest first). Precompiled headers, which gcc
+ * picks up the same silent way, are probed explicitly (pch-probe.ts).
+ *
  * Encoding: UTF-8 JSON `{ v: 1, entries: [{ h: [[path, hash], …], r: resultKey, cwd? }] }`;
  * anything unreadable decodes as an empty manifest (a manifest is only a hint).
  *

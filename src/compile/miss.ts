@@ -36,6 +36,7 @@ import { deriveKey } from './key.ts'
 import { addEntry, decodeManifest, encodeManifest } from './manifest.ts'
 import { preprocessOnlyArgs } from './preprocessor-key.ts'
 import type { ResultMeta } from './result-meta.ts'
+import { collectSideInputs, sameSideInputs } from './side-inputs.ts'
 import { runCompiler } from './run-compiler.ts'
 import { forceColorArg } from './stderr-replay.ts'
 import { timeMacrosCacheable } from './time-macros.ts'
@@ -126,9 +127,9 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   let depPassFile: string | undefined
   const wantHeaders = plan.ppFiles === undefined
   if (wantHeaders) {
-    if (inv.depfile?.kind === 'MD' && !ctx.pch.gccPch) {
+    if (inv.depfile?.kind === 'MD' && !ctx.side.pch.gccPch) {
       // Its own depfile lists every header.
-    } else if (inv.depfile === undefined && !recordsAddedArgs(inv) && !ctx.pch.gccPch) {
+    } else if (inv.depfile === undefined && !recordsAddedArgs(inv) && !ctx.side.pch.gccPch) {
       injected = join(services.tempDir(), `dep-${process.pid}-${tempCounter++}.d`)
       args.push('-MD', '-MF', injected)
     } else {
@@ -226,7 +227,18 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   // as it did when the key was made (the stat cache rehashes anything touched since).
   const tooNew = (newestMs: number) => newestMs >= readsFromMs
   const sourceNow = services.files.hash(resolve(cwd, inv.source))
-  if (sourceNow === undefined || sourceNow.hash !== plan.sourceHash) {
+  const sideNow = collectSideInputs(inv, {
+    cwd,
+    env: request.env,
+    files: services.files,
+    dirs: services.pchDirs,
+    leading: ctx.side.leading,
+  })
+  if (
+    sourceNow === undefined ||
+    sourceNow.hash !== plan.sourceHash ||
+    !sameSideInputs(ctx.side, sideNow)
+  ) {
     stats.uncacheable(PIPELINE_REASONS.inputTooNew)
     return reply
   }
@@ -253,6 +265,10 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
       }
       if (!timeMacrosCacheable(hashed.timeMacros, request.env)) {
         stats.uncacheable(PIPELINE_REASONS.timeMacros)
+        return reply
+      }
+      if (hashed.incbin) {
+        stats.uncacheable(PIPELINE_REASONS.incbin)
         return reply
       }
       if (tooNew(hashed.newestMs)) {

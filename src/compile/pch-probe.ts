@@ -23,16 +23,17 @@
  *
  * @example
  * ```ts
- * const pch = pchProbes(inv, { cwd, env, files, leading: scanLeadingIncludes(sourceBytes) })
+ * const pch = pchProbes(inv, { cwd, env, files, dirs, leading: scanLeadingIncludes(bytes) })
  * pch.fields // [['foo.h.gch', 'file:3f…']]
  * ```
  */
 import { readdirSync, statSync } from 'node:fs'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import type { CacheableInvocation } from '../compilers/types.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
 import { KeyHasher } from './key.ts'
 import type { LeadingIncludes } from './leading-includes.ts'
+import type { PchDirCache } from './pch-dir-cache.ts'
 
 export interface PchState {
   /** [path as spelled (relative to the cwd, or absolute), state] of every PCH found. */
@@ -47,6 +48,8 @@ export interface PchProbeInput {
   cwd: string
   env: Readonly<Record<string, string | undefined>>
   files: FileHashCache
+  /** Directory listings (one stat per directory on the hit path). */
+  dirs: PchDirCache
   /** The main file's leading includes (gcc only; undefined for clang). */
   leading: LeadingIncludes | undefined
 }
@@ -61,8 +64,11 @@ const SEARCH_ENV = [
   'OBJCPLUS_INCLUDE_PATH',
 ]
 
-/** The state of one candidate: undefined when absent, else a content description. */
-function probeState(abs: string, files: FileHashCache): string | undefined {
+/**
+ * The content of a file (`file:<hash>`) or of a directory's files, one level (`dir:<hash>`);
+ * undefined when absent. Also used for extra input files (-fprofile-use=<dir>).
+ */
+export function pathState(abs: string, files: FileHashCache): string | undefined {
   const st = statSync(abs, { throwIfNoEntry: false })
   if (st === undefined) return undefined
   if (st.isFile()) {
@@ -70,7 +76,8 @@ function probeState(abs: string, files: FileHashCache): string | undefined {
     return hashed === undefined ? undefined : `file:${hashed.hash}`
   }
   if (!st.isDirectory()) return undefined
-  // gcc tries every file of a `<name>.gch/` directory and uses the first valid one.
+  // gcc tries every file of a `<name>.gch/` directory and uses the first valid one; a profile
+  // directory holds one flat file per object (gcc) or default.profdata (clang).
   const h = new KeyHasher('pch-directory')
   let names: string[]
   try {
@@ -102,44 +109,75 @@ function searchDirs(inv: CacheableInvocation, env: PchProbeInput['env']): string
 
 export function pchProbes(inv: CacheableInvocation, input: PchProbeInput): PchState {
   const { cwd, files } = input
-  const candidates = new Set<string>()
+  // Candidate file names per directory as spelled ('' for absolute names): path operations
+  // happen once per directory, not once per candidate (this runs on every hit).
+  const byDir = new Map<string, Set<string>>()
+  const add = (dir: string, file: string) => {
+    let set = byDir.get(dir)
+    if (set === undefined) {
+      set = new Set()
+      byDir.set(dir, set)
+    }
+    set.add(file)
+  }
   if (inv.family === 'clang') {
     // The driver checks only the -include path itself (relative to the cwd).
     for (const name of inv.forcedIncludes) {
-      candidates.add(`${name}.pch`)
-      candidates.add(`${name}.gch`)
+      const dir = isAbsolute(name) ? '' : '.'
+      add(dir, `${name}.pch`)
+      add(dir, `${name}.gch`)
     }
   } else {
     const dirs = searchDirs(inv, input.env)
     const sourceDir = dirname(inv.source)
-    const add = (name: string, first: string[], chain: string[]) => {
-      if (isAbsolute(name)) candidates.add(`${name}.gch`)
-      else for (const dir of [...first, ...chain]) candidates.add(join(dir, `${name}.gch`))
+    const addName = (name: string, first: string[]) => {
+      if (isAbsolute(name)) add('', `${name}.gch`)
+      else {
+        for (const dir of first) add(dir, `${name}.gch`)
+        for (const dir of dirs) add(dir, `${name}.gch`)
+      }
     }
     // -include: the working directory first, then the quote chain.
-    for (const name of inv.forcedIncludes) add(name, ['.'], dirs)
+    for (const name of inv.forcedIncludes) addName(name, ['.'])
     const leading = input.leading
     if (leading !== undefined) {
       leading.names.forEach((name, i) => {
-        add(name, leading.quoted[i] === true ? [sourceDir] : [], dirs)
+        addName(name, leading.quoted[i] === true ? [sourceDir] : [])
       })
       if (leading.computed) {
         for (const dir of ['.', sourceDir, ...dirs]) {
-          let names: string[] = []
-          try {
-            names = readdirSync(resolve(cwd, dir))
-          } catch {
-            // No such directory: nothing to find there.
-          }
-          for (const n of names) if (n.endsWith('.gch')) candidates.add(join(dir, n))
+          const names = input.dirs.names(resolve(cwd, dir)) ?? []
+          for (const n of names) if (n.endsWith('.gch')) add(dir, n)
         }
       }
     }
   }
   const fields: [string, string][] = []
-  for (const candidate of candidates) {
-    const state = probeState(resolve(cwd, candidate), files)
-    if (state !== undefined) fields.push([candidate, state])
+  // One listing per directory: most hold no PCH at all, and then no candidate in it is stat'ed.
+  const listings = new Map<string, ReadonlySet<string> | undefined>()
+  const listing = (abs: string) => {
+    if (listings.has(abs)) return listings.get(abs)
+    const names = input.dirs.names(abs)
+    listings.set(abs, names)
+    return names
+  }
+  for (const [dir, names] of byDir) {
+    const absDir = dir === '' ? '' : resolve(cwd, dir)
+    for (const name of names) {
+      let abs: string
+      let parentNames: ReadonlySet<string> | undefined
+      if (dir !== '' && !name.includes('/')) {
+        parentNames = listing(absDir)
+        if (parentNames === undefined || !parentNames.has(name)) continue
+        abs = join(absDir, name)
+      } else {
+        abs = dir === '' ? resolve(name) : resolve(absDir, name)
+        parentNames = listing(dirname(abs))
+        if (parentNames === undefined || !parentNames.has(basename(abs))) continue
+      }
+      const state = pathState(abs, files)
+      if (state !== undefined) fields.push([dir === '' ? name : join(dir, name), state])
+    }
   }
   return { fields, gccPch: inv.family === 'gcc' && fields.length > 0 }
 }

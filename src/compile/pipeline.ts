@@ -48,9 +48,10 @@ import {
   StepAside,
 } from './miss.ts'
 import { KeyPaths } from './path-normalize.ts'
-import { NO_PCH, pchProbes } from './pch-probe.ts'
+import { PchDirCache } from './pch-dir-cache.ts'
 import { digestPreprocessed, preprocessOnlyArgs } from './preprocessor-key.ts'
 import { readMeta } from './result-meta.ts'
+import { collectSideInputs, NO_SIDE_INPUTS } from './side-inputs.ts'
 import { runCompiler } from './run-compiler.ts'
 import { wantsColor } from './stderr-replay.ts'
 import { timeMacrosCacheable } from './time-macros.ts'
@@ -92,6 +93,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     files,
     manifests: new ManifestCache(),
     leading: new Map(),
+    pchDirs: new PchDirCache(),
     tempDir: () => {
       if (tempDir === undefined) tempDir = mkdtempSync(join(tmpdir(), 'meshcc-deps-'))
       else if (!tempDirReady) mkdirSync(tempDir, { recursive: true, mode: 0o700 })
@@ -127,6 +129,12 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
       family: inv.family,
       language: inv.language,
       env: request.env,
+      prefixes: inv.hashedArgs.flatMap((arg) =>
+        // gcc joins the prefix and the program name: keep a trailing slash.
+        arg.kind === 'path' && arg.option === '-B'
+          ? [resolve(request.cwd, arg.path) + (arg.path.endsWith('/') ? '/' : '')]
+          : [],
+      ),
       signal,
     }
     const identity = identities.cached(idRequest) ?? (await identities.identity(idRequest))
@@ -142,7 +150,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
       identity,
       paths: new KeyPaths(request.cwd, settings.baseDir),
       wantColor,
-      pch: NO_PCH,
+      side: NO_SIDE_INPUTS,
       services,
       signal,
     }
@@ -160,13 +168,19 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
       return stepAside(PIPELINE_REASONS.timeMacros, 'uncacheable')
     if (source.incbin) return stepAside(PIPELINE_REASONS.incbin, 'uncacheable')
 
-    // Precompiled headers the compiler would use silently: part of every key.
+    // Extra input files and precompiled headers the compiler would use silently: in every key.
     let leading: LeadingIncludes | undefined
     if (inv.family === 'gcc') {
       leading = leadingIncludes(resolve(request.cwd, inv.source), source.hash)
       if (leading === undefined) return stepAside(PIPELINE_REASONS.inputTooNew, 'uncacheable')
     }
-    ctx.pch = pchProbes(inv, { cwd: request.cwd, env: request.env, files, leading })
+    ctx.side = collectSideInputs(inv, {
+      cwd: request.cwd,
+      env: request.env,
+      files,
+      dirs: services.pchDirs,
+      leading,
+    })
 
     // Direct mode: manifest lookup, no child process.
     let dKey: string | undefined
@@ -280,7 +294,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
   ): Promise<void> {
     // A file written since the preprocessor started may not be what it read: the entry would
     // pair its new hash (or the direct key's source hash) with the other text's result.
-    const readsFromMs = (plan.firstSpawnMs ?? 0) + 1
+    const readsFromMs = (plan.firstSpawnMs ?? Date.now()) + 1
     const source = files.hash(resolve(ctx.request.cwd, ctx.inv.source))
     if (source === undefined || source.hash !== plan.sourceHash) return
     const headers: [string, string][] = []

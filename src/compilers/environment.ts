@@ -21,6 +21,9 @@ export const OUTPUT_ENV_VARS: readonly string[] = [
   'MACOSX_DEPLOYMENT_TARGET',
   'IPHONEOS_DEPLOYMENT_TARGET',
   'SDKROOT',
+  'DEVELOPER_DIR', // macOS: selects the Xcode whose clang runs
+  'CLANG_NO_DEFAULT_CONFIG', // clang skips its default .cfg files
+  'GCC_COMPARE_DEBUG', // gcc recompiles and compares; can change diagnostics and failures
 ]
 
 /** Change only the diagnostics text on stderr (language, colours, width, hyperlinks). */

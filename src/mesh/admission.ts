@@ -49,7 +49,10 @@ export interface AdmissionInit {
   denied: DenyCache
   /** Time a connection has to pass the exchange. Default 5 s. */
   timeoutMs?: number
-  /** How long a refused peer stays in the deny cache. Default 60 s. */
+  /**
+   * How long a refused peer stays in the deny cache. Default 60 s; a peer that never started the
+   * exchange (no meshcc, or a connection lost on the way) stays at most 10 s.
+   */
   denyTtlMs?: number
   now?: () => number
   onAdmitted?: (member: Member) => void
@@ -63,10 +66,13 @@ export class Admission {
   readonly #init: AdmissionInit
   readonly #members = new Map<string, Member>()
   readonly #timers = new Map<string, NodeJS.Timeout>()
+  /** Connections on which a certificate exchange was opened (by either side). */
+  readonly #exchanging = new Set<string>()
   /** Callers of {@link whenMember} waiting for a connection's admission. */
   readonly #waiting = new Map<string, Set<(ok: boolean) => void>>()
   readonly #timeoutMs: number
   readonly #denyTtlMs: number
+  readonly #silentDenyTtlMs: number
   readonly #now: () => number
   #started = false
 
@@ -74,6 +80,7 @@ export class Admission {
     this.#init = init
     this.#timeoutMs = init.timeoutMs ?? 5_000
     this.#denyTtlMs = init.denyTtlMs ?? 60_000
+    this.#silentDenyTtlMs = Math.min(this.#denyTtlMs, 10_000)
     this.#now = init.now ?? Date.now
   }
 
@@ -176,6 +183,7 @@ export class Admission {
     const conn = evt.detail
     this.#clearTimer(conn.id)
     this.#settle(conn.id, false)
+    this.#exchanging.delete(conn.id)
     const key = conn.remotePeer.toString()
     const m = this.#members.get(key)
     if (m === undefined || !m.connections.delete(conn.id)) return
@@ -201,14 +209,21 @@ export class Admission {
         conn,
         new Error(`streams: ${conn.streams.map((x) => `${x.direction}:${x.protocol}`).join(',')}`),
       )
-      if (member !== undefined) {
-        // A member whose extra connection stalled (e.g. a simultaneous dial the other side
-        // dropped): close that connection only, the member stays.
+      const started = this.#exchanging.has(conn.id)
+      this.#exchanging.delete(conn.id)
+      if (member !== undefined || started) {
+        // The exchange began but stalled (a connection the other side already dropped, e.g.
+        // one of two simultaneous dials), or the peer is a member on another connection: close
+        // this connection only, without judging the peer.
         this.#settle(conn.id, false)
         conn.abort(new AdmissionRefusedError('certificate exchange did not complete'))
         return
       }
-      this.#refuse(conn.remotePeer, `no valid certificate within ${this.#timeoutMs} ms`)
+      this.#refuse(
+        conn.remotePeer,
+        `no valid certificate within ${this.#timeoutMs} ms`,
+        this.#silentDenyTtlMs,
+      )
     }, this.#timeoutMs)
     timer.unref()
     this.#timers.set(conn.id, timer)
@@ -229,6 +244,7 @@ export class Admission {
       }
       return
     }
+    this.#exchanging.add(conn.id)
     let reply: Uint8Array
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_CERT_BYTES })
@@ -251,6 +267,7 @@ export class Admission {
   }
 
   async #respond(stream: Stream, conn: Connection): Promise<void> {
+    this.#exchanging.add(conn.id)
     const signal = AbortSignal.timeout(this.#timeoutMs)
     const lp = lpStream(stream, { maxDataLength: MAX_CERT_BYTES })
     // Reset, EOF, oversize or timeout reject the handler (aborting the stream); the deadline
@@ -301,6 +318,7 @@ export class Admission {
       m.certBytes = certBytes
     }
     m.connections.add(conn.id)
+    this.#exchanging.delete(conn.id)
     this.#settle(conn.id, true)
     this.#init.denied.clear(conn.remotePeer)
     void this.#init.node.peerStore
@@ -312,9 +330,9 @@ export class Admission {
     if (isNew) this.#init.onAdmitted?.(m)
   }
 
-  #refuse(peer: PeerId, reason: string): void {
+  #refuse(peer: PeerId, reason: string, ttlMs = this.#denyTtlMs): void {
     const key = peer.toString()
-    this.#init.denied.deny(peer, this.#denyTtlMs, reason)
+    this.#init.denied.deny(peer, ttlMs, reason)
     const err = new AdmissionRefusedError(`${key}: ${reason}`)
     for (const conn of this.#init.node.getConnections(peer)) {
       this.#clearTimer(conn.id)

@@ -3,13 +3,16 @@
  * byte so callers can enforce a total bound (decompression bombs stop at the limit).
  */
 export class ByteReader {
-  #it: AsyncIterator<Uint8Array>
+  #it: AsyncIterator<Uint8Array> | Iterator<Uint8Array>
   #buf: Buffer = Buffer.alloc(0)
   #done = false
   consumed = 0
 
-  constructor(source: AsyncIterable<Uint8Array>) {
-    this.#it = source[Symbol.asyncIterator]()
+  constructor(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
+    this.#it =
+      Symbol.asyncIterator in source
+        ? source[Symbol.asyncIterator]()
+        : (source as Iterable<Uint8Array>)[Symbol.iterator]()
   }
 
   async #fill(n: number): Promise<void> {

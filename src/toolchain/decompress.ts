@@ -24,7 +24,7 @@ export function sniffCompression(head: Uint8Array): Compression {
 export async function openArchive(
   path: string,
   { signal }: { signal?: AbortSignal } = {},
-): Promise<{ stream: Readable; compression: Compression }> {
+): Promise<{ stream: Readable; compression: Compression; close: () => void }> {
   const fh = await open(path, 'r')
   const head = Buffer.alloc(8)
   try {
@@ -34,13 +34,23 @@ export async function openArchive(
   }
   const compression = sniffCompression(head)
   const file = createReadStream(path, signal ? { signal } : {})
+  const done = (stream: Readable, kill?: () => void) => ({
+    stream,
+    compression,
+    // The reader may stop early (a refused entry): release the file and any child at once.
+    close: () => {
+      stream.destroy()
+      file.destroy()
+      kill?.()
+    },
+  })
   switch (compression) {
     case 'none':
-      return { stream: file, compression }
+      return done(file)
     case 'gzip':
-      return { stream: file.pipe(createGunzip()), compression }
+      return done(file.pipe(createGunzip()))
     case 'zstd':
-      return { stream: file.pipe(createZstdDecompress()), compression }
+      return done(file.pipe(createZstdDecompress()))
     default: {
       const child = spawn(compression, ['-dc'], {
         stdio: ['pipe', 'pipe', 'ignore'],
@@ -49,7 +59,7 @@ export async function openArchive(
       file.pipe(child.stdin)
       child.stdin.on('error', () => {}) // the reader may stop early (refused entry)
       child.on('error', (err) => child.stdout.destroy(err))
-      return { stream: child.stdout, compression }
+      return done(child.stdout, () => child.kill())
     }
   }
 }

@@ -12,6 +12,8 @@ const CXX = /^(?:(.+)-)?(g\+\+|clang\+\+|c\+\+)(-\d+(?:\.\d+)*)?$/
 interface Candidate {
   path: string
   prefix: string | undefined
+  /** `cc`/`c++` are usually aliases; the named driver is preferred. */
+  generic: boolean
 }
 
 function pick(paths: string[], re: RegExp, target: string | undefined): Candidate | undefined {
@@ -20,11 +22,13 @@ function pick(paths: string[], re: RegExp, target: string | undefined): Candidat
     const parts = path.split('/')
     if (parts.at(-2) !== 'bin') continue
     const m = re.exec(parts.at(-1)!)
-    if (m) found.push({ path, prefix: m[1] })
+    if (m) found.push({ path, prefix: m[1], generic: m[2] === 'cc' || m[2] === 'c++' })
   }
   // Prefer the target's own prefix, then prefixed names (cross drivers), then the shortest path.
   const rank = (c: Candidate) =>
-    (target !== undefined && c.prefix === target ? 0 : 2) + (c.prefix !== undefined ? 0 : 1)
+    (target !== undefined && c.prefix === target ? 0 : 4) +
+    (c.prefix !== undefined ? 0 : 2) +
+    (c.generic ? 1 : 0)
   found.sort(
     (a, b) => rank(a) - rank(b) || a.path.length - b.path.length || (a.path < b.path ? -1 : 1),
   )

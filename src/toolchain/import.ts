@@ -105,7 +105,10 @@ export async function importArchive(
   await mkdir(staging, { mode: 0o700 })
   const table = new EntryTable(options.maxEntries ?? DEFAULT_MAX_ENTRIES)
   const digests = new Map<string, FileDigest>()
-  const { stream } = await openArchive(archive, options.signal ? { signal: options.signal } : {})
+  const { stream, close } = await openArchive(
+    archive,
+    options.signal ? { signal: options.signal } : {},
+  )
   let n = 0
   let bytes = 0
   try {
@@ -186,7 +189,7 @@ export async function importArchive(
     }
     return await ingestToolchain(store, collected, options)
   } finally {
-    stream.destroy()
+    close()
     await rm(staging, { recursive: true, force: true })
   }
 }

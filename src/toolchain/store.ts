@@ -31,6 +31,7 @@ import {
   ToolchainManifestError,
   ToolchainNotFoundError,
 } from '../errors.ts'
+import { assembleChunks } from './chunk-assembly.ts'
 import { chunkCount, chunkRange } from './limits.ts'
 import {
   decodeManifest,
@@ -80,6 +81,7 @@ export class ToolchainStore {
   readonly root: string
   #files: Map<string, FileInfo> | undefined
   #materializing = new Map<string, Promise<string>>()
+  #assembling = new Map<string, Promise<void>>()
 
   constructor(root: string) {
     this.root = root
@@ -211,7 +213,12 @@ export class ToolchainStore {
     index: number,
     bytes: Uint8Array,
   ): Promise<{ complete: boolean }> {
-    const info = (await this.#fileIndex()).get(checkId(fileSha256))
+    let info = (await this.#fileIndex()).get(checkId(fileSha256))
+    if (info === undefined) {
+      // Another process may have stored the manifest since the index was loaded.
+      this.#files = undefined
+      info = (await this.#fileIndex()).get(fileSha256)
+    }
     if (info === undefined)
       throw new ToolchainNotFoundError(`no stored manifest lists the file ${fileSha256}`)
     if (await this.hasBlob(fileSha256)) return { complete: true }
@@ -238,27 +245,28 @@ export class ToolchainStore {
     return { complete: true }
   }
 
+  // One assembly per file at a time; a concurrent finisher (another process) is not an error.
   async #assemble(info: FileInfo, n: number): Promise<void> {
-    const temp = tempName(await this.#tmp(), 'blob')
-    const fh = await open(temp, 'wx', 0o600)
-    const whole = createHash('sha256')
-    try {
-      for (let i = 0; i < n; i++) {
-        const part = await readFile(join(this.#partialDir(info.sha256), String(i)))
-        whole.update(part)
-        await fh.write(part)
-      }
-      await fh.chmod(0o444)
-    } finally {
-      await fh.close()
+    let p = this.#assembling.get(info.sha256)
+    if (!p) {
+      p = (async () => {
+        if (await this.hasBlob(info.sha256)) return
+        const partial = this.#partialDir(info.sha256)
+        try {
+          await assembleChunks(
+            partial,
+            n,
+            info.sha256,
+            await this.#tmp(),
+            this.blobPath(info.sha256),
+          )
+        } catch (err) {
+          if (!(await this.hasBlob(info.sha256))) throw err
+        }
+      })().finally(() => this.#assembling.delete(info.sha256))
+      this.#assembling.set(info.sha256, p)
     }
-    if (whole.digest('hex') !== info.sha256) {
-      await rm(temp, { force: true })
-      await rm(this.#partialDir(info.sha256), { recursive: true, force: true })
-      throw new ToolchainIntegrityError(`assembled file ${info.sha256} does not match its hash`)
-    }
-    await publish(temp, this.blobPath(info.sha256))
-    await rm(this.#partialDir(info.sha256), { recursive: true, force: true })
+    await p
   }
 
   /** Copies a local file into the store, verifying it still has the digest it was packaged with. */

@@ -99,7 +99,7 @@ function parsePax(data: Buffer): Map<string, string> {
 }
 
 export async function* readTar(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   limits: TarLimits,
 ): AsyncGenerator<TarEntry> {
   const r = new ByteReader(source)

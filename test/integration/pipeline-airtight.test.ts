@@ -3,13 +3,29 @@
  * clang's configuration files and the name clang is invoked by.
  */
 import assert from 'node:assert/strict'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { KEY_ENV_VARS } from '../../src/compile/key-inputs.ts'
 import type { CompileReply } from '../../src/compile/types.ts'
 import { DIAGNOSTICS_ENV_VARS, OUTPUT_ENV_VARS } from '../../src/compilers/environment.ts'
-import { COMPILERS, createFixture, type Fixture, plainCompile, removeFiles } from './pipeline-fixture.ts'
+import {
+  COMPILERS,
+  createFixture,
+  type Fixture,
+  plainCompile,
+  removeFiles,
+} from './pipeline-fixture.ts'
 
 describe('pipeline: hidden inputs and outputs', () => {
   let fx: Fixture
@@ -49,7 +65,14 @@ describe('pipeline: hidden inputs and outputs', () => {
   it('gcc -flto -fstack-usage: the .su it does not write is neither stored nor restored', async () => {
     const args = ['-flto', '-frandom-seed=1', '-fstack-usage', '-O1', '-c', 'm.c', '-o', 'lto.o']
     removeFiles(cwd, ['lto.o', 'lto.su', 'plain-lto.o', 'plain-lto.su'])
-    assert.equal(plainCompile(cwd, COMPILERS.gcc, args.map((a) => (a === 'lto.o' ? 'plain-lto.o' : a))).exitCode, 0)
+    assert.equal(
+      plainCompile(
+        cwd,
+        COMPILERS.gcc,
+        args.map((a) => (a === 'lto.o' ? 'plain-lto.o' : a)),
+      ).exitCode,
+      0,
+    )
     assert.ok(!existsSync(join(cwd, 'plain-lto.su')), 'gcc writes no .su at -flto -c')
     const expected = readFileSync(join(cwd, 'plain-lto.o'))
     // A leftover of an earlier non-LTO build: the compiler leaves it alone, so must meshcc.
@@ -89,9 +112,20 @@ describe('pipeline: hidden inputs and outputs', () => {
     assert.equal(await outcome(COMPILERS.gcc, args), 'hit')
     const meshcc = { MESHCC_HOME: join(fx.root, 'elsewhere'), _MESHCC_SAFEGUARD: '1' }
     assert.equal(await outcome(COMPILERS.gcc, args, meshcc), 'hit', 'meshcc variables')
-    for (const env of [{ LANG: 'de_DE.UTF-8' }, { LC_ALL: 'fr_FR.UTF-8' }, { CPATH: join(fx.root, 'none') }]) {
+    // LANGUAGE and GCC_COLORS come from the compiler model's list only.
+    for (const env of [
+      { LANGUAGE: 'de' },
+      { GCC_COLORS: 'error=01;35' },
+      { LANG: 'de_DE.UTF-8' },
+      { LC_ALL: 'fr_FR.UTF-8' },
+      { CPATH: join(fx.root, 'none') },
+    ]) {
       assert.equal(await outcome(COMPILERS.gcc, args, env), 'miss', JSON.stringify(env))
-      assert.equal(await outcome(COMPILERS.gcc, args, { ...env, ...meshcc }), 'hit', JSON.stringify(env))
+      assert.equal(
+        await outcome(COMPILERS.gcc, args, { ...env, ...meshcc }),
+        'hit',
+        JSON.stringify(env),
+      )
     }
   })
 
@@ -99,7 +133,10 @@ describe('pipeline: hidden inputs and outputs', () => {
     const args = ['-c', 'm.c', '-o', 'lang.o']
     assert.equal(await outcome(COMPILERS.clang, args), 'miss')
     assert.equal(await outcome(COMPILERS.clangxx, args), 'miss')
-    assert.equal(plainCompile(cwd, COMPILERS.clangxx, ['-c', 'm.c', '-o', 'lang-plain.o']).exitCode, 0)
+    assert.equal(
+      plainCompile(cwd, COMPILERS.clangxx, ['-c', 'm.c', '-o', 'lang-plain.o']).exitCode,
+      0,
+    )
     assert.ok(readFileSync(join(cwd, 'lang.o')).equals(readFileSync(join(cwd, 'lang-plain.o'))))
   })
 
@@ -125,5 +162,89 @@ describe('pipeline: hidden inputs and outputs', () => {
     const two = await check('miss', 'config edited')
     assert.ok(!one.equals(two))
     await check('hit', 'edited config again')
+  })
+  it('.incbin (a file no depfile lists) in the source or a header is never cached', async () => {
+    fx.write({
+      'w/blob.bin': 'one\n',
+      'w/blob.h': '__asm__(".pushsection .rodata\\n.incbin \\"blob.bin\\"\\n.popsection");\n',
+      'w/inc-src.c':
+        '__asm__(".pushsection .rodata\\n.incbin \\"blob.bin\\"\\n.popsection");\nint a;\n',
+      'w/inc-hdr.c': '#include "blob.h"\nint b;\n',
+    })
+    const src = await fx.compile(cwd, COMPILERS.gcc, ['-c', 'inc-src.c', '-o', 'inc-src.o'])
+    assert.deepEqual(src, { kind: 'exec-local', reason: 'incbin' })
+    const args = ['-c', 'inc-hdr.c', '-o', 'inc-hdr.o']
+    const before = fx.counters()
+    done(await fx.compile(cwd, COMPILERS.gcc, args))
+    fx.write({ 'w/blob.bin': 'two\n' })
+    done(await fx.compile(cwd, COMPILERS.gcc, args))
+    const after = fx.counters()
+    assert.equal(after.cache_hits, before.cache_hits, 'not stored: the blob is unseen')
+    assert.equal(after.uncacheable, before.uncacheable + 2)
+    assert.ok(readFileSync(join(cwd, 'inc-hdr.o')).includes('two\n'))
+  })
+  it("'both' mode: a header edited after the preprocessor read it is not recorded", async () => {
+    fx.write({
+      'w/both.h': '#define H 1\n',
+      'w/both.c': '#include "both.h"\nint h = H; /* v1 */\n',
+    })
+    // A "gcc" that edits the header right after a preprocessor run, as an editor saving would.
+    const bin = join(fx.root, 'both-bin')
+    mkdirSync(bin, { recursive: true })
+    const gcc = join(bin, 'gcc')
+    writeFileSync(
+      gcc,
+      `#!/bin/sh\ncase " $* " in *" -E "*) ${COMPILERS.gcc} "$@"; rc=$?; [ -n "$MUTATE" ] && printf '#define H 2\\n' > both.h; exit $rc ;; esac\nexec ${COMPILERS.gcc} "$@"\n`,
+    )
+    chmodSync(gcc, 0o755)
+    const both = { MESHCC_CACHE_MODE: 'both' }
+    const args = ['-c', 'both.c', '-o', 'both.o']
+    done(await fx.compile(cwd, gcc, args, { env: both }))
+    // Another comment: another direct key, the same preprocessed text (a preprocessor hit).
+    fx.write({ 'w/both.c': '#include "both.h"\nint h = H; /* v2 */\n' })
+    const hits = fx.counters().cache_hits
+    done(await fx.compile(cwd, gcc, args, { env: { ...both, MUTATE: '1' } }))
+    assert.equal(fx.counters().cache_hits, hits + 1, 'preprocessor hit')
+    assert.equal(readFileSync(join(cwd, 'both.h'), 'utf8'), '#define H 2\n')
+    // The header now says 2: the object must too (a manifest entry pairing the new header with
+    // the old text's result would replay H = 1).
+    done(await fx.compile(cwd, gcc, args, { env: both }))
+    assert.equal(
+      plainCompile(cwd, COMPILERS.gcc, ['-c', 'both.c', '-o', 'both-plain.o']).exitCode,
+      0,
+    )
+    assert.ok(readFileSync(join(cwd, 'both.o')).equals(readFileSync(join(cwd, 'both-plain.o'))))
+  })
+  it('-fprofile-use=<dir>: new profile data in the directory is a miss', async () => {
+    fx.write({
+      'w/p.c':
+        'int work(int c) { int s = 0; for (int i = 0; i < 100000; i++) { if (c > 3) s += i * 3; else s ^= i; } return s; }\n' +
+        'int main(int c, char **v) { (void)v; return work(c) & 1; }\n',
+    })
+    const profile = (runArgs: string[]) => {
+      rmSync(join(cwd, 'prof'), { recursive: true, force: true })
+      // The .gcda is named after the object path: generate with the same -o as the use below.
+      const gen = ['-O2', '-fprofile-generate=prof', '-c', 'p.c', '-o', 'p.o']
+      assert.equal(plainCompile(cwd, COMPILERS.gcc, gen).exitCode, 0)
+      assert.equal(
+        plainCompile(cwd, COMPILERS.gcc, ['-fprofile-generate=prof', 'p.o', '-o', 'p']).exitCode,
+        0,
+      )
+      spawnSync(join(cwd, 'p'), runArgs, { cwd })
+    }
+    const args = ['-O2', '-fprofile-use=prof', '-c', 'p.c', '-o', 'p.o']
+    const check = async (want: 'hit' | 'miss', what: string) => {
+      assert.equal(await outcome(COMPILERS.gcc, args), want, what)
+      const got = readFileSync(join(cwd, 'p.o'))
+      assert.equal(plainCompile(cwd, COMPILERS.gcc, args).exitCode, 0)
+      assert.ok(got.equals(readFileSync(join(cwd, 'p.o'))), `${what}: right object`)
+      return got
+    }
+    profile([])
+    const cold = await check('miss', 'first profile')
+    await check('hit', 'same profile')
+    profile(['a', 'b', 'c', 'd'])
+    const hot = await check('miss', 'other profile')
+    assert.ok(!hot.equals(cold), 'the profile changed the object')
   })
 })

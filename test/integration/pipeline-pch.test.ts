@@ -4,7 +4,7 @@
  * removed PCH must change the key: never a stale object.
  */
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { CompileReply } from '../../src/compile/types.ts'
@@ -44,12 +44,21 @@ describe('precompiled headers', () => {
     const got = readFileSync(join(cwd, out))
     const plainArgs = args.map((a) => (a === out ? 'plain.o' : a))
     assert.equal(plainCompile(cwd, compiler, plainArgs).exitCode, 0)
-    assert.ok(got.equals(readFileSync(join(cwd, 'plain.o'))), `${what}: object as the compiler makes it`)
+    assert.ok(
+      got.equals(readFileSync(join(cwd, 'plain.o'))),
+      `${what}: object as the compiler makes it`,
+    )
     return got
   }
 
   /** Builds the PCH (uncacheable, run by the client) from val.h = `#define V <v>`, then restores val.h. */
-  async function buildPch(cwd: string, compiler: string, pch: string, v: number, extra: string[] = []) {
+  async function buildPch(
+    cwd: string,
+    compiler: string,
+    pch: string,
+    v: number,
+    extra: string[] = [],
+  ) {
     fx.write({ [`${cwd.slice(fx.root.length + 1)}/val.h`]: `#define V ${v}\n` })
     const args = ['-x', 'c-header', '-c', 'foo.h', '-o', pch, ...extra]
     const reply = await fx.compile(cwd, compiler, args)
@@ -60,7 +69,11 @@ describe('precompiled headers', () => {
 
   it('gcc -include foo.h: a rebuilt foo.h.gch is a miss with the right object', async () => {
     const cwd = join(fx.root, 'inc')
-    fx.write({ 'inc/foo.h': FOO_H, 'inc/val.h': '#define V 1\n', 'inc/a.c': 'int g(void) { return f(); }\n' })
+    fx.write({
+      'inc/foo.h': FOO_H,
+      'inc/val.h': '#define V 1\n',
+      'inc/a.c': 'int g(void) { return f(); }\n',
+    })
     await buildPch(cwd, COMPILERS.gcc, 'foo.h.gch', 1)
     const args = ['-include', 'foo.h', '-c', 'a.c', '-o', 'a.o']
     const first = await expect(cwd, COMPILERS.gcc, args, 'miss', 'first compile')
@@ -131,5 +144,45 @@ describe('precompiled headers', () => {
     await buildPch(cwd, COMPILERS.clang, 'foo.h.pch', 1, ['-DV=8'])
     const eight = await expect(cwd, COMPILERS.clang, args, 'miss', 'rebuilt PCH')
     assert.ok(!eight.equals(seven))
+  })
+  it('gcc: a PCH rebuilt between the key and the compile is not stored under the old key', async () => {
+    const cwd = join(fx.root, 'race')
+    fx.write({
+      'race/foo.h': FOO_H,
+      'race/val.h': '#define V 1\n',
+      'race/a.c': 'int g(void) { return f(); }\n',
+    })
+    await buildPch(cwd, COMPILERS.gcc, 'foo.h.gch', 2)
+    copyFileSync(join(cwd, 'foo.h.gch'), join(cwd, 'two.gch'))
+    await buildPch(cwd, COMPILERS.gcc, 'foo.h.gch', 1)
+    copyFileSync(join(cwd, 'foo.h.gch'), join(cwd, 'one.gch'))
+    // A "gcc" that, like a parallel job, swaps the PCH just before compiling (SWAP_PCH is not a
+    // variable the key knows, so both calls below have the same key).
+    const bin = join(fx.root, 'race-bin')
+    mkdirSync(bin, { recursive: true })
+    const gcc = join(bin, 'gcc')
+    writeFileSync(
+      gcc,
+      `#!/bin/sh\ncase " $* " in *" -c "*) [ -n "$SWAP_PCH" ] && cp "$SWAP_PCH" foo.h.gch ;; esac\nexec ${COMPILERS.gcc} "$@"\n`,
+    )
+    chmodSync(gcc, 0o755)
+    const args = ['-include', 'foo.h', '-c', 'a.c', '-o', 'a.o']
+    const before = fx.counters()
+    const raced = await fx.compile(cwd, gcc, args, { env: { SWAP_PCH: 'two.gch' } })
+    assert.equal(raced.kind === 'done' && raced.exitCode, 0)
+    assert.equal(fx.counters().uncacheable, before.uncacheable + 1, 'counted as input-too-new')
+    copyFileSync(join(cwd, 'one.gch'), join(cwd, 'foo.h.gch'))
+    const misses = fx.counters().cache_misses
+    await fx.compile(cwd, gcc, args)
+    assert.equal(
+      fx.counters().cache_misses,
+      misses + 1,
+      'no entry was stored for the raced compile',
+    )
+    assert.equal(
+      plainCompile(cwd, COMPILERS.gcc, ['-include', 'foo.h', '-c', 'a.c', '-o', 'p.o']).exitCode,
+      0,
+    )
+    assert.ok(readFileSync(join(cwd, 'a.o')).equals(readFileSync(join(cwd, 'p.o'))))
   })
 })

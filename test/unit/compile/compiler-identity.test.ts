@@ -66,4 +66,62 @@ describe('CompilerIdentities', () => {
     assert.equal(other.cached(req(path)), undefined)
     assert.notEqual(await other.identity(req(path)), first)
   })
+  it('gcc: an assembler under -B or COMPILER_PATH is part of the identity', async () => {
+    const bdir = join(dir, 'bdir')
+    mkdirSync(bdir, { recursive: true })
+    const as = join(bdir, 'as')
+    writeFileSync(as, '#!/bin/sh\nexec /usr/bin/as "$@"\n')
+    chmodSync(as, 0o755)
+    const base = {
+      compiler: '/usr/bin/gcc',
+      family: 'gcc' as const,
+      language: 'c' as const,
+      env: { PATH: '/usr/bin:/bin' },
+    }
+    const ids = new CompilerIdentities(new FileHashCache())
+    const plain = await ids.identity(base)
+    const withB = await ids.identity({ ...base, prefixes: [`${bdir}/`] })
+    const withPath = await ids.identity({ ...base, env: { ...base.env, COMPILER_PATH: bdir } })
+    assert.notEqual(withB, plain)
+    assert.equal(withPath, withB, 'the same as found another way')
+    writeFileSync(as, '#!/bin/sh\n# another assembler\nexec /usr/bin/as "$@"\n')
+    assert.equal(ids.cached({ ...base, prefixes: [`${bdir}/`] }), undefined, 'stale record')
+    assert.notEqual(await ids.identity({ ...base, prefixes: [`${bdir}/`] }), withB)
+  })
+
+  it('clang: the invoked name and configuration files beside the driver count', async () => {
+    const ids = new CompilerIdentities(new FileHashCache())
+    const path = fake('cfg', 'same')
+    const plain = await ids.identity(req(path))
+    writeFileSync(join(dir, 'cfg', 'bin', 'x86_64-linux-gnu-clang.cfg'), '-DA=1\n')
+    assert.equal(ids.cached(req(path)), undefined, 'a new file in the directory')
+    const withCfg = await ids.identity(req(path))
+    assert.notEqual(withCfg, plain)
+    writeFileSync(join(dir, 'cfg', 'bin', 'x86_64-linux-gnu-clang.cfg'), '-DA=2\n')
+    assert.notEqual(await ids.identity(req(path)), withCfg, 'an edited file')
+    const other = fake('cfg2', 'same')
+    const renamed = join(dir, 'cfg2', 'bin', 'clang++')
+    writeFileSync(renamed, '#!/bin/sh\n# same\n')
+    chmodSync(renamed, 0o755)
+    assert.notEqual(await ids.identity(req(renamed)), await ids.identity(req(other)))
+  })
+  it('gcc: a specs file gcc would read (here under -B) is part of the identity', async () => {
+    const sdir = join(dir, 'sdir')
+    mkdirSync(sdir, { recursive: true })
+    const base = {
+      compiler: '/usr/bin/gcc',
+      family: 'gcc' as const,
+      language: 'c' as const,
+      env: { PATH: '/usr/bin:/bin' },
+      prefixes: [`${sdir}/`],
+    }
+    const ids = new CompilerIdentities(new FileHashCache())
+    const without = await ids.identity(base)
+    writeFileSync(join(sdir, 'specs'), '*cpp:\n-DONE\n')
+    const one = await new CompilerIdentities(new FileHashCache()).identity(base)
+    assert.notEqual(one, without)
+    writeFileSync(join(sdir, 'specs'), '*cpp:\n-DTWO\n')
+    assert.equal(ids.cached(base), undefined, 'the edited specs file voids the record')
+    assert.notEqual(await new CompilerIdentities(new FileHashCache()).identity(base), one)
+  })
 })

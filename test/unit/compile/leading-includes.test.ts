@@ -20,7 +20,9 @@ describe('scanLeadingIncludes', () => {
   })
 
   it('looks through text inside conditionals (it may be excluded), stops at depth 0', () => {
-    const r = scan('#if 0\nthis is not code\n#endif\n#ifdef X\n#include "x.h"\n#endif\nint y;\n#include "z.h"\n')
+    const r = scan(
+      '#if 0\nthis is not code\n#endif\n#ifdef X\n#include "x.h"\n#endif\nint y;\n#include "z.h"\n',
+    )
     assert.deepEqual(r.names, ['x.h'])
   })
 

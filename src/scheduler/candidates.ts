@@ -1,0 +1,92 @@
+/**
+ * Which members may take a job (eligibility) and how attractive each one is (scoring).
+ *
+ * A candidate must be an admitted builder with a fresh advert, the toolchain's host platform and
+ * architecture, an open breaker and at least one core. Its attractiveness combines the free slots
+ * the advert showed (corrected by this client's own jobs since), the learned speed, the round trip
+ * relative to the job's expected length, whether it already holds the toolchain, and its recent
+ * failures. Nothing here picks a winner: {@link ./pickers.ts} samples from these figures.
+ */
+import type { BuilderView, PlacementJob } from './types.ts'
+
+export type Ineligible =
+  | 'not-builder'
+  | 'not-admitted'
+  | 'stale'
+  | 'platform'
+  | 'no-cores'
+  | 'breaker-open'
+  | 'excluded'
+  | 'version'
+
+export interface ScoredCandidate {
+  view: BuilderView
+  /** Free slots the advert showed, corrected by own jobs started or finished since. */
+  headroom: number
+  /** Learned speed relative to this machine. */
+  speed: number
+  /** Sampling weight (proportional share: headroom × attractiveness). */
+  weight: number
+  /** Attractiveness of one job there if a slot is free (orders the sampled few). */
+  score: number
+}
+
+export interface ScoringContext {
+  now: number
+  job: PlacementJob
+  maxAdvertAgeMs: number
+  exclude: ReadonlySet<string>
+  isOpen(peer: string): boolean
+  versionOk(version: string): boolean
+  /** Own-job correction to the advert's free slots. */
+  adjustment(peer: string, advertAt: number): number
+  /** Relative speed for the job's toolchain given the advertised prior. */
+  speed(view: BuilderView): number
+  failureFactor(peer: string): number
+  /** Expected job length here, ms, for weighing round trips. */
+  expectedMs: number
+  /** Weight of a builder that must first fetch the toolchain. Default 0.25. */
+  missingToolchainFactor: number
+}
+
+export function ineligibility(view: BuilderView, ctx: ScoringContext): Ineligible | undefined {
+  if (!view.builder) return 'not-builder'
+  if (!view.admitted) return 'not-admitted'
+  if (ctx.exclude.has(view.peerId)) return 'excluded'
+  if (ctx.now - view.advertAt > ctx.maxAdvertAgeMs) return 'stale'
+  if (view.platform !== ctx.job.platform || view.arch !== ctx.job.arch) return 'platform'
+  if (!(view.cores >= 1)) return 'no-cores'
+  if (!ctx.versionOk(view.version)) return 'version'
+  if (ctx.isOpen(view.peerId)) return 'breaker-open'
+  return undefined
+}
+
+/** A stale advert showing no free slot may be out of date: such members keep a small weight. */
+const FULL_WEIGHT = 0.1
+
+export function scoreCandidate(view: BuilderView, ctx: ScoringContext): ScoredCandidate {
+  const corrected = view.freeSlots - view.queuedJobs + ctx.adjustment(view.peerId, view.advertAt)
+  const headroom = Math.max(0, Math.min(view.cores, corrected))
+  const speed = ctx.speed(view)
+  // Two round trips per job (reservation, then job and result) against the job's length.
+  const rtt = view.rttMs ?? 1
+  const rttFactor = ctx.expectedMs / (ctx.expectedMs + 2 * rtt)
+  const tc = view.toolchains.includes(ctx.job.toolchain) ? 1 : ctx.missingToolchainFactor
+  const quality = speed * rttFactor * tc * ctx.failureFactor(view.peerId)
+  // Chance that a slot is really free: one free slot in an old advert is a gamble.
+  const freeChance = 1 - 0.9 * Math.exp(-headroom)
+  return {
+    view,
+    headroom,
+    speed,
+    weight: (headroom > 0 ? headroom : FULL_WEIGHT) * quality,
+    score: quality * freeChance,
+  }
+}
+
+/** Eligible members, scored. */
+export function candidates(views: readonly BuilderView[], ctx: ScoringContext): ScoredCandidate[] {
+  const out: ScoredCandidate[] = []
+  for (const v of views) if (ineligibility(v, ctx) === undefined) out.push(scoreCandidate(v, ctx))
+  return out
+}

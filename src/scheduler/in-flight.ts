@@ -1,0 +1,76 @@
+/**
+ * This client's own jobs per builder, so that between two adverts it does not pile onto one
+ * member: an advert's free-slot count is corrected by the jobs this client started there since
+ * the advert (not yet reflected: one slot fewer each) and by those it finished since (reflected as
+ * busy, but free now: one more each).
+ */
+
+export interface Claim {
+  end(now: number): void
+  cancel(): void
+}
+
+interface Job {
+  startedAt: number
+  endedAt: number | undefined
+}
+
+/** Ended jobs are forgotten after this long: any advert younger than that already counts them. */
+const KEEP_ENDED_MS = 60_000
+
+export class InFlight {
+  readonly #peers = new Map<string, Job[]>()
+
+  /**
+   * Records a claim on one slot of `peer` (a reservation being asked, then the job). `end` when
+   * the job is over; `cancel` when the reservation was refused (as if it never happened).
+   */
+  start(peer: string, now: number): Claim {
+    const job: Job = { startedAt: now, endedAt: undefined }
+    this.#list(peer).push(job)
+    return {
+      end: (at) => {
+        if (job.endedAt !== undefined) return
+        job.endedAt = at
+        // Prune old ended jobs as we go; lists stay as short as the jobs in flight.
+        this.#keep(peer, (j) => j.endedAt === undefined || at - j.endedAt < KEEP_ENDED_MS)
+      },
+      cancel: () => this.#keep(peer, (j) => j !== job),
+    }
+  }
+
+  #list(peer: string): Job[] {
+    let list = this.#peers.get(peer)
+    if (list === undefined) {
+      list = []
+      this.#peers.set(peer, list)
+    }
+    return list
+  }
+
+  #keep(peer: string, keep: (j: Job) => boolean): void {
+    const l = (this.#peers.get(peer) ?? []).filter(keep)
+    if (l.length === 0) this.#peers.delete(peer)
+    else this.#peers.set(peer, l)
+  }
+
+  /** Own jobs running on `peer` now. */
+  running(peer: string): number {
+    let n = 0
+    for (const j of this.#peers.get(peer) ?? []) if (j.endedAt === undefined) n++
+    return n
+  }
+
+  /** Correction to add to the free slots of an advert of `peer` received at `advertAt`. */
+  adjustment(peer: string, advertAt: number): number {
+    let d = 0
+    for (const j of this.#peers.get(peer) ?? []) {
+      if (j.startedAt > advertAt) {
+        if (j.endedAt === undefined) d--
+      } else if (j.endedAt !== undefined && j.endedAt > advertAt) {
+        d++
+      }
+    }
+    return d
+  }
+}

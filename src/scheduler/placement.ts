@@ -1,0 +1,418 @@
+/**
+ * Placement without a central scheduler: where the next compile of this client runs.
+ *
+ * Local first: a free local slot is taken at once (except for a long job when a clearly faster
+ * member is free). Otherwise the client draws a few eligible members ({@link ./pickers.ts}) and
+ * asks each in turn to reserve a slot; a full builder says so at once and the next is asked. After
+ * `maxAttempts` refusals the job waits for whichever comes first: a local slot, or a later round
+ * of reservations, started when the view changes (a new advert, one of our jobs ending on a
+ * builder) or every `retryIntervalMs`. Waiting jobs are served longest-estimate first.
+ *
+ * @example
+ * ```ts
+ * const placement = new Placement({ clock: systemClock, reserve, members, localSlots: 8 })
+ * const slot = await placement.acquire({ toolchain, platform: 'linux', arch: 'x64' }, { signal })
+ * try { … run locally or send to slot.peer … } finally { slot.release({ kind: 'done', elapsedMs }) }
+ * ```
+ */
+import { candidates, type ScoredCandidate, type ScoringContext } from './candidates.ts'
+import { FailureTracker, type FailureTrackerInit } from './failure-tracker.ts'
+import { InFlight, type Claim } from './in-flight.ts'
+import { LocalPool } from './local-pool.ts'
+import { type CandidatePicker, powerOfD } from './pickers.ts'
+import { reserveWithTimeout } from './reserve-with-timeout.ts'
+import { SpeedModel, type SpeedModelInit } from './speed-model.ts'
+import type {
+  BuilderView,
+  Clock,
+  PlacementJob,
+  Random,
+  ReserveFn,
+  ReserveReply,
+  Slot,
+  SlotOutcome,
+} from './types.ts'
+import { Waiters, type Waiter } from './waiters.ts'
+
+/** `MESHCC_MODE`: `local` never sends, `remote` sends every job it can, `auto` is local-first. */
+export type PlacementMode = 'auto' | 'local' | 'remote'
+
+export interface PlacementInit {
+  clock: Clock
+  reserve: ReserveFn
+  /** The current view of the members (from the peer directory). Read at every decision. */
+  members: () => readonly BuilderView[]
+  /** Local compile slots (default in the daemon: the number of cores), or a shared pool. */
+  localSlots: number | LocalPool
+  random?: Random
+  mode?: PlacementMode
+  /** This machine's speed on the advert scale (1 = reference). Default 1. */
+  selfSpeed?: number
+  /** Default: power-of-d with `d` and `exploration`. */
+  picker?: CandidatePicker
+  /** Members drawn per round. Default 2. */
+  d?: number
+  /** Share of draws that ignore weights, so low-rated members get measured again. Default 0.05. */
+  exploration?: number
+  /** Reservations asked before a job waits. Default 3. */
+  maxAttempts?: number
+  /** Adverts older than this are ignored. Default 6 s (three 2 s periods). */
+  maxAdvertAgeMs?: number
+  /** A reservation not answered within this counts as unreachable. Default 2 s. */
+  reserveTimeoutMs?: number
+  /** Waiting jobs try members again at least this often. Default 250 ms. */
+  retryIntervalMs?: number
+  /** Reservation rounds for waiting jobs running at once. Default 8. */
+  maxParallelProbes?: number
+  /** Jobs estimated longer than this go first to a clearly faster free member. Default 5 s. */
+  longJobMs?: number
+  /** "Clearly faster": relative speed at least this. Default 1.5. */
+  fasterThanLocal?: number
+  /** Weight of members lacking the toolchain. Default 0.25. */
+  missingToolchainFactor?: number
+  versionOk?: (version: string) => boolean
+  speed?: Omit<SpeedModelInit, 'clock'>
+  failures?: Omit<FailureTrackerInit, 'clock'>
+}
+
+export interface AcquireOptions {
+  signal?: AbortSignal | undefined
+  /** Members not to use (the ones that failed this job already). */
+  exclude?: ReadonlySet<string>
+}
+
+export interface PlacementCounters {
+  local: number
+  remote: number
+  /** Reservations refused as busy. */
+  busy: number
+  /** Reservations that failed (unreachable, timeout). */
+  reserveErrors: number
+  /** Jobs that had to wait for a slot. */
+  waited: number
+  /** Reservation rounds started for waiting jobs. */
+  probes: number
+}
+
+const NONE: ReadonlySet<string> = new Set()
+
+export class Placement {
+  readonly speeds: SpeedModel
+  readonly failures: FailureTracker
+  readonly inFlight = new InFlight()
+  readonly local: LocalPool
+  readonly counters: PlacementCounters = {
+    local: 0,
+    remote: 0,
+    busy: 0,
+    reserveErrors: 0,
+    waited: 0,
+    probes: 0,
+  }
+  readonly #init: PlacementInit
+  readonly #clock: Clock
+  readonly #random: Random
+  readonly #picker: CandidatePicker
+  readonly #mode: PlacementMode
+  readonly #waiters = new Waiters()
+  readonly #closed = new AbortController()
+  #probes = 0
+  #ticking = false
+  #pumpQueued = false
+
+  constructor(init: PlacementInit) {
+    this.#init = init
+    this.#clock = init.clock
+    this.#random = init.random ?? Math.random
+    this.#mode = init.mode ?? 'auto'
+    this.#picker =
+      init.picker ?? powerOfD({ d: init.d ?? 2, exploration: init.exploration ?? 0.05 })
+    this.speeds = new SpeedModel({ ...init.speed, clock: init.clock })
+    this.failures = new FailureTracker({ ...init.failures, clock: init.clock })
+    this.local =
+      typeof init.localSlots === 'number' ? new LocalPool(init.localSlots) : init.localSlots
+    this.local.onFree = () => this.#onLocalFree()
+  }
+
+  get clock(): Clock {
+    return this.#clock
+  }
+
+  get mode(): PlacementMode {
+    return this.#mode
+  }
+
+  /** Jobs waiting for a slot. */
+  get waiting(): number {
+    return this.#waiters.size
+  }
+
+  /** A slot for `job`, local or remote, following the mode; waits while none is free. */
+  async acquire(job: PlacementJob, options: AcquireOptions = {}): Promise<Slot> {
+    const { signal, exclude = NONE } = options
+    signal?.throwIfAborted()
+    if (this.#mode === 'local') return this.acquireLocal(job, { signal })
+    const allowLocal = this.#mode === 'auto'
+    if (allowLocal && !this.#prefersRemote(job, exclude) && this.local.tryAcquire()) {
+      return this.#localSlot(job)
+    }
+    const slot = await this.tryRemote(job, options)
+    if (slot !== undefined) return slot
+    if (allowLocal && this.local.tryAcquire()) return this.#localSlot(job)
+    // `remote` with nobody able to take the job: compile here rather than wait forever.
+    if (!allowLocal && this.candidates(job, exclude).length === 0) {
+      return this.acquireLocal(job, { signal })
+    }
+    return this.#wait(job, { allowLocal, allowRemote: true, exclude, signal })
+  }
+
+  /** A local slot, waiting for one if needed (the final fallback of a job). */
+  async acquireLocal(job: PlacementJob, options: { signal?: AbortSignal | undefined } = {}): Promise<Slot> {
+    options.signal?.throwIfAborted()
+    if (this.local.tryAcquire()) return this.#localSlot(job)
+    return this.#wait(job, { allowLocal: true, allowRemote: false, exclude: NONE, ...options })
+  }
+
+  /** One round of reservations (up to `maxAttempts` members); undefined when all refused. */
+  async tryRemote(job: PlacementJob, options: AcquireOptions = {}): Promise<Slot | undefined> {
+    const { signal, exclude = NONE } = options
+    const order = this.#picker.pick(
+      this.candidates(job, exclude),
+      this.#init.maxAttempts ?? 3,
+      this.#random,
+    )
+    for (const c of order) {
+      signal?.throwIfAborted()
+      const peer = c.view.peerId
+      // Count the slot as ours while we ask, so parallel rounds do not all pick the same member.
+      const claim = this.inFlight.start(peer, this.#clock.now())
+      let reply: ReserveReply
+      try {
+        reply = await this.#reserve(peer, job, signal)
+      } catch {
+        claim.cancel()
+        if (signal?.aborted) throw signal.reason
+        this.counters.reserveErrors++
+        this.failures.failure(peer, 'unreachable')
+        continue
+      }
+      if (reply.granted) {
+        const slot = this.#remoteSlot(peer, reply.lease, claim, job)
+        if (signal?.aborted) {
+          slot.release({ kind: 'unused' })
+          throw signal.reason
+        }
+        return slot
+      }
+      claim.cancel()
+      this.counters.busy++
+    }
+    return undefined
+  }
+
+  /** Eligible members for `job`, scored (for inspection, tests and the simulation). */
+  candidates(job: PlacementJob, exclude: ReadonlySet<string> = NONE): ScoredCandidate[] {
+    return candidates(this.#init.members(), this.#context(job, exclude))
+  }
+
+  /** The member view changed (an advert arrived): waiting jobs may find a slot now. */
+  viewChanged(): void {
+    this.#kick()
+  }
+
+  /** Stops the retry timer and fails every waiting job with `reason`. */
+  close(reason: unknown = new Error('placement closed')): void {
+    this.#closed.abort(reason)
+    for (const w of this.#waiters.all()) this.#settle(w, undefined, reason)
+  }
+
+  #context(job: PlacementJob, exclude: ReadonlySet<string>): ScoringContext {
+    const selfSpeed = this.#init.selfSpeed ?? 1
+    return {
+      now: this.#clock.now(),
+      job,
+      exclude,
+      maxAdvertAgeMs: this.#init.maxAdvertAgeMs ?? 6_000,
+      isOpen: (peer) => this.failures.isOpen(peer),
+      versionOk: this.#init.versionOk ?? (() => true),
+      adjustment: (peer, at) => this.inFlight.adjustment(peer, at),
+      speed: (v) => this.speeds.relative(v.peerId, job.toolchain, v.speed / selfSpeed),
+      failureFactor: (peer) => this.failures.factor(peer),
+      expectedMs: job.estimateMs ?? this.speeds.localMs(job.toolchain) ?? 1_000,
+      missingToolchainFactor: this.#init.missingToolchainFactor ?? 0.25,
+    }
+  }
+
+  /** A long job goes first to a free member much faster than this machine, if there is one. */
+  #prefersRemote(job: PlacementJob, exclude: ReadonlySet<string>): boolean {
+    if (job.estimateMs === undefined || job.estimateMs < (this.#init.longJobMs ?? 5_000)) {
+      return false
+    }
+    const faster = this.#init.fasterThanLocal ?? 1.5
+    return this.candidates(job, exclude).some((c) => c.headroom > 0 && c.speed >= faster)
+  }
+
+  #reserve(peer: string, job: PlacementJob, signal?: AbortSignal): Promise<ReserveReply> {
+    const signals = [this.#closed.signal]
+    if (signal !== undefined) signals.push(signal)
+    return reserveWithTimeout(this.#init.reserve, this.#clock, peer, job, {
+      timeoutMs: this.#init.reserveTimeoutMs ?? 2_000,
+      signals,
+    })
+  }
+
+  #localSlot(job: PlacementJob): Slot {
+    this.counters.local++
+    let released = false
+    return {
+      kind: 'local',
+      release: (outcome: SlotOutcome) => {
+        if (released) return
+        released = true
+        if (outcome.kind === 'done') this.speeds.observeLocal(job.toolchain, outcome.elapsedMs)
+        this.local.release()
+      },
+    }
+  }
+
+  #remoteSlot(peer: string, lease: unknown, claim: Claim, job: PlacementJob): Slot {
+    this.counters.remote++
+    let released = false
+    return {
+      kind: 'remote',
+      peer,
+      lease,
+      release: (outcome: SlotOutcome) => {
+        if (released) return
+        released = true
+        if (outcome.kind === 'done') {
+          this.speeds.observeRemote(peer, job.toolchain, outcome.elapsedMs, job.estimateMs)
+          this.failures.success(peer)
+        } else if (outcome.kind === 'failed') {
+          this.failures.failure(peer, outcome.failure)
+        }
+        claim.end(this.#clock.now())
+        // We know a slot just freed there.
+        this.#kick()
+      },
+    }
+  }
+
+  #wait(
+    job: PlacementJob,
+    opts: {
+      allowLocal: boolean
+      allowRemote: boolean
+      exclude: ReadonlySet<string>
+      signal?: AbortSignal | undefined
+    },
+  ): Promise<Slot> {
+    this.counters.waited++
+    const { promise, resolve, reject } = Promise.withResolvers<Slot>()
+    const w = this.#waiters.add({
+      job,
+      allowLocal: opts.allowLocal,
+      allowRemote: opts.allowRemote,
+      exclude: opts.exclude,
+      signal: opts.signal,
+      resolve,
+      reject,
+    })
+    const onAbort = () => this.#settle(w, undefined, opts.signal?.reason)
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+    w.cleanup = () => opts.signal?.removeEventListener('abort', onAbort)
+    if (opts.allowRemote) this.#tick()
+    return promise
+  }
+
+  #settle(w: Waiter, slot: Slot | undefined, error?: unknown): void {
+    if (w.settled) {
+      slot?.release({ kind: 'unused' })
+      return
+    }
+    w.settled = true
+    this.#waiters.remove(w)
+    w.cleanup?.()
+    if (slot !== undefined) w.resolve(slot)
+    else w.reject(error)
+  }
+
+  #onLocalFree(): void {
+    for (const w of this.#waiters.all()) {
+      if (this.local.free <= 0) return
+      if (!w.allowLocal || w.probing) continue
+      if (this.local.tryAcquire()) this.#settle(w, this.#localSlot(w.job))
+    }
+  }
+
+  /** Schedules one pump pass (coalesced). */
+  #kick(): void {
+    if (this.#pumpQueued || this.#waiters.size === 0) return
+    this.#pumpQueued = true
+    queueMicrotask(() => {
+      this.#pumpQueued = false
+      this.#pump(false)
+    })
+  }
+
+  /**
+   * Starts reservation rounds for waiting jobs, best first, while the view shows free slots for
+   * them. `force`: the periodic retry, which probes once even when the view shows nothing free
+   * (the view may be wrong).
+   */
+  #pump(force: boolean): void {
+    const max = this.#init.maxParallelProbes ?? 8
+    const full = new Set<string>()
+    for (const w of this.#waiters.all()) {
+      if (this.#probes >= max) return
+      if (w.probing || !w.allowRemote) continue
+      const key = `${w.job.platform}\u0000${w.job.arch}\u0000${w.job.toolchain}`
+      if (w.exclude.size === 0 && full.has(key)) continue
+      const free = this.candidates(w.job, w.exclude).some((c) => c.headroom > 0)
+      if (!free && !force) {
+        if (w.exclude.size === 0) full.add(key)
+        continue
+      }
+      force = false
+      void this.#probe(w)
+    }
+  }
+
+  async #probe(w: Waiter): Promise<void> {
+    w.probing = true
+    this.#probes++
+    this.counters.probes++
+    let slot: Slot | undefined
+    try {
+      slot = await this.tryRemote(w.job, { signal: w.signal, exclude: w.exclude })
+    } catch {
+      slot = undefined
+    } finally {
+      w.probing = false
+      this.#probes--
+    }
+    if (slot !== undefined) return this.#settle(w, slot)
+    if (w.settled) return
+    // A local slot may have freed while we were asking.
+    if (w.allowLocal && this.local.tryAcquire()) this.#settle(w, this.#localSlot(w.job))
+  }
+
+  /** Periodic retry while jobs wait for members. */
+  #tick(): void {
+    if (this.#ticking) return
+    this.#ticking = true
+    const loop = async () => {
+      while (this.#waiters.hasRemote() && !this.#closed.signal.aborted) {
+        await this.#clock.sleep(this.#init.retryIntervalMs ?? 250, {
+          signal: this.#closed.signal,
+        })
+        this.#pump(true)
+      }
+    }
+    loop()
+      .catch(() => {})
+      .finally(() => {
+        this.#ticking = false
+      })
+  }
+}

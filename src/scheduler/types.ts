@@ -1,0 +1,104 @@
+/**
+ * Contracts of client-side placement: what the placement reads (a view of the members, built
+ * from gossip adverts), what it asks of the network (a slot reservation), and what it hands back
+ * (a slot, local or on a builder, which the caller releases with the outcome).
+ *
+ * Everything that moves in time (clock, timers, randomness) is injected, so that tests and the
+ * scheduling simulation (`bench/scheduling/`) run the same code deterministically in virtual time.
+ */
+
+/** Time source and timer. `now()` is in milliseconds on any monotonic origin. */
+export interface Clock {
+  now(): number
+  /** Resolves after `ms`; rejects with the signal's reason when aborted. */
+  sleep(ms: number, options?: { signal?: AbortSignal }): Promise<void>
+}
+
+/** A uniform random number in [0, 1). */
+export type Random = () => number
+
+/** What the placement knows about one member, from its latest advert and the connection. */
+export interface BuilderView {
+  peerId: string
+  /** `linux`, `darwin`, `win32`: must match the toolchain's host platform. */
+  platform: string
+  /** `x64`, `arm64`. */
+  arch: string
+  cores: number
+  /** Free compile slots when the advert was published. */
+  freeSlots: number
+  /** One-minute load average ÷ cores. */
+  load: number
+  queuedJobs: number
+  /** Advertised speed (1 = reference machine). */
+  speed: number
+  /** Toolchain ids the member holds. */
+  toolchains: readonly string[]
+  version: string
+  /** Local clock time at which the advert arrived (same origin as {@link Clock.now}). */
+  advertAt: number
+  /** Round-trip time of the last ping, ms; null before the first. */
+  rttMs: number | null
+  /** Admitted member with an open, authenticated connection. */
+  admitted: boolean
+  /** Has the builder role (a client-only member is never a candidate). */
+  builder: boolean
+}
+
+/** One compile to place. */
+export interface PlacementJob {
+  /** Toolchain id (content hash) the job needs. */
+  toolchain: string
+  /** Host platform and architecture of the toolchain: the builder must match. */
+  platform: string
+  arch: string
+  /** Predicted run time on this machine, ms, when history knows it. */
+  estimateMs?: number
+}
+
+/** Why a remote attempt failed for reasons other than the compiler's own verdict. */
+export type InfraFailure =
+  /** The reservation or job could not be delivered (no connection, dial failed). */
+  | 'unreachable'
+  /** The builder died or the stream was cut off mid-job. */
+  | 'cut-off'
+  /** No result before the job's deadline. */
+  | 'deadline'
+  /** The builder's sandbox refused or failed to run the job. */
+  | 'sandbox-refused'
+  /** The builder lacked (and could not get) the toolchain or one of its files. */
+  | 'toolchain-missing'
+  /** The builder answered with something malformed or not for this job. */
+  | 'protocol'
+
+/** A builder's answer to a slot reservation. */
+export type ReserveReply =
+  | { granted: true; /** Opaque lease handle passed on to the job request. */ lease?: unknown }
+  | { granted: false; reason: 'busy' }
+
+/** Asks `peer` to hold one compile slot for us. Throws (or rejects) when it cannot be reached. */
+export type ReserveFn = (
+  peer: string,
+  request: { toolchain: string; estimateMs?: number },
+  options: { signal?: AbortSignal },
+) => Promise<ReserveReply>
+
+/** How a slot was used; reported when the slot is released. */
+export type SlotOutcome =
+  /** The compiler ran (whatever its exit code); `elapsedMs` is the wall time seen by the client. */
+  | { kind: 'done'; elapsedMs: number }
+  /** Infrastructure failure on that builder. */
+  | { kind: 'failed'; failure: InfraFailure }
+  /** Not used (aborted, or superseded). */
+  | { kind: 'unused' }
+
+/** A compile slot the caller holds until it calls `release` (exactly once). */
+export type Slot =
+  | { kind: 'local'; release(outcome: SlotOutcome): void }
+  | {
+      kind: 'remote'
+      peer: string
+      /** What the builder's reservation reply carried. */
+      lease: unknown
+      release(outcome: SlotOutcome): void
+    }
