@@ -52,6 +52,8 @@ export async function doctorCommand(args: string[], o: Output, paths: NodePaths)
     await checkFallbacks(paths),
     checkCache(paths),
     ...checkCompilers(),
+    // Whether this node may take remote jobs: a builder without a working sandbox refuses them.
+    await (await import('../sandbox/doctor-check.ts')).sandboxCheck(),
   ]
   const failed = checks.some((c) => c.status === 'fail')
   if (o.json) printJson(o, { ok: !failed, checks })

@@ -19,6 +19,8 @@ Commands:
   stats [--zero]                cache hits, misses, uncacheable reasons, fallbacks, time saved
   cache clear                   remove every entry of the local cache
   org init|invite|revoke|show   create an organisation, invite machines, revoke members
+  toolchain list|package|add|show|materialize|remove
+                                toolchains this node holds, by content hash
   doctor                        check the installation and environment
   help [command]                show help for a command
   version                       print meshcc's version
@@ -80,4 +82,4 @@ Shows the overview of meshcc, or the help of one command (the same as \`meshcc <
 }
 
 /** Commands planned for later versions: they answer with ERR_MESHCC_NOT_AVAILABLE. */
-export const laterCommands = ['join', 'peers', 'toolchain', 'config'] as const
+export const laterCommands = ['join', 'peers', 'config'] as const

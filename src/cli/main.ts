@@ -38,7 +38,10 @@ export async function runCli(argv: string[]): Promise<number> {
         const { values, positionals } = parseCommand('help', rest, {}, 1)
         const topic = values.help ? 'help' : positionals[0]
         if (topic === undefined) o.out(mainHelp)
-        else if (topic === 'org') {
+        else if (topic === 'toolchain') {
+          const { toolchainHelp } = await import('./toolchain-help.ts')
+          o.out(toolchainHelp['']!)
+        } else if (topic === 'org') {
           const { printOrgHelp } = await import('./org-help.ts')
           return printOrgHelp({ stdout: process.stdout, stderr: process.stderr, env: process.env })
         } else if (commandHelp[topic]) o.out(commandHelp[topic])
@@ -61,6 +64,14 @@ export async function runCli(argv: string[]): Promise<number> {
         return await (await import('./doctor-command.ts')).doctorCommand(rest, o, paths)
       case 'cache':
         return await (await import('./cache-command.ts')).cacheCommand(rest, o, paths)
+      case 'toolchain': {
+        const { runToolchainCommand } = await import('./toolchain-command.ts')
+        return await runToolchainCommand(rest, {
+          stdout: process.stdout,
+          stderr: process.stderr,
+          env: process.env,
+        })
+      }
       case 'org': {
         const { runOrgCommand } = await import('./org-command.ts')
         return await runOrgCommand(rest, {

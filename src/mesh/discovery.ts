@@ -46,6 +46,10 @@ export class Discovery {
   #timer: NodeJS.Timeout | undefined
   #walking = false
   #walks = 0
+  /** When each advert author not yet connected was last acted on. */
+  readonly #hinted = new Map<string, number>()
+  /** Dials deferred to let the peer with the lower id dial first (see {@link maybeDial}). */
+  readonly #deferred = new Map<string, NodeJS.Timeout>()
   #walkTimer: NodeJS.Timeout | undefined
 
   constructor(init: DiscoveryInit) {
@@ -69,6 +73,8 @@ export class Discovery {
     this.#stop.abort()
     clearInterval(this.#timer)
     clearTimeout(this.#walkTimer)
+    for (const timer of this.#deferred.values()) clearTimeout(timer)
+    this.#deferred.clear()
     node.removeEventListener('peer:discovery', this.#onDiscovery)
     node.removeEventListener('peer:update', this.#onUpdate)
   }
@@ -89,16 +95,37 @@ export class Discovery {
     const members = await node.peerStore
       .all({ filters: [(p: Peer) => p.tags.has(MEMBER_TAG)] })
       .catch(() => [] as Peer[])
-    for (const p of members) this.maybeDial(p.id)
+    // Remembered members are dialled at once: they may not know we are back.
+    for (const p of members) this.maybeDial(p.id, { yieldMs: 0 })
     void this.#walk()
   }
 
-  /** Dials `peer` unless it is us, connected, denied, being dialled, or backing off. */
-  maybeDial(peer: PeerId): void {
+  /**
+   * Dials `peer` unless it is us, connected, denied, being dialled, or backing off. When both
+   * sides discover each other at once (mDNS, DHT, adverts) both would dial, and the two
+   * connections each cost a handshake and an admission; so the side with the greater peer id
+   * waits `yieldMs` first and dials only if the other side has not connected by then (it still
+   * dials, so a peer that cannot dial us is reached).
+   */
+  maybeDial(peer: PeerId, { yieldMs = 2_000 }: { yieldMs?: number } = {}): void {
     const { node, denied } = this.#init
     if (peer.equals(node.peerId) || denied.has(peer)) return
     if (node.getConnections(peer).length > 0) return
-    void this.#dial(peer.toString(), peer)
+    const key = peer.toString()
+    if (yieldMs > 0 && node.peerId.toString() > key) {
+      if (this.#deferred.has(key)) return
+      const timer = setTimeout(
+        () => {
+          this.#deferred.delete(key)
+          this.maybeDial(peer, { yieldMs: 0 })
+        },
+        yieldMs + Math.random() * 1_000,
+      )
+      timer.unref()
+      this.#deferred.set(key, timer)
+      return
+    }
+    void this.#dial(key, peer)
   }
 
   async #dial(key: string, target: PeerId | Multiaddr): Promise<void> {
@@ -161,6 +188,12 @@ export class Discovery {
    * are dropped, so a relayed advert cannot point our dials at third parties' identities.
    */
   foundInAdvert(peer: PeerId, addrs: readonly string[]): void {
+    // Adverts repeat every few seconds: act on one per author per 10 s at most.
+    const key = peer.toString()
+    const now = Date.now()
+    if ((this.#hinted.get(key) ?? 0) > now - 10_000) return
+    this.#hinted.set(key, now)
+    if (this.#hinted.size > 10_000) this.#hinted.clear()
     const multiaddrs: Multiaddr[] = []
     for (const a of addrs) {
       try {

@@ -138,6 +138,11 @@ export class Placement {
     return this.#clock
   }
 
+  /** Name of the candidate picker (`power-of-2`…). */
+  get pickerName(): string {
+    return this.#picker.name
+  }
+
   get mode(): PlacementMode {
     return this.#mode
   }
