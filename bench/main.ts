@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { meshccReadiness } from './lib/meshcc-ready.ts'
 import { reportMd } from './lib/report.ts'
-import { ensurePackages, machineFacts, requiredPackages } from './lib/system.ts'
+import { ensurePackages, loadAverage, machineFacts, requiredPackages } from './lib/system.ts'
 import { openCcache } from './lib/tools/ccache.ts'
 import { openMeshcc } from './lib/tools/meshcc.ts'
 import { openPlain } from './lib/tools/plain.ts'
@@ -107,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     await ensurePackages(requiredPackages, { signal, log })
     const dsc = await fetchZstd(join(work, 'downloads'), { signal, log })
     await unpackZstd(dsc, tree, signal)
+    const facts = await machineFacts()
     const meshcc = values['no-meshcc']
       ? { available: false, detail: 'not measured (--no-meshcc)' }
       : await meshccReadiness(root, scratch, { rebuild: values.rebuild, log, signal })
@@ -168,7 +169,8 @@ export async function main(argv: string[]): Promise<number> {
 
     const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`
     const md = reportMd({
-      facts: await machineFacts(),
+      facts,
+      loadAtEnd: await loadAverage(),
       command,
       meshcc,
       results,

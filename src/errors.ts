@@ -255,3 +255,62 @@ export class UnsafeJobOutputError extends MeshccError {
   static override readonly defaultHint =
     'a sandboxed job left a link, a special file or an oversized file where an output belongs; it was not read'
 }
+
+// ---- toolchain transfer (src/toolchain-transfer/) ---------------------------------------------
+
+export class ToolchainUnavailableError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_TOOLCHAIN_UNAVAILABLE'
+  static override readonly defaultHint =
+    'no reachable member could supply the toolchain; check `meshcc peers` for members that hold it'
+}
+
+export class BlobProtocolError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_BLOB_PROTOCOL'
+  static override readonly defaultHint =
+    'a member broke the toolchain transfer protocol; it was dropped for this transfer'
+}
+
+// ---- joining the mesh (src/enroll/, src/cli/join-command.ts) -----------------------------------
+
+export class EnrollmentError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_ENROLLMENT'
+  static override readonly defaultHint =
+    'ask an admin for a new invitation (`meshcc org invite` on the admin node) and run `meshcc join --invite TOKEN` again'
+}
+
+// ---- remote jobs (src/remote/) ------------------------------------------------------------------
+
+export class JobCodecError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_JOB_CODEC'
+  static override readonly defaultHint =
+    'a member sent a malformed or oversized job message; it was refused (versions too far apart?)'
+}
+
+export class BuilderBusyError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_BUILDER_BUSY'
+  static override readonly defaultHint = 'the builder had no free slot; the job goes to another member'
+}
+
+export class BuilderFailedError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_BUILDER_FAILED'
+  static override readonly defaultHint =
+    'the builder died, stalled, was cut off or could not run the job; it is retried elsewhere or compiled locally'
+  /** What went wrong, in the scheduler's terms (`InfraFailure`). */
+  readonly failure: string
+  constructor(failure: string, message: string, options: MeshccErrorOptions = {}) {
+    super(message, options)
+    this.failure = failure
+  }
+}
+
+export class RemoteIneligibleError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_REMOTE_INELIGIBLE'
+  static override readonly defaultHint =
+    'this compile cannot be reproduced byte for byte on another member; it is compiled locally'
+  /** Stable reason, counted in stats. */
+  readonly reason: string
+  constructor(reason: string, message: string, options: MeshccErrorOptions = {}) {
+    super(message, options)
+    this.reason = reason
+  }
+}

@@ -11,6 +11,7 @@ export interface Report {
   skipped: { suite: Suite; reason: string }[]
   failures: { suite: Suite; error: string }[]
   durationS: number
+  loadAtEnd: string
 }
 
 export function tableMd(t: Table): string {
@@ -45,7 +46,8 @@ export function reportMd(r: Report): string {
         ['ccache', f.ccache],
         ['hyperfine', f.hyperfine],
         ['node', f.node],
-        ['load average at start', f.loadavg],
+        ['load average (1, 5, 15 min) at start', f.loadavg],
+        ['load average at end', r.loadAtEnd],
         ['meshcc', r.meshcc.detail],
       ],
     }),

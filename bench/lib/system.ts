@@ -90,9 +90,14 @@ async function firstLine(cmd: string, args: string[]): Promise<string> {
   return (r.stdout || r.stderr).trim().split('\n')[0] ?? ''
 }
 
+/** The 1, 5 and 15 minute load averages: how busy the shared machine was. */
+export async function loadAverage(): Promise<string> {
+  const text = await readFile('/proc/loadavg', 'utf8').catch(() => '')
+  return text.split(' ').slice(0, 3).join(' ')
+}
+
 export async function machineFacts(): Promise<MachineFacts> {
   const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '')
-  const loadavg = await readFile('/proc/loadavg', 'utf8').catch(() => '')
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     nproc: Number(await firstLine('nproc', [])),
@@ -104,6 +109,6 @@ export async function machineFacts(): Promise<MachineFacts> {
     ccache: await firstLine('ccache', ['--version']),
     hyperfine: await firstLine('hyperfine', ['--version']),
     node: process.version,
-    loadavg: loadavg.split(' ').slice(0, 3).join(' '),
+    loadavg: await loadAverage(),
   }
 }

@@ -101,27 +101,34 @@ export async function unpackZstd(dsc: string, dest: string, signal?: AbortSignal
   )
 }
 
-/** Object files of a build tree, path → SHA-256. The `conf_<md5>` build directory name hashes
- * $(CC), which differs per tool, so it is normalised away. */
+/** Object and dependency files of a build tree, path → SHA-256. The `conf_<md5>` build
+ * directory name hashes $(CC), which differs per tool, so it is normalised away (in the paths,
+ * and in the targets the .d files name). */
 export async function objectHashes(tree: string): Promise<Map<string, string>> {
   const out = new Map<string, string>()
   async function walk(dir: string): Promise<void> {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const p = join(dir, e.name)
       if (e.isDirectory()) await walk(p)
-      else if (e.isFile() && e.name.endsWith('.o')) {
+      else if (e.isFile() && /\.[od]$/.test(e.name)) {
         const key = relative(tree, p).replace(/conf_[0-9a-f]+/, 'conf_*')
-        out.set(
-          key,
-          createHash('sha256')
-            .update(await readFile(p))
-            .digest('hex'),
-        )
+        let data = await readFile(p)
+        if (e.name.endsWith('.d')) {
+          data = Buffer.from(data.toString('latin1').replace(/conf_[0-9a-f]+/g, 'conf_*'), 'latin1')
+        }
+        out.set(key, createHash('sha256').update(data).digest('hex'))
       }
     }
   }
   await walk(tree)
   return out
+}
+
+/** How many of those are objects (one per compile). */
+export function objectCount(hashes: Map<string, string>): number {
+  let n = 0
+  for (const k of hashes.keys()) if (k.endsWith('.o')) n++
+  return n
 }
 
 /** Differences between two object sets, as readable lines (empty when identical). */

@@ -207,7 +207,14 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
     })
     completion.push(clock.now())
     const builder = report.peer === undefined ? c : w.members[Number(report.peer.slice(1))]!
-    trace.push({ job, client: ci, submittedAt: t0 - startAt, endAt: clock.now() - startAt, speed: builder.speed, where: report.where })
+    trace.push({
+      job,
+      client: ci,
+      submittedAt: t0 - startAt,
+      endAt: clock.now() - startAt,
+      speed: builder.speed,
+      where: report.where,
+    })
   }
 
   const builds = clients.map(async (_c, ci) => {

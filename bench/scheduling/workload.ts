@@ -117,7 +117,11 @@ export function makeWorkload(partial: Partial<WorkloadOptions> = {}): Workload {
 }
 
 /** The ideal makespan: all work spread perfectly, and the longest job on the fastest member. */
-export function idealBound(w: Workload): { workBoundMs: number; longestMs: number; boundMs: number } {
+export function idealBound(w: Workload): {
+  workBoundMs: number
+  longestMs: number
+  boundMs: number
+} {
   const capacity = w.members.reduce((s, m) => s + m.cores * m.speed, 0)
   const total = w.jobs.reduce((s, j) => s + j.work, 0)
   const fastest = Math.max(...w.members.map((m) => m.speed))

@@ -14,7 +14,13 @@
 import { median, ratio, rotate, secs } from '../lib/numbers.ts'
 import { run, timed } from '../lib/proc.ts'
 import type { Counters, ToolName, ToolSession } from '../lib/tools/types.ts'
-import { compareObjects, objectHashes, zstdMakeVars, zstdPackage } from '../lib/zstd-workload.ts'
+import {
+  compareObjects,
+  objectCount,
+  objectHashes,
+  zstdMakeVars,
+  zstdPackage,
+} from '../lib/zstd-workload.ts'
 import type { BenchContext, Check, Goal, Suite, SuiteResult } from './types.ts'
 
 interface Build {
@@ -73,7 +79,7 @@ async function runBuild(ctx: BenchContext): Promise<SuiteResult> {
       wall: t.wall,
       cpu,
       outside,
-      objects: objects.size,
+      objects: objectCount(objects),
       counters,
       diffs: compareObjects(reference, objects),
     }
@@ -112,14 +118,14 @@ async function runBuild(ctx: BenchContext): Promise<SuiteResult> {
     ok: plainDiffs.length === 0,
     detail:
       plainDiffs.length === 0
-        ? `${plain.length * 2} builds, ${reference?.size ?? 0} objects`
+        ? `${plain.length * 2} builds, ${reference ? objectCount(reference) : 0} objects and their .d files`
         : plainDiffs.slice(0, 5).join('; '),
   })
   for (const tool of order.filter((t) => t !== 'gcc')) {
     const list = samples.get(tool) ?? []
     const diffs = list.flatMap((p) => [...p.cold.diffs, ...p.warm.diffs])
     checks.push({
-      name: `${labels.get(tool)}: objects of cold and warm builds identical to plain gcc's`,
+      name: `${labels.get(tool)}: objects and .d files of cold and warm builds identical to plain gcc's`,
       ok: diffs.length === 0,
       detail:
         diffs.length === 0

@@ -15,6 +15,9 @@ Wrapper forms:
   ccache        CCACHE_PREFIX=meshcc ccache gcc …
 
 Commands:
+  join [--invite TOKEN]         make this node a mesh member (a first machine starts its own
+                                organisation; others join with a token from \`meshcc org invite\`)
+  peers [--json]                live view of the mesh's members: cores, free slots, load, …
   daemon start|status|stop      manage this node's daemon (started on demand by any compile)
   stats [--zero]                cache hits, misses, uncacheable reasons, fallbacks, time saved
   cache clear                   remove every entry of the local cache
@@ -71,6 +74,28 @@ or not answering), the client timeout, compiles that ran without the daemon, the
 directory, the compilers on PATH and any masquerade directory. Prints ok/warn/fail with a
 hint for each problem. Exit status 1 if a check failed.
 `,
+  join: `Usage: meshcc join [--invite TOKEN | --cert FILE [--ca FILE]] [options]
+
+Makes this node a member of a mesh, records that in $MESHCC_HOME/mesh.toml (every later
+daemon start hosts the mesh, and a joined daemon never idles out) and starts the mesh in
+the daemon.
+
+  --invite TOKEN        join the organisation of the node that printed TOKEN
+                        (\`meshcc org invite\` there); the token is single-use by default
+  --cert FILE           install a certificate for this node made elsewhere
+  --ca FILE             the organisation's public key for --cert (default: the one trusted)
+  (neither)             keep this node's certificate; on a machine with no organisation,
+                        create a personal one (then invite other machines from here)
+  --bootstrap ADDR      a member to dial at start, e.g. /ip4/10.0.0.5/tcp/7341/p2p/12D3…
+                        (repeatable; --invite adds the inviting node's addresses)
+  --listen ADDR         where to accept members (repeatable; default /ip4/0.0.0.0/tcp/0;
+                        a port 0 is replaced by the port obtained, so restarts keep it)
+  --psk FILE            the organisation's private-network key (95-byte libp2p key file)
+  --mdns, --no-mdns     find members on the LAN by mDNS (default on)
+  --name LABEL          host label for the certificate (default the host name)
+  --foreground          run the daemon in this terminal (log on stderr) until stopped
+  --json                print { joined, org, peerId, created, addrs, settings }
+`,
   version: `Usage: meshcc version [--json]
 
 Prints meshcc's version.
@@ -82,4 +107,4 @@ Shows the overview of meshcc, or the help of one command (the same as \`meshcc <
 }
 
 /** Commands planned for later versions: they answer with ERR_MESHCC_NOT_AVAILABLE. */
-export const laterCommands = ['join', 'peers', 'config'] as const
+export const laterCommands = ['config'] as const

@@ -1,7 +1,8 @@
 /**
  * The management CLI (`dist/cli/main.js`), run on the project's Node 24 by the native client
- * for `meshcc daemon …`, `meshcc stats`, `meshcc cache …`, `meshcc org …`, `meshcc doctor`,
- * `meshcc --help`, … Compiles never come here: they stay in the native client.
+ * for `meshcc daemon …`, `meshcc join`, `meshcc peers`, `meshcc stats`, `meshcc cache …`,
+ * `meshcc org …`, `meshcc doctor`, `meshcc --help`, … Compiles never come here: they stay in
+ * the native client.
  *
  * Exit status: 0 ok, 1 failure, 2 usage error (unknown command or flag), 3 `daemon status` when
  * no daemon runs.
@@ -41,6 +42,9 @@ export async function runCli(argv: string[]): Promise<number> {
         else if (topic === 'toolchain') {
           const { toolchainHelp } = await import('./toolchain-help.ts')
           o.out(toolchainHelp['']!)
+        } else if (topic === 'peers') {
+          const { peersHelp } = await import('./peers-command.ts')
+          o.out(peersHelp)
         } else if (topic === 'org') {
           const { printOrgHelp } = await import('./org-help.ts')
           return printOrgHelp({ stdout: process.stdout, stderr: process.stderr, env: process.env })
@@ -74,11 +78,33 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       case 'org': {
         const { runOrgCommand } = await import('./org-command.ts')
+        const { controlRequest } = await import('./control-client.ts')
         return await runOrgCommand(rest, {
           stdout: process.stdout,
           stderr: process.stderr,
           env: process.env,
+          // The running node's peer id and addresses go into invitations.
+          mesh: {
+            self: async ({ signal }) =>
+              (
+                await controlRequest(paths, 'mesh-self', {
+                  timeoutMs: 3000,
+                  ...(signal === undefined ? {} : { signal }),
+                })
+              )['self'] as { peerId: string; addrs: string[] },
+          },
         })
+      }
+      case 'join':
+        return await (await import('./join-command.ts')).joinCommand(rest, o, paths)
+      case 'peers': {
+        const { runPeersCommand } = await import('./peers-command.ts')
+        const { daemonPeersSource } = await import('../monitor/daemon-source.ts')
+        return await runPeersCommand(
+          rest,
+          { stdout: process.stdout, stderr: process.stderr, env: process.env },
+          daemonPeersSource(paths),
+        )
       }
     }
     if ((laterCommands as readonly string[]).includes(first)) {

@@ -16,6 +16,11 @@
  *   loaded. Adding, removing or editing one changes the identity (the directories' stats vouch
  *   for the record too).
  *
+ * For clang the record also keeps the configuration files the driver loads on its own (what
+ * `--version` reports as "Configuration file:") and whether an explicit `--config` replaces them
+ * (clang up to 15) or comes after them (clang 16 on, unless `--no-default-config`): the pipeline
+ * hands them to the parser, which must see a `-g` or `-gsplit-dwarf` they add.
+ *
  * The result is cached by the stat of every file involved (dev, ino, size, mtime, ctime), so a
  * hit costs a few stat calls. The expensive part (spawning `-print-prog-name`, hashing tens of
  * MB) happens once per compiler and language, and is persisted across daemon restarts.
@@ -50,10 +55,18 @@ export interface IdentityRequest {
   signal?: AbortSignal
 }
 
-interface Cached {
+/** What the pipeline needs to know about a compiler. */
+export interface CompilerInfo {
+  identity: string
+  /** clang: the configuration files it loads by itself, absolute, in order (empty for gcc). */
+  defaultConfigFiles: string[]
+  /** clang before 16: an explicit `--config` makes the driver skip its default files. */
+  explicitConfigReplacesDefault: boolean
+}
+
+interface Cached extends CompilerInfo {
   /** Files whose stats vouch for the identity. */
   files: { path: string; stamp: string }[]
-  identity: string
 }
 
 const GCC_PROG: Record<SourceLanguage, string> = {
@@ -94,16 +107,26 @@ export class CompilerIdentities {
 
   /** Fast path: the identity if it is cached and every file still has the same stat. */
   cached(request: IdentityRequest): string | undefined {
+    return this.cachedInfo(request)?.identity
+  }
+
+  async identity(request: IdentityRequest): Promise<string> {
+    return (await this.info(request)).identity
+  }
+
+  /** Like `cached`, with the configuration files. */
+  cachedInfo(request: IdentityRequest): CompilerInfo | undefined {
     const key = this.#cacheKey(request)
     const hit = this.#cache.get(key) ?? this.#loadPersisted(key)
     if (hit === undefined) return undefined
     for (const file of hit.files) if ((stamp(file.path) ?? ABSENT) !== file.stamp) return undefined
     this.#cache.set(key, hit)
-    return hit.identity
+    return hit
   }
 
-  async identity(request: IdentityRequest): Promise<string> {
-    const fast = this.cached(request)
+  /** Like `identity`, with the configuration files. */
+  async info(request: IdentityRequest): Promise<CompilerInfo> {
+    const fast = this.cachedInfo(request)
     if (fast !== undefined) return fast
     const key = this.#cacheKey(request)
     let pending = this.#pending.get(key)
@@ -121,7 +144,7 @@ export class CompilerIdentities {
     }
     const computed = await pending
     this.#cache.set(key, computed)
-    return computed.identity
+    return computed
   }
 
   #loadPersisted(key: string): Cached | undefined {
@@ -130,7 +153,13 @@ export class CompilerIdentities {
       const data = this.#persist.get(recordKey(key))
       if (data === undefined) return undefined
       const record = JSON.parse(Buffer.from(data).toString()) as Cached
-      if (typeof record.identity !== 'string' || !Array.isArray(record.files)) return undefined
+      if (
+        typeof record.identity !== 'string' ||
+        !Array.isArray(record.files) ||
+        !Array.isArray(record.defaultConfigFiles) ||
+        typeof record.explicitConfigReplacesDefault !== 'boolean'
+      )
+        return undefined
       return record
     } catch {
       return undefined
@@ -178,12 +207,16 @@ export class CompilerIdentities {
     const files: Cached['files'] = [
       { path: request.compiler, stamp: stamp(request.compiler) ?? ABSENT },
     ]
+    let defaultConfigFiles: string[] = []
+    let explicitConfigReplacesDefault = false
     if (request.family === 'clang') {
       for (const lib of clangLibraries(driver)) parts.push({ role: 'lib', path: lib })
       h.field('invoked-as', basename(request.compiler))
       const config = await this.#clangConfig(request, driver)
       watchDirs.push(...config.dirs)
       for (const path of config.files) parts.push({ role: `config:${basename(path)}`, path })
+      defaultConfigFiles = config.loaded
+      explicitConfigReplacesDefault = config.major !== undefined && config.major < 16
     }
     for (const dir of watchDirs) files.push({ path: dir, stamp: stamp(dir) ?? ABSENT })
     for (const part of parts) {
@@ -193,20 +226,27 @@ export class CompilerIdentities {
       files.push({ path: part.path, stamp: st })
       h.field(part.role, hashed.hash)
     }
-    return { files, identity: h.digest() }
+    return {
+      files,
+      identity: h.digest(),
+      defaultConfigFiles,
+      explicitConfigReplacesDefault,
+    }
   }
 
   /**
    * clang's configuration files: the directories it searches (its own, as installed and as
    * invoked, and the system/user directories `--version` names) and every `*.cfg` in them, plus
-   * the file `--version` says it loaded.
+   * the files `--version` says it loaded (`loaded`), and its major version.
    */
   async #clangConfig(
     request: IdentityRequest,
     driver: string,
-  ): Promise<{ dirs: string[]; files: string[] }> {
+  ): Promise<{ dirs: string[]; files: string[]; loaded: string[]; major: number | undefined }> {
     const dirs = new Set([dirname(driver), dirname(request.compiler)])
     const files = new Set<string>()
+    const loaded: string[] = []
+    let major: number | undefined
     let stdout = ''
     try {
       stdout = (await this.#run(request, ['--version'])).trim()
@@ -216,8 +256,16 @@ export class CompilerIdentities {
     for (const line of stdout.split('\n')) {
       const m = /^(System|User) configuration file directory: (.+)$/.exec(line.trim())
       if (m?.[2] !== undefined) dirs.add(m[2])
-      const loaded = /^Configuration file: (.+)$/.exec(line.trim())
-      if (loaded?.[1] !== undefined) files.add(loaded[1])
+      const config = /^Configuration file: (.+)$/.exec(line.trim())
+      if (config?.[1] !== undefined) {
+        files.add(config[1])
+        loaded.push(config[1])
+      }
+      // Apple numbers its clang differently: unknown, so its defaults count as always loaded
+      // (seeing options that are not there only costs sharing; missing some could be wrong).
+      const version = /\bclang version (\d+)\./.exec(line)
+      if (version?.[1] !== undefined && major === undefined && !line.includes('Apple'))
+        major = Number(version[1])
     }
     for (const dir of dirs) {
       let names: string[] = []
@@ -228,7 +276,7 @@ export class CompilerIdentities {
       }
       for (const name of names.filter((n) => n.endsWith('.cfg')).sort()) files.add(join(dir, name))
     }
-    return { dirs: [...dirs], files: [...files] }
+    return { dirs: [...dirs], files: [...files], loaded, major }
   }
 
   async #run(request: IdentityRequest, args: string[]): Promise<string> {
@@ -274,7 +322,8 @@ export class CompilerIdentities {
 const ABSENT = 'absent'
 
 function recordKey(cacheKey: string): string {
-  return new KeyHasher('compiler-identity-record').field('key', cacheKey).digest()
+  // v2: records carry the default configuration files.
+  return new KeyHasher('compiler-identity-record-v2').field('key', cacheKey).digest()
 }
 
 function safeRealpath(path: string): string | undefined {

@@ -3,8 +3,10 @@
  *
  * - common to both modes: compiler identity, family, language, action, the environment variables
  *   that change the output or the diagnostics, the depfile request's shape, and whatever the
- *   output embeds about where it was built: the cwd (debug info without a compilation dir: after
- *   the prefix maps, ccache's rule; coverage: raw), the raw command line and cwd when it is
+ *   output embeds about where it was built: the cwd as the compiler records it (`$PWD` when it
+ *   names the working directory, see src/compilers/working-directory.ts; in debug info without a
+ *   compilation dir: after the prefix maps, ccache's rule; coverage: raw), the raw command line
+ *   and cwd when it is
  *   recorded (-frecord-gcc-switches), the output path when extra outputs are named after it
  *   (split DWARF's .dwo name is in the object), the content of extra input files, and of any
  *   precompiled header the compiler would pick up on its own (`foo.h.gch` for `-include foo.h`).
@@ -19,6 +21,7 @@
  * ```
  */
 import { DIAGNOSTICS_ENV_VARS, OUTPUT_ENV_VARS } from '../compilers/environment.ts'
+import { recordedWorkingDirectory } from '../compilers/working-directory.ts'
 import type { RequestContext } from './context.ts'
 import { KeyHasher } from './key.ts'
 import { mappedCwd } from './path-normalize.ts'
@@ -52,9 +55,14 @@ function common(ctx: RequestContext, purpose: string): KeyHasher {
   }
   const dep = inv.depfile
   h.field('depfile', dep === undefined ? 'none' : `${dep.kind}:${dep.phony ? 'MP' : ''}`)
-  if (inv.embedsCwd || inv.recordsCommandLine) h.field('cwd', request.cwd)
+  // Not the physical cwd: entered through a symlink, gcc and clang record the path in $PWD.
+  if (inv.embedsCwd || inv.recordsCommandLine)
+    h.field('cwd', recordedWorkingDirectory(request.cwd, request.env))
   else if (inv.debugLevel > 0 && inv.debugCompilationDir === undefined)
-    h.list('debug-cwd', mappedCwd(request.cwd, inv.prefixMaps))
+    h.list(
+      'debug-cwd',
+      mappedCwd(recordedWorkingDirectory(request.cwd, request.env), inv.prefixMaps),
+    )
   if (inv.recordsCommandLine) h.list('command-line', request.args)
   if (inv.extraOutputs.length > 0) h.field('output', paths.key(inv.output))
   for (const [file, hash] of ctx.side.extra) {

@@ -18,6 +18,8 @@
  * // { names: ['pch.h', 'stdio.h'], quoted: [true, false], computed: false }
  * ```
  */
+import { readFileSync } from 'node:fs'
+import { sha256Hex } from './key.ts'
 
 export interface LeadingIncludes {
   /** Header names as written between the quotes or angle brackets, in order. */
@@ -93,4 +95,34 @@ export function scanLeadingIncludes(data: Uint8Array): LeadingIncludes {
     }
   }
   return out
+}
+
+/** Sources whose leading includes are remembered (a few hundred bytes each). */
+const LEADING_CACHE_MAX = 20_000
+
+/**
+ * The leading includes of the source at `path`, cached by content hash in `cache`. Undefined
+ * when the file no longer has the content that was hashed (it is being written).
+ */
+export function cachedLeadingIncludes(
+  cache: Map<string, LeadingIncludes>,
+  path: string,
+  hash: string,
+): LeadingIncludes | undefined {
+  const known = cache.get(hash)
+  if (known !== undefined) return known
+  let data: Buffer
+  try {
+    data = readFileSync(path)
+  } catch {
+    return undefined
+  }
+  if (sha256Hex(data) !== hash) return undefined
+  const scanned = scanLeadingIncludes(data)
+  cache.set(hash, scanned)
+  if (cache.size > LEADING_CACHE_MAX) {
+    const oldest = cache.keys().next()
+    if (oldest.done !== true) cache.delete(oldest.value)
+  }
+  return scanned
 }

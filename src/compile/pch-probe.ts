@@ -76,8 +76,8 @@ export function pathState(abs: string, files: FileHashCache): string | undefined
     return hashed === undefined ? undefined : `file:${hashed.hash}`
   }
   if (!st.isDirectory()) return undefined
-  // gcc tries every file of a `<name>.gch/` directory and uses the first valid one; a profile
-  // directory holds one flat file per object (gcc) or default.profdata (clang).
+  // gcc tries every file of a `<name>.gch/` directory and uses the first valid one; clang's
+  // -fprofile-use=<dir> reads default.profdata inside (gcc's profile file is named exactly).
   const h = new KeyHasher('pch-directory')
   let names: string[]
   try {

@@ -17,28 +17,32 @@
  * The hit path is synchronous (stat cache, sync store reads, sync writes): no child process, no
  * re-reading of files whose stat is unchanged.
  *
+ * Identical concurrent misses (same direct key) compile once: the others wait for the first and
+ * replay its result as hits (coalesce.ts).
+ *
  * @example
  * ```ts
  * const handler = createLocalCompileHandler({ store, stats, log, config })
  * const reply = await handler.handle(request, { signal })
  * ```
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { CacheStore } from '../cache/types.ts'
-import { parseCompilerArgs } from '../compilers/parse.ts'
 import type { MeshccConfig } from '../config/config.ts'
 import { type RequestSettings, requestSettings } from '../config/request-settings.ts'
 import type { Logger } from '../daemon/logger.ts'
 import type { StatsRecorder } from '../stats/recorder.ts'
+import { COALESCE_MAX_WAIT_MS, MissCoalescer } from './coalesce.ts'
 import { CompilerIdentities } from './compiler-identity.ts'
 import { PIPELINE_REASONS, type PipelineServices, type RequestContext } from './context.ts'
 import { FileHashCache } from './file-hash-cache.ts'
 import { replayHit } from './hit.ts'
+import { parseRequest } from './invocation.ts'
 import { directKey, preprocessorKey } from './key-inputs.ts'
-import { deriveKey, sha256Hex } from './key.ts'
-import { type LeadingIncludes, scanLeadingIncludes } from './leading-includes.ts'
+import { deriveKey } from './key.ts'
+import { cachedLeadingIncludes, type LeadingIncludes } from './leading-includes.ts'
 import { decodeManifest, findEntry, ManifestCache } from './manifest.ts'
 import {
   compileAndStore,
@@ -66,17 +70,18 @@ export interface LocalCompileHandlerInit {
   tempDir?: string
   /** Shared stat cache (tests inject one to observe it). */
   files?: FileHashCache
+  /** How long a request waits for an identical one's compile (default 2 minutes). */
+  coalesceMaxWaitMs?: number
 }
 
 export interface LocalCompileHandler extends CompileHandler {
   /** The stat cache, for diagnostics and tests. */
   readonly files: FileHashCache
+  /** Misses being compiled now, by direct key (for diagnostics and tests). */
+  readonly inFlight: MissCoalescer
 }
 
 type Outcome = { reply: CompileReply; outcome: string }
-
-/** Sources whose leading includes are remembered (a few hundred bytes each). */
-const LEADING_CACHE_MAX = 20_000
 
 export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalCompileHandler {
   const files = init.files ?? new FileHashCache()
@@ -84,6 +89,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     get: (key) => init.store.getManifest(key),
     put: (key, data) => init.store.putManifest(key, data),
   })
+  const coalescer = new MissCoalescer(init.coalesceMaxWaitMs ?? COALESCE_MAX_WAIT_MS)
   let tempDir = init.tempDir
   let tempDirReady = false
   const services: PipelineServices = {
@@ -118,26 +124,9 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
       return stepAside('config', 'fallback')
     }
     if (settings.disabled) return stepAside(PIPELINE_REASONS.disabled, 'none')
-    const inv = parseCompilerArgs(request.args, {
-      compiler: request.compiler,
-      cwd: request.cwd,
-      env: request.env,
-    })
-    if (!inv.cacheable) return stepAside(inv.reason, 'uncacheable')
-    const idRequest = {
-      compiler: request.compiler,
-      family: inv.family,
-      language: inv.language,
-      env: request.env,
-      prefixes: inv.hashedArgs.flatMap((arg) =>
-        // gcc joins the prefix and the program name: keep a trailing slash.
-        arg.kind === 'path' && arg.option === '-B'
-          ? [resolve(request.cwd, arg.path) + (arg.path.endsWith('/') ? '/' : '')]
-          : [],
-      ),
-      signal,
-    }
-    const identity = identities.cached(idRequest) ?? (await identities.identity(idRequest))
+    const parsed = await parseRequest(request, identities, signal)
+    if (parsed.identity === undefined) return stepAside(parsed.inv.reason, 'uncacheable')
+    const { inv, identity } = parsed
     const wantColor = wantsColor(inv, request.stderrIsTty, request.env)
     if (wantColor && inv.color === 'auto' && recordsAddedArgs(inv)) {
       // Colors need an added option that clang would record in the object: let the client run it.
@@ -171,7 +160,11 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     // Extra input files and precompiled headers the compiler would use silently: in every key.
     let leading: LeadingIncludes | undefined
     if (inv.family === 'gcc') {
-      leading = leadingIncludes(resolve(request.cwd, inv.source), source.hash)
+      leading = cachedLeadingIncludes(
+        services.leading,
+        resolve(request.cwd, inv.source),
+        source.hash,
+      )
       if (leading === undefined) return stepAside(PIPELINE_REASONS.inputTooNew, 'uncacheable')
     }
     ctx.side = collectSideInputs(inv, {
@@ -183,36 +176,64 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     })
 
     // Direct mode: manifest lookup, no child process.
-    let dKey: string | undefined
-    if (mode !== 'preprocessor') {
-      dKey = directKey(ctx, source.hash)
-      if (!settings.recache) {
-        let manifest = services.manifests.get(dKey)
-        if (manifest === undefined) {
-          manifest = decodeManifest(init.store.getManifest(dKey))
-          if (manifest.entries.length > 0) services.manifests.set(dKey, manifest)
-        }
-        const entry = findEntry(manifest, request.cwd, (path) => files.hash(path)?.hash)
-        if (entry !== undefined) {
-          const result = init.store.getResult(entry.r)
-          if (result !== undefined) {
-            const reply = replayHit(ctx, result)
-            if (reply !== undefined) {
-              stats.hit('direct', result.compileMs)
-              return { reply, outcome: 'hit-direct' }
-            }
-          }
-        }
-      }
+    if (mode === 'preprocessor') return miss(ctx, undefined, source.hash)
+    const dKey = directKey(ctx, source.hash)
+    if (!settings.recache) {
+      const hit = directHit(ctx, dKey)
+      if (hit !== undefined) return hit
     }
+    // The same key compiling right now: wait for its result rather than compile it again.
+    const slot = coalescer.enter(dKey)
+    if (!slot.lead) {
+      if (!settings.recache) {
+        const waited = await coalescer.wait(slot, { signal: ctx.signal })
+        const hit = directHit(ctx, dKey)
+        if (hit !== undefined) return { ...hit, outcome: 'hit-direct-coalesced' }
+        log.debug('coalesced miss compiles itself', { waited, source: inv.source })
+      }
+      return miss(ctx, dKey, source.hash)
+    }
+    try {
+      // A read-only request stores nothing: nobody waits for it.
+      if (settings.readOnly) slot.release()
+      return await miss(ctx, dKey, source.hash)
+    } finally {
+      slot.release()
+    }
+  }
 
+  /** A direct-mode hit replayed, or undefined. */
+  function directHit(ctx: RequestContext, dKey: string): Outcome | undefined {
+    let manifest = services.manifests.get(dKey)
+    if (manifest === undefined) {
+      manifest = decodeManifest(init.store.getManifest(dKey))
+      if (manifest.entries.length > 0) services.manifests.set(dKey, manifest)
+    }
+    const entry = findEntry(manifest, ctx.request.cwd, (path) => files.hash(path)?.hash)
+    if (entry === undefined) return undefined
+    const result = init.store.getResult(entry.r)
+    if (result === undefined) return undefined
+    const reply = replayHit(ctx, result)
+    if (reply === undefined) return undefined
+    stats.hit('direct', result.compileMs)
+    return { reply, outcome: 'hit-direct' }
+  }
+
+  /** After a direct-mode miss (or in preprocessor mode): preprocessor lookup, then compile. */
+  async function miss(
+    ctx: RequestContext,
+    dKey: string | undefined,
+    sourceHash: string,
+  ): Promise<Outcome> {
+    const { inv, request, settings } = ctx
+    const mode = settings.cacheMode
     // Preprocessor mode: key on the preprocessed text.
     const plan: MissPlan = {
       mode,
       directKey: dKey,
       ppKey: undefined,
       ppFiles: undefined,
-      sourceHash: source.hash,
+      sourceHash,
       firstSpawnMs: undefined,
     }
     if (mode !== 'direct') {
@@ -260,29 +281,6 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     return { reply, outcome: reply.kind === 'done' ? `miss:exit=${reply.exitCode}` : 'miss' }
   }
 
-  /**
-   * The source's leading includes, cached by content hash. Undefined when the file no longer has
-   * the content that was hashed (it is being written).
-   */
-  function leadingIncludes(path: string, hash: string): LeadingIncludes | undefined {
-    const known = services.leading.get(hash)
-    if (known !== undefined) return known
-    let data: Buffer
-    try {
-      data = readFileSync(path)
-    } catch {
-      return undefined
-    }
-    if (sha256Hex(data) !== hash) return undefined
-    const scanned = scanLeadingIncludes(data)
-    services.leading.set(hash, scanned)
-    if (services.leading.size > LEADING_CACHE_MAX) {
-      const oldest = services.leading.keys().next()
-      if (oldest.done !== true) services.leading.delete(oldest.value)
-    }
-    return scanned
-  }
-
   /** 'both' mode, preprocessor hit: remember the header set so the next lookup is direct. */
   async function recordFromMarkers(
     ctx: RequestContext,
@@ -312,6 +310,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
 
   return {
     files,
+    inFlight: coalescer,
     async handle(request, { signal }) {
       const started = performance.now()
       let outcome: Outcome

@@ -1,7 +1,10 @@
 /**
  * Inputs beside the source and its headers that decide the output, hashed once per request:
- * the extra input files the command line names (-fplugin=, -include-pch, -fprofile-use=…) and
- * the precompiled headers the compiler would pick up on its own (pch-probe.ts).
+ * the extra input files the command line names or implies (-fplugin=, -include-pch, clang
+ * --config files, profile data: the exact `.gcda` gcc reads for this object, whose name the
+ * compiler model derives from -o, the profile directory and the recorded working directory;
+ * clang's .profdata file or directory) and the precompiled headers the compiler would pick up on
+ * its own (pch-probe.ts). A missing file is hashed as missing: creating it is a miss.
  *
  * They go into every key, and the miss path collects them again after the compile: if one
  * changed meanwhile (a PCH rebuilt by a parallel job), the compiler may have read the new one

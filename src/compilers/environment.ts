@@ -34,6 +34,7 @@ export const DIAGNOSTICS_ENV_VARS: readonly string[] = [
   'LC_MESSAGES',
   'LC_CTYPE',
   'GCC_COLORS',
+  'GCC_EXTRA_DIAGNOSTIC_OUTPUT', // gcc 11+: fix-it hints in machine-readable form
   'GCC_URLS',
   'TERM_URLS',
   'COLUMNS',
@@ -47,4 +48,15 @@ export const UNSUPPORTED_ENV_VARS: readonly string[] = [
   'DEPENDENCIES_OUTPUT',
   'SUNPRO_DEPENDENCIES',
   'CCC_OVERRIDE_OPTIONS',
+]
+
+/**
+ * clang's driver writes its command lines, header lists, diagnostics or process statistics to a
+ * file (or stderr) when one of these is set, even to an empty value: such a compile is not cached.
+ */
+export const CLANG_PRESENCE_ENV_VARS: readonly string[] = [
+  'CC_PRINT_OPTIONS',
+  'CC_PRINT_HEADERS',
+  'CC_LOG_DIAGNOSTICS',
+  'CC_PRINT_PROC_STAT',
 ]

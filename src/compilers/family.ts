@@ -15,14 +15,7 @@ import type { CompilerFamily } from './types.ts'
 
 /** The family of a compiler path, or undefined when the name is neither gcc nor clang. */
 export function compilerFamily(compiler: string): CompilerFamily | undefined {
-  let name = compiler.slice(Math.max(compiler.lastIndexOf('/'), compiler.lastIndexOf('\\')) + 1)
-  if (name.toLowerCase().endsWith('.exe')) name = name.slice(0, -4)
-  // Drop Debian's mingw thread-model suffix and a version suffix (-12, -17.0.1).
-  if (name.endsWith('-posix') || name.endsWith('-win32')) name = name.slice(0, -6)
-  name = name.replace(/-\d+(\.\d+)*$/, '')
-  // The driver name is the last dash-separated word (after a target triple, if any).
-  const word = name.slice(name.lastIndexOf('-') + 1)
-  switch (word) {
+  switch (driverWord(compiler)) {
     case 'gcc':
     case 'g++':
     case 'cc':
@@ -34,4 +27,25 @@ export function compilerFamily(compiler: string): CompilerFamily | undefined {
     default:
       return undefined
   }
+}
+
+/**
+ * True when the driver runs in C++ mode because of its name (`g++`, `c++`, `clang++`, with the
+ * same prefixes and suffixes as above): both then compile `.c` files as C++ and `.h` files as
+ * C++ headers (see language.ts `cxxDriverLanguage`).
+ */
+export function isCxxDriverName(compiler: string): boolean {
+  const word = driverWord(compiler)
+  return word === 'g++' || word === 'c++' || word === 'clang++'
+}
+
+/** The driver name: the last dash-separated word of the base name, without version or `.exe`. */
+function driverWord(compiler: string): string {
+  let name = compiler.slice(Math.max(compiler.lastIndexOf('/'), compiler.lastIndexOf('\\')) + 1)
+  if (name.toLowerCase().endsWith('.exe')) name = name.slice(0, -4)
+  // Drop Debian's mingw thread-model suffix and a version suffix (-12, -17.0.1).
+  if (name.endsWith('-posix') || name.endsWith('-win32')) name = name.slice(0, -6)
+  name = name.replace(/-\d+(\.\d+)*$/, '')
+  // The driver name is the last dash-separated word (after a target triple, if any).
+  return name.slice(name.lastIndexOf('-') + 1)
 }

@@ -124,3 +124,77 @@ export function classifyLanguage(name: string | undefined): LanguageClass {
   if (name === 'objc++') return { kind: 'source', language: 'objective-c++' }
   return { kind: 'unsupported', name }
 }
+
+/** The C languages a C++-mode driver (clang++, `--driver-mode=g++`) compiles as C++ instead. */
+const CXX_FOR_C: ReadonlyMap<string, string> = new Map([
+  ['c', 'c++'],
+  ['c-header', 'c++-header'],
+  ['cpp-output', 'c++-cpp-output'],
+])
+
+/**
+ * clang in C++ mode (`clang++`, `--driver-mode=g++`): an input whose language came from its
+ * extension (no `-x` in effect) and is C becomes C++ (clang 14 warns it is deprecated, but does
+ * it). Objective-C, assembler and the rest keep their language.
+ */
+export function clangCxxLanguage(language: string | undefined): string | undefined {
+  return language === undefined ? undefined : (CXX_FOR_C.get(language) ?? language)
+}
+
+/**
+ * g++ (gcc's `lang_specific_driver`, g++spec.cc): a file whose name ends in `.c`, `.i` or `.h` is
+ * wrapped in `-x c++` / `-x c++-cpp-output` / `-x c++-header` … `-x none`, unless a `-x` option
+ * came after the previous input file. Returns the wrapped language, or undefined.
+ */
+export function gxxWrappedLanguage(path: string): string | undefined {
+  if (path.length <= 2 || path[path.length - 2] !== '.') return undefined
+  switch (path[path.length - 1]) {
+    case 'c':
+      return 'c++'
+    case 'i':
+      return 'c++-cpp-output'
+    case 'h':
+      return 'c++-header'
+    default:
+      return undefined
+  }
+}
+
+/** The language state the driver carries from one argument to the next. */
+export interface LanguageWalk {
+  family: 'gcc' | 'clang'
+  /** The driver compiles C inputs as C++ (g++, c++, clang++, clang --driver-mode=g++). */
+  cxx: boolean
+  /** The `-x` language in effect (undefined: by extension). */
+  language: string | undefined
+  /** g++: a `-x` option came after the last input, so the next input is not wrapped. */
+  sawSpeclang: boolean
+}
+
+/**
+ * The language the driver gives an input at this point of the command line (undefined: a linker
+ * input), and whether `-x` decided it. Updates `walk` the way the driver does (g++'s wrapping
+ * ends with its own `-x none`).
+ */
+export function inputLanguage(
+  path: string,
+  walk: LanguageWalk,
+): { language: string | undefined; explicit: boolean } {
+  // g++ skips empty and one-character names here (they do not clear its -x flag either).
+  if (walk.cxx && walk.family === 'gcc' && path.length > 1) {
+    if (walk.sawSpeclang) walk.sawSpeclang = false
+    else {
+      const wrapped = gxxWrappedLanguage(path)
+      if (wrapped !== undefined) {
+        walk.language = undefined
+        return { language: wrapped, explicit: false }
+      }
+    }
+  }
+  if (walk.language !== undefined) return { language: walk.language, explicit: true }
+  const language = languageOfFile(path)
+  return {
+    language: walk.cxx && walk.family === 'clang' ? clangCxxLanguage(language) : language,
+    explicit: false,
+  }
+}

@@ -10,6 +10,15 @@
  */
 import type { MatchedOption } from './option-table.ts'
 import type { Scan } from './scan-args.ts'
+import type { KeyArg } from './types.ts'
+
+/** The KeyArgs of a matched option: a path KeyArg, one joined plain, or the verbatim pair. */
+export function keyArgs(m: MatchedOption, raw: string[]): KeyArg[] {
+  if (m.value === undefined) return [{ kind: 'plain', value: raw[0] as string }]
+  if (m.spec.path) return [{ kind: 'path', option: m.spec.key, path: m.value }]
+  if (m.spec.joinable) return [{ kind: 'plain', value: m.spec.key + m.value }]
+  return raw.map((value) => ({ kind: 'plain', value }))
+}
 
 /** -Xclang values that make clang write or read things outside the key. */
 export const XCLANG_UNSUPPORTED: ReadonlySet<string> = new Set([

@@ -60,7 +60,16 @@ export type Role =
   | 'test-coverage'
   | 'profile-arcs'
   | 'profile-generate'
-  | 'profile-use-default' // -fprofile-use without a path
+  | 'profile-use' // -fprofile-use[=path]: gcc reads a .gcda (profile-data.ts), clang a .profdata
+  | 'profile-instr-use-default' // clang -fprofile-instr-use: default.profdata
+  | 'profile-dir' // gcc -fprofile-dir=: where .gcda files are (mangled names)
+  | 'profile-prefix-path' // gcc -fprofile-prefix-path=: stripped before mangling
+  | 'branch-probabilities' // gcc -fbranch-probabilities: reads the output's .gcda
+  | 'auto-profile-default' // -fauto-profile: gcc reads fbdata.afdo, clang nothing
+  | 'bb-sections' // clang -fbasic-block-sections=: `list=<file>` reads the file
+  | 'plugin' // -fplugin= / -fpass-plugin=: a file with a slash, else a library search
+  | 'config' // clang --config: a configuration file of options (config-file.ts)
+  | 'driver-mode' // clang --driver-mode=: g++ mode compiles .c files as C++
   | 'stack-usage'
   | 'callgraph-info'
   | 'opt-record'
@@ -320,12 +329,11 @@ equalsOrSeparate(['-fdebug-compilation-dir'], { role: 'compilation-dir' })
 joined(['-ffile-compilation-dir=', '-fcoverage-compilation-dir='], { role: 'compilation-dir' })
 
 // ---- files read besides the source ---------------------------------------------------------
+joined(['-fplugin=', '-fpass-plugin='], { role: 'plugin', path: true })
 joined(
   [
-    '-fplugin=',
-    '-fpass-plugin=',
-    '-fprofile-use=',
     '-fprofile-instr-use=',
+    '-fprofile-remapping-file=',
     '-fprofile-sample-use=',
     '-fauto-profile=',
     '-fsanitize-blacklist=',
@@ -343,7 +351,17 @@ joined(
   ],
   { role: 'extra-input', path: true },
 )
-flag(['-fprofile-use', '-fprofile-instr-use'], 'profile-use-default')
+flag(['-fprofile-use'], 'profile-use')
+joined(['-fprofile-use='], { role: 'profile-use', path: true })
+flag(['-fprofile-instr-use'], 'profile-instr-use-default')
+joined(['-fprofile-dir='], { role: 'profile-dir' })
+joined(['-fprofile-prefix-path='], { role: 'profile-prefix-path' })
+flag(['-fbranch-probabilities'], 'branch-probabilities')
+flag(['-fauto-profile'], 'auto-profile-default')
+joined(['-fbasic-block-sections='], { role: 'bb-sections' })
+separate(['--config'], { role: 'config', path: true })
+joined(['--config='], { role: 'config', path: true })
+joined(['--driver-mode='], { role: 'driver-mode' })
 
 // ---- extra outputs and instrumentation -----------------------------------------------------
 flag(['--coverage', '-coverage'], 'coverage')

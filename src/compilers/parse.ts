@@ -2,7 +2,8 @@
  * `parseCompilerArgs()`: what one gcc/clang command line means for caching. The argv is expanded
  * (response files), scanned once (scan-args.ts), then classified here: uncacheable with a stated
  * reason, or cacheable with the output, dependency file, extra outputs and key args the pipeline
- * needs. Pure apart from reading `@file`s through `options.readFile`.
+ * needs. Pure apart from reading `@file`s and clang `--config` files through `options.readFile`,
+ * and two stat calls when gcc names profile data after a `$PWD` other than the cwd.
  *
  * The order of the checks decides which reason a line gets when several apply; the most
  * informative comes first (a link line with `-v` counts as `linking`, not `-v`).
@@ -14,11 +15,13 @@
  * ```
  */
 import { readFileSync } from 'node:fs'
+import { readConfigFiles } from './config-file.ts'
 import { finishDepfile } from './depfile.ts'
-import { UNSUPPORTED_ENV_VARS } from './environment.ts'
-import { compilerFamily } from './family.ts'
+import { CLANG_PRESENCE_ENV_VARS, UNSUPPORTED_ENV_VARS } from './environment.ts'
+import { compilerFamily, isCxxDriverName } from './family.ts'
 import { classifyLanguage } from './language.ts'
 import { defaultOutput, replaceSuffix, stem } from './output-paths.ts'
+import { gccProfileFile } from './profile-data.ts'
 import { expandResponseFiles } from './response-file.ts'
 import { type Scan, scanArgs } from './scan-args.ts'
 import type {
@@ -46,8 +49,46 @@ export function parseCompilerArgs(args: string[], options: ParseOptions): Compil
   if (expanded.unreadable.length > 0) {
     return no(family, 'bad-response-file', `cannot read ${expanded.unreadable.join(', ')}`)
   }
-  const scan = scanArgs(expanded.args, family)
+  const mode = driverMode(expanded.args, family, options.compiler)
+  if (typeof mode === 'string') return no(family, 'unsupported-option', mode)
+  let scan = scanArgs(expanded.args, family, { cxx: mode.cxx })
+  const defaults = family === 'clang' ? (options.defaultConfigFiles ?? []) : []
+  const configFiles = [...defaults, ...scan.configFiles]
+  if (configFiles.length > 0 && scan.unsupported === undefined) {
+    const config = readConfigFiles(configFiles, {
+      cwd: options.cwd,
+      readFile: options.readFile ?? defaultReadFile,
+    })
+    if (config.unsupported !== undefined)
+      return no(family, 'unsupported-option', config.unsupported)
+    scan = scanArgs(expanded.args, family, { cxx: mode.cxx, config: config.args })
+    if (scan.configProblem !== undefined) {
+      return no(family, 'unsupported-option', scan.configProblem)
+    }
+  }
   return classify(scan, family, expanded.args, options)
+}
+
+/**
+ * Whether the driver compiles C inputs as C++: by its name (g++, c++, clang++), or for clang by
+ * the last `--driver-mode=` among the raw args (clang looks at every arg's text, even an option's
+ * value). Other clang modes (cl, cpp, flang, dxc) take other command lines: not cached.
+ */
+function driverMode(
+  args: readonly string[],
+  family: CompilerFamily,
+  compiler: string,
+): { cxx: boolean } | string {
+  let cxx = isCxxDriverName(compiler)
+  if (family !== 'clang') return { cxx }
+  for (const arg of args) {
+    if (!arg.startsWith('--driver-mode=')) continue
+    const value = arg.slice('--driver-mode='.length)
+    if (value === 'g++') cxx = true
+    else if (value === 'gcc') cxx = false
+    else return arg
+  }
+  return { cxx }
 }
 
 function classify(
@@ -63,6 +104,13 @@ function classify(
   if (s.preprocess) return no(family, 'preprocess-only', '-E')
   if (s.deps.only) return no(family, 'dependencies-only', '-M or -MM without -MD/-MMD')
   if (s.syntaxOnly) return no(family, 'syntax-only', '-fsyntax-only')
+  // A header input makes a precompiled header, -c or not (`gcc -x c-header a.h -o a.h.gch`).
+  for (const input of s.inputs) {
+    const lang = classifyLanguage(input.language)
+    if (lang.kind === 'header') {
+      return no(family, 'precompiled-header', `${input.path} (${lang.name})`)
+    }
+  }
   if (!s.compile && !s.assemble) return no(family, 'linking', 'no -c or -S')
 
   const sources = s.inputs.filter((input) => input.language !== undefined || input.path === '-')
@@ -73,8 +121,6 @@ function classify(
   }
   const source = sources[0] as (typeof sources)[0]
   const lang = classifyLanguage(source.language)
-  if (lang.kind === 'header')
-    return no(family, 'precompiled-header', `${source.path} (${lang.name})`)
   if (lang.kind !== 'source') {
     const name = lang.kind === 'unsupported' ? lang.name : 'unknown'
     return no(family, 'unsupported-language', `${source.path} (${name})`)
@@ -102,6 +148,13 @@ function classify(
       return no(family, 'unsupported-option', `${name} (environment)`)
     }
   }
+  if (family === 'clang') {
+    for (const name of CLANG_PRESENCE_ENV_VARS) {
+      if (options.env?.[name] !== undefined) {
+        return no(family, 'unsupported-option', `${name} (environment)`)
+      }
+    }
+  }
 
   const explicitOutput = s.output !== undefined
   const output =
@@ -111,8 +164,10 @@ function classify(
       : defaultOutput(source.path, action))
   const depfile = finishDepfile(s.deps, { family, source: source.path, output, explicitOutput })
   const extraInputFiles = [...s.extraInputs]
-  if (s.profileUseDefault) {
-    extraInputFiles.push(family === 'gcc' ? replaceSuffix(output, '.gcda') : 'default.profdata')
+  if (family === 'gcc' && s.profile.gccUse) {
+    extraInputFiles.push(gccProfileFile(s.profile, output, options))
+    // Its -Wmissing-profile warning names the file with the working directory.
+    s.embedsCwd = true
   }
   const extras = extraOutputs(s, family, output)
   // The object names its .dwo (DW_AT_dwo_name) and its .gcda as -o spelled them: then the
@@ -134,7 +189,7 @@ function classify(
     output,
     depfile,
     extraOutputs: extras,
-    debugLevel: s.debug.level,
+    debugLevel: s.debugForced ? Math.max(s.debug.level, 2) : s.debug.level,
     prefixMaps: s.prefixMaps,
     debugCompilationDir: s.compilationDir,
     color: s.color,

@@ -12,16 +12,19 @@
  */
 import { applyDebugOption, type DebugState, newDebugState } from './debug-option.ts'
 import { type DepState, newDepState } from './depfile.ts'
-import { languageOfFile } from './language.ts'
+import { scanInputOption } from './input-options.ts'
+import { inputLanguage, type LanguageWalk } from './language.ts'
 import {
   colorOf,
+  keyArgs,
   prefixMap,
   scanWp,
   writesAssemblerFile,
   XCLANG_FILE_NEXT,
   XCLANG_UNSUPPORTED,
 } from './option-decoders.ts'
-import { type MatchedOption, matchOption } from './option-table.ts'
+import { matchOption, type Role } from './option-table.ts'
+import type { ProfileScan } from './profile-data.ts'
 import type { CompilerFamily, KeyArg, PrefixMap } from './types.ts'
 
 export interface ScannedInput {
@@ -58,7 +61,14 @@ export interface Scan {
   callgraphInfo: boolean
   /** Clang's -fsave-optimization-record format ('yaml', 'bitstream'…). */
   optRecord: string | undefined
-  profileUseDefault: boolean
+  /** gcc profile feedback: whether a .gcda is read, and where (profile-data.ts). */
+  profile: ProfileScan
+  /** clang --config files, as given (read by parse.ts and scanned ahead of the command line). */
+  configFiles: string[]
+  /** An option or input in a --config file that meshcc cannot follow (decides before the rest). */
+  configProblem: string | undefined
+  /** Debug info turned on where `-g` options cannot turn it off (-Xclang, the assembler). */
+  debugForced: boolean
   /** clang -emit-llvm: the default output is `.bc` (-c) or `.ll` (-S). */
   emitLlvm: boolean
   arches: string[]
@@ -68,7 +78,51 @@ export interface Scan {
   notes: string[]
 }
 
-export function scanArgs(args: readonly string[], family: CompilerFamily): Scan {
+export interface ScanOptions {
+  /** The driver compiles C inputs as C++ (g++, c++, clang++, clang --driver-mode=g++). */
+  cxx?: boolean
+  /** Options of clang --config files, which clang reads before the command line. */
+  config?: readonly string[]
+}
+
+/** What carries from one argument to the next (the language part: language.ts). */
+interface Walk extends LanguageWalk {
+  /** The -Xclang value before this one, when it names a file (-load, -include-pch…). */
+  xclangFileNext: string | undefined
+  onlyInputs: boolean
+  /** Scanning a configuration file's options. */
+  inConfig: boolean
+}
+
+/** Roles that a --config file may not carry: they change what the compile writes or does. */
+const NOT_IN_CONFIG: ReadonlySet<Role> = new Set<Role>([
+  'output',
+  'stage-c',
+  'stage-S',
+  'stage-E',
+  'dep-M',
+  'dep-MM',
+  'dep-MD',
+  'dep-MMD',
+  'dep-MF',
+  'dep-MT',
+  'dep-MQ',
+  'dep-MP',
+  'wp',
+  'info',
+  'verbose',
+  'save-temps',
+  'syntax-only',
+  'end-of-options',
+  'config',
+  'driver-mode',
+])
+
+export function scanArgs(
+  args: readonly string[],
+  family: CompilerFamily,
+  options: ScanOptions = {},
+): Scan {
   const s: Scan = {
     compile: false,
     assemble: false,
@@ -93,27 +147,53 @@ export function scanArgs(args: readonly string[], family: CompilerFamily): Scan 
     stackUsage: false,
     callgraphInfo: false,
     optRecord: undefined,
-    profileUseDefault: false,
+    profile: { gccUse: false, dir: undefined, prefixPath: undefined },
+    configFiles: [],
+    configProblem: undefined,
+    debugForced: false,
     emitLlvm: false,
     arches: [],
     saveTemps: undefined,
     unsupported: undefined,
     notes: [],
   }
-  let language: string | undefined
-  let xclangFileNext = false
-  let onlyInputs = false
+  const walk: Walk = {
+    family,
+    cxx: options.cxx ?? false,
+    language: undefined,
+    sawSpeclang: false,
+    xclangFileNext: undefined,
+    onlyInputs: false,
+    inConfig: false,
+  }
+  if (options.config !== undefined && options.config.length > 0) {
+    walk.inConfig = true
+    scanList(s, options.config, walk)
+    // clang reads the files itself again in the preprocessor run (--config stays in the args).
+    s.preprocessor.length = 0
+    walk.inConfig = false
+  }
+  scanList(s, args, walk)
+  return s
+}
+
+function scanList(s: Scan, args: readonly string[], walk: Walk): void {
+  const family = walk.family
   const n = args.length
   for (let i = 0; i < n; i++) {
     const arg = args[i] as string
-    if (onlyInputs || arg.charCodeAt(0) !== 45 /* - */ || arg === '-') {
-      addInput(s, arg, language)
+    if (walk.onlyInputs || arg.charCodeAt(0) !== 45 /* - */ || arg === '-') {
+      if (walk.inConfig) s.configProblem ??= `${arg} (an input in a --config file)`
+      addInput(s, arg, walk)
       continue
     }
     const m = matchOption(args, i)
     if (m === undefined) {
       unknownOption(s, arg)
       continue
+    }
+    if (walk.inConfig && NOT_IN_CONFIG.has(m.spec.role)) {
+      s.configProblem ??= `${arg} (in a --config file)`
     }
     if (m.width === 2) {
       i++
@@ -132,7 +212,8 @@ export function scanArgs(args: readonly string[], family: CompilerFamily): Scan 
         s.output = m.value
         break
       case 'language':
-        language = m.value === 'none' ? undefined : m.value
+        walk.language = m.value === 'none' ? undefined : m.value
+        walk.sawSpeclang = true
         s.hashed.push({ kind: 'plain', value: `-x${m.value}` })
         s.preprocessor.push(...raw)
         break
@@ -189,9 +270,17 @@ export function scanArgs(args: readonly string[], family: CompilerFamily): Scan 
         break
       case 'xclang': {
         const value = m.value as string
-        if (xclangFileNext) s.extraInputs.push(value)
-        xclangFileNext = XCLANG_FILE_NEXT.has(value)
+        if (walk.xclangFileNext !== undefined) {
+          // A plugin named without a slash is found by dlopen's library search, not here.
+          if (walk.xclangFileNext !== '-include-pch' && !value.includes('/')) {
+            s.unsupported ??= `-Xclang ${walk.xclangFileNext} -Xclang ${value} (library search)`
+          }
+          s.extraInputs.push(value)
+        }
+        walk.xclangFileNext = XCLANG_FILE_NEXT.has(value) ? value : undefined
         if (XCLANG_UNSUPPORTED.has(value)) s.unsupported ??= `-Xclang ${value}`
+        // cc1 emits debug info (with the working directory) whatever the driver's -g options say.
+        if (value.startsWith('-debug-info-kind=')) s.debugForced = true
         s.hashed.push(...keyArgs(m, raw))
         s.preprocessor.push(...raw)
         break
@@ -203,12 +292,14 @@ export function scanArgs(args: readonly string[], family: CompilerFamily): Scan 
         break
       case 'xassembler':
         if (writesAssemblerFile(m.value as string)) s.unsupported ??= `-Xassembler ${m.value}`
+        if (assemblerDebugOption(m.value as string)) s.debugForced = true
         s.hashed.push(...keyArgs(m, raw))
         s.preprocessor.push(...raw)
         break
       case 'wa':
         for (const part of (m.value as string).split(',')) {
           if (writesAssemblerFile(part)) s.unsupported ??= arg
+          if (assemblerDebugOption(part)) s.debugForced = true
         }
         s.hashed.push({ kind: 'plain', value: arg })
         s.preprocessor.push(arg)
@@ -263,13 +354,22 @@ export function scanArgs(args: readonly string[], family: CompilerFamily): Scan 
       case 'profile-arcs':
       case 'profile-generate':
         s.embedsCwd = true
+        // gcc: also where a later -fprofile-use or -fbranch-probabilities looks.
+        if (m.spec.name === '-fprofile-generate=' && family === 'gcc') s.profile.dir = m.value
         s.hashed.push({ kind: 'plain', value: arg })
         s.preprocessor.push(arg)
         break
-      case 'profile-use-default':
-        s.profileUseDefault = true
-        s.hashed.push({ kind: 'plain', value: arg })
-        s.preprocessor.push(arg)
+      case 'profile-use':
+      case 'profile-instr-use-default':
+      case 'profile-dir':
+      case 'profile-prefix-path':
+      case 'branch-probabilities':
+      case 'auto-profile-default':
+      case 'plugin':
+      case 'bb-sections':
+      case 'config':
+      case 'driver-mode':
+        scanInputOption(s, m, raw, family)
         break
       case 'stack-usage':
         s.stackUsage = true
@@ -304,7 +404,7 @@ export function scanArgs(args: readonly string[], family: CompilerFamily): Scan 
         s.preprocessor.push(arg)
         break
       case 'end-of-options':
-        onlyInputs = true
+        walk.onlyInputs = true
         break
       case 'emit-llvm':
         s.emitLlvm = true
@@ -313,13 +413,20 @@ export function scanArgs(args: readonly string[], family: CompilerFamily): Scan 
         break
     }
   }
-  return s
 }
 
-function addInput(s: Scan, path: string, language: string | undefined): void {
-  const explicit = language !== undefined
-  s.inputs.push({ path, language: explicit ? language : languageOfFile(path), explicit })
+function addInput(s: Scan, path: string, walk: Walk): void {
+  const { language, explicit } = inputLanguage(path, walk)
+  s.inputs.push({ path, language, explicit })
+  // Not a source: the driver passes it to the linker, and under -c warns that it is unused,
+  // naming it. It is not read, but its name is in the diagnostics.
+  if (language === undefined) s.hashed.push({ kind: 'plain', value: path })
   s.preprocessor.push(path)
+}
+
+/** -Wa / -Xassembler options with which `as` writes debug info (recording its directory). */
+function assemblerDebugOption(part: string): boolean {
+  return part === '-g' || part === '--gen-debug' || /^--?g(dwarf|stabs|codeview)/.test(part)
 }
 
 function unknownOption(s: Scan, arg: string): void {
@@ -329,12 +436,4 @@ function unknownOption(s: Scan, arg: string): void {
   else if (arg.charCodeAt(1) === 103 /* g */) applyDebugOption(arg, s.debug)
   s.hashed.push({ kind: 'plain', value: arg })
   s.preprocessor.push(arg)
-}
-
-/** The KeyArgs of a matched option: a path KeyArg, one joined plain, or the verbatim pair. */
-function keyArgs(m: MatchedOption, raw: string[]): KeyArg[] {
-  if (m.value === undefined) return [{ kind: 'plain', value: raw[0] as string }]
-  if (m.spec.path) return [{ kind: 'path', option: m.spec.key, path: m.value }]
-  if (m.spec.joinable) return [{ kind: 'plain', value: m.spec.key + m.value }]
-  return raw.map((value) => ({ kind: 'plain', value }))
 }

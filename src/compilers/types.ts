@@ -3,8 +3,9 @@
  *
  * `parseCompilerArgs()` (src/compilers/parse.ts) turns an argv into a `CompilerInvocation`:
  * either cacheable, with everything the cache key and the replay need, or uncacheable with a
- * stated reason. It is pure: it reads no files except response files (`@file`), through the
- * injected `readFile`, so it is unit-testable on tables of real command lines.
+ * stated reason. It is nearly pure: it reads only response files (`@file`) and clang configuration
+ * files, through the injected `readFile` (plus a stat of `$PWD` in one gcc profile case), so it is
+ * unit-testable on tables of real command lines.
  */
 
 export type CompilerFamily = 'gcc' | 'clang'
@@ -119,9 +120,10 @@ export interface CacheableInvocation {
   hashedArgs: KeyArg[]
   /**
    * Files besides the source and its headers whose content decides the output
-   * (-fplugin=, -include-pch, -fprofile-use=, -specs=, -fsanitize-blacklist=…), as given
-   * (relative to the working directory). A file may be absent (hash its absence) or, for
-   * -fprofile-use=, a directory.
+   * (-fplugin=, -include-pch, -specs=, -fsanitize-blacklist=, clang --config files,
+   * -fbasic-block-sections=list=, profile data: the exact .gcda gcc reads, fbdata.afdo, clang's
+   * .profdata…), as given (relative to the working directory). A file may be absent (hash its
+   * absence) or, for clang's -fprofile-use=, a directory (default.profdata inside).
    */
   extraInputFiles: string[]
   /**
@@ -160,7 +162,7 @@ export interface ParseOptions {
   compiler: string
   /** Working directory, to resolve response files. */
   cwd: string
-  /** Reads a response file; injected for tests. Defaults to fs.readFileSync(path, 'utf8'). */
+  /** Reads a response or config file; injected for tests. Defaults to fs.readFileSync(path, 'utf8'). */
   readFile?: (path: string) => string
   /** Overrides the family guessed from the basename (e.g. from probing `cc --version`). */
   family?: CompilerFamily
@@ -169,4 +171,12 @@ export interface ParseOptions {
    * dependency files) and CCC_OVERRIDE_OPTIONS (clang rewrites its argv) make it uncacheable.
    */
   env?: Readonly<Record<string, string | undefined>>
+  /**
+   * clang configuration files the driver loads on its own for this command line (e.g. the one
+   * `clang --version` reports as "Configuration file:"), absolute. Their options are scanned
+   * before the command line's, like `--config` files: without them the parser cannot see a `-g`
+   * (the working directory in the object) or `-gsplit-dwarf` (an extra output) they add. Their
+   * content is already part of the compiler identity, so they are not added to extraInputFiles.
+   */
+  defaultConfigFiles?: readonly string[]
 }

@@ -46,7 +46,7 @@ export interface MeshccConfig {
 export const DEFAULT_CACHE_BYTES = 5 * 1024 ** 3
 export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
-const KNOWN_KEYS = new Set(['cache_size', 'log_level', 'idle_timeout', 'toolchains'])
+const KNOWN_KEYS = new Set(['cache_size', 'log_level', 'idle_timeout', 'toolchains', 'mesh'])
 
 type Env = Readonly<Record<string, string | undefined>>
 

@@ -1,24 +1,46 @@
 /**
  * The daemon's control commands (`MCJ1` JSON messages on the local socket), used by the CLI:
- * `status`, `stop`, `stats`, `stats-zero`, `cache-clear`. Replies are `{ ok: true, … }` or
- * `{ ok: false, error: { code, message, hint } }`.
+ * `status`, `stop`, `stats`, `stats-zero`, `cache-clear`, and for the mesh `peers` (the
+ * directory snapshot `meshcc peers` shows), `mesh-self` (peer id and addresses, for
+ * `meshcc org invite`) and `mesh-start` (start or restart the mesh after `meshcc join`).
+ * Replies are `{ ok: true, … }` or `{ ok: false, error: { code, message, hint } }`.
  *
  * @example
  * ```ts
  * const reply = await runControl({ cmd: 'status' }, context)
  * ```
  */
-import { MeshccError, ProtocolError } from '../errors.ts'
+import { MeshccError, NotJoinedError, ProtocolError } from '../errors.ts'
+import type { DirectorySnapshot } from '../mesh/types.ts'
 import type { StatsSnapshot } from '../stats/types.ts'
 
-export type ControlCommand = 'status' | 'stop' | 'stats' | 'stats-zero' | 'cache-clear'
+export type ControlCommand =
+  | 'status'
+  | 'stop'
+  | 'stats'
+  | 'stats-zero'
+  | 'cache-clear'
+  | 'peers'
+  | 'mesh-self'
+  | 'mesh-start'
 export const controlCommands: readonly ControlCommand[] = [
   'status',
   'stop',
   'stats',
   'stats-zero',
   'cache-clear',
+  'peers',
+  'mesh-self',
+  'mesh-start',
 ]
+
+/** This node's place in the mesh, as `mesh-self` and `mesh-start` answer it. */
+export interface MeshSelf {
+  peerId: string
+  org: string
+  /** Dialable addresses, with `/p2p/<peer id>`. */
+  addrs: string[]
+}
 
 /** What `cache-clear` removed (as the store's index counted it just before). */
 export interface CacheCleared {
@@ -46,6 +68,16 @@ export interface ControlHooks {
   zeroStats(): StatsSnapshot | Promise<StatsSnapshot>
   /** Removes every cache entry (`meshcc cache clear`). */
   clearCache(): CacheCleared | Promise<CacheCleared>
+  /** The mesh this daemon hosts; absent in daemons built without one (tests). */
+  mesh?: MeshControl
+}
+
+/** What the mesh host answers; each throws NotJoinedError while the node is not a member. */
+export interface MeshControl {
+  snapshot(): DirectorySnapshot
+  self(): MeshSelf
+  /** (Re)reads the join settings and identity and (re)starts the mesh. */
+  start(): Promise<MeshSelf>
 }
 
 export interface ControlContext {
@@ -82,9 +114,20 @@ export async function runControl(value: unknown, ctx: ControlContext): Promise<C
         return { ok: true, stats: await ctx.hooks.zeroStats() }
       case 'cache-clear':
         return { ok: true, removed: await ctx.hooks.clearCache() }
+      case 'peers':
+        return { ok: true, snapshot: mesh(ctx).snapshot() }
+      case 'mesh-self':
+        return { ok: true, self: mesh(ctx).self() }
+      case 'mesh-start':
+        return { ok: true, self: await mesh(ctx).start() }
     }
   } catch (err) {
     if (err instanceof MeshccError) return { ok: false, error: err.toJSON() }
     return { ok: false, error: { code: 'ERR_MESHCC', message: String(err), hint: '' } }
   }
+}
+
+function mesh(ctx: ControlContext): MeshControl {
+  if (ctx.hooks.mesh === undefined) throw new NotJoinedError('this daemon hosts no mesh')
+  return ctx.hooks.mesh
 }

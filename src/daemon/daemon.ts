@@ -51,6 +51,8 @@ export interface DaemonInit {
   drainMs?: number
   /** Stop after this long without any request; 0 or absent = never. */
   idleTimeoutMs?: number
+  /** While this returns true the daemon does not idle out (a node hosting the mesh). */
+  keepAlive?: () => boolean
   /** How long to wait for a previous daemon of this home that is stopping (default 3 s). */
   lockWaitMs?: number
   /** Longest gap between keepalives during a compile (default 2 s; shorter for short client
@@ -245,7 +247,8 @@ export async function startDaemon(
   if (idleMs > 0) {
     const timer = setInterval(
       () => {
-        if (active.size === 0 && Date.now() - lastRequest >= idleMs) {
+        if (init.keepAlive?.() === true) lastRequest = Date.now()
+        else if (active.size === 0 && Date.now() - lastRequest >= idleMs) {
           clearInterval(timer)
           void stop('idle')
         }

@@ -38,13 +38,15 @@ export interface ScoringContext {
   exclude: ReadonlySet<string>
   isOpen(peer: string): boolean
   versionOk(version: string): boolean
-  /** Own-job correction to the advert's free slots. */
-  adjustment(peer: string, advertAt: number): number
+  /** The advert's free slots corrected by what this client did and heard since. */
+  correctedFree(peer: string, advertAt: number, freeSlots: number): number
   /** Relative speed for the job's toolchain given the advertised prior. */
   speed(view: BuilderView): number
   failureFactor(peer: string): number
   /** Expected job length here, ms, for weighing round trips. */
   expectedMs: number
+  /** Length of a typical job here, ms: longer jobs weigh speed more. */
+  typicalMs: number
   /** Weight of a builder that must first fetch the toolchain. Default 0.25. */
   missingToolchainFactor: number
 }
@@ -65,21 +67,27 @@ export function ineligibility(view: BuilderView, ctx: ScoringContext): Ineligibl
 const FULL_WEIGHT = 0.1
 
 export function scoreCandidate(view: BuilderView, ctx: ScoringContext): ScoredCandidate {
-  const corrected = view.freeSlots - view.queuedJobs + ctx.adjustment(view.peerId, view.advertAt)
+  const free = view.freeSlots - view.queuedJobs
+  const corrected = ctx.correctedFree(view.peerId, view.advertAt, free)
   const headroom = Math.max(0, Math.min(view.cores, corrected))
   const speed = ctx.speed(view)
   // Two round trips per job (reservation, then job and result) against the job's length.
   const rtt = view.rttMs ?? 1
   const rttFactor = ctx.expectedMs / (ctx.expectedMs + 2 * rtt)
   const tc = view.toolchains.includes(ctx.job.toolchain) ? 1 : ctx.missingToolchainFactor
-  const quality = speed * rttFactor * tc * ctx.failureFactor(view.peerId)
+  // A typical job spreads by free capacity; a long one (a build's tail) needs a fast member
+  // more than an empty one, so speed counts more the longer the job: beyond four typical jobs,
+  // each doubling of the length adds one power of the quality, up to eight.
+  const gamma = 1 + Math.min(7, Math.max(0, Math.log2(ctx.expectedMs / ctx.typicalMs) - 2))
+  const quality = (speed * rttFactor * tc * ctx.failureFactor(view.peerId)) ** gamma
   // Chance that a slot is really free: one free slot in an old advert is a gamble.
   const freeChance = 1 - 0.9 * Math.exp(-headroom)
   return {
     view,
     headroom,
     speed,
-    weight: (headroom > 0 ? headroom : FULL_WEIGHT) * quality,
+    // Long jobs care whether a slot is free, not how many: headroom's weight fades as speed's grows.
+    weight: (headroom > 0 ? headroom ** (1 / gamma) : FULL_WEIGHT) * quality,
     score: quality * freeChance,
   }
 }

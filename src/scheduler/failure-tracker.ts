@@ -15,7 +15,7 @@ export interface FailureTrackerInit {
   clock: Clock
   /** Default 30 s. */
   halfLifeMs?: number
-  /** Penalty at which the breaker opens. Default 3. */
+  /** Penalty at which the breaker opens. Default 2.5: three failures in quick succession. */
   openAt?: number
   /** Penalty at which an open breaker closes again. Default 1. */
   closeAt?: number
@@ -47,7 +47,7 @@ export class FailureTracker {
   constructor(init: FailureTrackerInit) {
     this.#clock = init.clock
     this.#halfLifeMs = init.halfLifeMs ?? 30_000
-    this.#openAt = init.openAt ?? 3
+    this.#openAt = init.openAt ?? 2.5
     this.#closeAt = init.closeAt ?? 1
   }
 

@@ -2,7 +2,8 @@
  * This client's own jobs per builder, so that between two adverts it does not pile onto one
  * member: an advert's free-slot count is corrected by the jobs this client started there since
  * the advert (not yet reflected: one slot fewer each) and by those it finished since (reflected as
- * busy, but free now: one more each).
+ * busy, but free now: one more each). A "busy" answer newer than the advert replaces it: the
+ * builder was full then, and only what we freed since is known to be free.
  */
 
 export interface Claim {
@@ -20,6 +21,7 @@ const KEEP_ENDED_MS = 60_000
 
 export class InFlight {
   readonly #peers = new Map<string, Job[]>()
+  readonly #full = new Map<string, number>()
 
   /**
    * Records a claim on one slot of `peer` (a reservation being asked, then the job). `end` when
@@ -61,13 +63,29 @@ export class InFlight {
     return n
   }
 
-  /** Correction to add to the free slots of an advert of `peer` received at `advertAt`. */
-  adjustment(peer: string, advertAt: number): number {
-    let d = 0
+  /** The builder answered "busy" at `now`. */
+  markFull(peer: string, now: number): void {
+    this.#full.set(peer, now)
+  }
+
+  /** Free slots of `peer` given its advert (received at `advertAt`) and what we know since. */
+  correctedFree(peer: string, advertAt: number, freeSlots: number): number {
+    const full = this.#full.get(peer)
+    let since = advertAt
+    let d = freeSlots
+    if (full !== undefined) {
+      if (full > advertAt) {
+        since = full
+        d = 0
+      } else {
+        this.#full.delete(peer)
+      }
+    }
     for (const j of this.#peers.get(peer) ?? []) {
-      if (j.startedAt > advertAt) {
+      // A job started at the very instant the advert arrived is not in it.
+      if (j.startedAt >= since) {
         if (j.endedAt === undefined) d--
-      } else if (j.endedAt !== undefined && j.endedAt > advertAt) {
+      } else if (j.endedAt !== undefined && j.endedAt > since) {
         d++
       }
     }

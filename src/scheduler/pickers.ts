@@ -14,8 +14,16 @@ import type { Random } from './types.ts'
 
 export interface CandidatePicker {
   readonly name: string
-  /** Up to `max` distinct candidates, in the order to try them. */
-  pick(candidates: readonly ScoredCandidate[], max: number, random: Random): ScoredCandidate[]
+  /**
+   * Up to `max` distinct candidates, in the order to try them. `explore: false` for jobs too
+   * long to risk on a member picked only to measure it.
+   */
+  pick(
+    candidates: readonly ScoredCandidate[],
+    max: number,
+    random: Random,
+    options?: { explore?: boolean },
+  ): ScoredCandidate[]
 }
 
 export interface PowerOfDOptions {
@@ -30,12 +38,13 @@ export function powerOfD(options: PowerOfDOptions = {}): CandidatePicker {
   const exploration = options.exploration ?? 0.05
   return {
     name: `power-of-${d}`,
-    pick(candidates, max, random) {
+    pick(candidates, max, random, options = {}) {
+      const explore = options.explore === false ? 0 : exploration
       const pool = [...candidates]
       const out: ScoredCandidate[] = []
       while (out.length < max && pool.length > 0) {
         const round = weightedSample(pool, Math.min(d, max - out.length), random)
-        if (round.length > 0 && random() < exploration) {
+        if (round.length > 0 && random() < explore) {
           const rest = pool.filter((c) => !round.includes(c) && c.headroom > 0)
           const alt = rest[Math.floor(random() * rest.length)]
           if (alt !== undefined) round[round.length - 1] = alt

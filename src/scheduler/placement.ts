@@ -32,7 +32,7 @@ import type {
   Slot,
   SlotOutcome,
 } from './types.ts'
-import { Waiters, type Waiter } from './waiters.ts'
+import { longer, Waiters, type Waiter } from './waiters.ts'
 
 /** `MESHCC_MODE`: `local` never sends, `remote` sends every job it can, `auto` is local-first. */
 export type PlacementMode = 'auto' | 'local' | 'remote'
@@ -62,7 +62,7 @@ export interface PlacementInit {
   reserveTimeoutMs?: number
   /** Waiting jobs try members again at least this often. Default 250 ms. */
   retryIntervalMs?: number
-  /** Reservation rounds for waiting jobs running at once. Default 8. */
+  /** Reservation rounds running at once; further jobs wait in the queue. Default 16. */
   maxParallelProbes?: number
   /** Jobs estimated longer than this go first to a clearly faster free member. Default 5 s. */
   longJobMs?: number
@@ -117,6 +117,7 @@ export class Placement {
   readonly #waiters = new Waiters()
   readonly #closed = new AbortController()
   #probes = 0
+  readonly #maxProbes: number
   #ticking = false
   #pumpQueued = false
 
@@ -125,6 +126,7 @@ export class Placement {
     this.#clock = init.clock
     this.#random = init.random ?? Math.random
     this.#mode = init.mode ?? 'auto'
+    this.#maxProbes = init.maxParallelProbes ?? 16
     this.#picker =
       init.picker ?? powerOfD({ d: init.d ?? 2, exploration: init.exploration ?? 0.05 })
     this.speeds = new SpeedModel({ ...init.speed, clock: init.clock })
@@ -161,9 +163,20 @@ export class Placement {
     if (allowLocal && !this.#prefersRemote(job, exclude) && this.local.tryAcquire()) {
       return this.#localSlot(job)
     }
-    const slot = await this.tryRemote(job, options)
-    if (slot !== undefined) return slot
-    if (allowLocal && this.local.tryAcquire()) return this.#localSlot(job)
+    // Jobs already waiting go first (longest first), and only so many reservation rounds run
+    // at once: a burst of new jobs joins the queue instead of racing for the same slots.
+    if (this.#waiters.size === 0 && this.#probes < this.#maxProbes) {
+      this.#probes++
+      let slot: Slot | undefined
+      try {
+        slot = await this.tryRemote(job, options)
+      } finally {
+        this.#probes--
+        this.#kick()
+      }
+      if (slot !== undefined) return slot
+      if (allowLocal && this.local.tryAcquire()) return this.#localSlot(job)
+    }
     // `remote` with nobody able to take the job: compile here rather than wait forever.
     if (!allowLocal && this.candidates(job, exclude).length === 0) {
       return this.acquireLocal(job, { signal })
@@ -179,12 +192,17 @@ export class Placement {
   }
 
   /** One round of reservations (up to `maxAttempts` members); undefined when all refused. */
-  async tryRemote(job: PlacementJob, options: AcquireOptions = {}): Promise<Slot | undefined> {
+  tryRemote(job: PlacementJob, options: AcquireOptions = {}): Promise<Slot | undefined> {
+    return this.#round(job, options, this.#clock.now())
+  }
+
+  async #round(job: PlacementJob, options: AcquireOptions, since: number): Promise<Slot | undefined> {
     const { signal, exclude = NONE } = options
     const order = this.#picker.pick(
-      this.candidates(job, exclude),
+      this.#worthIt(job, this.candidates(job, exclude), since),
       this.#init.maxAttempts ?? 3,
       this.#random,
+      { explore: !this.#isLong(job) },
     )
     for (const c of order) {
       signal?.throwIfAborted()
@@ -202,6 +220,8 @@ export class Placement {
         continue
       }
       if (reply.granted) {
+        // Late binding: a longer job waiting for this member takes the slot; this one goes on.
+        if (this.#rebind(peer, reply.lease, claim, job)) continue
         const slot = this.#remoteSlot(peer, reply.lease, claim, job)
         if (signal?.aborted) {
           slot.release({ kind: 'unused' })
@@ -210,6 +230,7 @@ export class Placement {
         return slot
       }
       claim.cancel()
+      this.inFlight.markFull(peer, this.#clock.now())
       this.counters.busy++
     }
     return undefined
@@ -233,6 +254,7 @@ export class Placement {
 
   #context(job: PlacementJob, exclude: ReadonlySet<string>): ScoringContext {
     const selfSpeed = this.#init.selfSpeed ?? 1
+    const typicalMs = this.speeds.localMs(job.toolchain) ?? 1_000
     return {
       now: this.#clock.now(),
       job,
@@ -240,19 +262,36 @@ export class Placement {
       maxAdvertAgeMs: this.#init.maxAdvertAgeMs ?? 6_000,
       isOpen: (peer) => this.failures.isOpen(peer),
       versionOk: this.#init.versionOk ?? (() => true),
-      adjustment: (peer, at) => this.inFlight.adjustment(peer, at),
+      correctedFree: (peer, at, free) => this.inFlight.correctedFree(peer, at, free),
       speed: (v) => this.speeds.relative(v.peerId, job.toolchain, v.speed / selfSpeed),
       failureFactor: (peer) => this.failures.factor(peer),
-      expectedMs: job.estimateMs ?? this.speeds.localMs(job.toolchain) ?? 1_000,
+      expectedMs: job.estimateMs ?? typicalMs,
+      typicalMs,
       missingToolchainFactor: this.#init.missingToolchainFactor ?? 0.25,
     }
   }
 
+  /**
+   * A long job only goes to members nearly as fast as the fastest eligible one (85 % of its
+   * speed, relaxing to 50 % as the job waits): taking a slow free slot now would finish it later
+   * than waiting a little for a fast one.
+   */
+  #worthIt(job: PlacementJob, all: ScoredCandidate[], since: number): ScoredCandidate[] {
+    if (!this.#isLong(job)) return all
+    let best = 0
+    for (const c of all) best = Math.max(best, c.speed)
+    const waited = this.#clock.now() - since
+    const ratio = Math.max(0.5, 0.85 - waited / (job.estimateMs ?? 1))
+    return all.filter((c) => c.speed >= best * ratio)
+  }
+
+  #isLong(job: PlacementJob): boolean {
+    return job.estimateMs !== undefined && job.estimateMs >= (this.#init.longJobMs ?? 5_000)
+  }
+
   /** A long job goes first to a free member much faster than this machine, if there is one. */
   #prefersRemote(job: PlacementJob, exclude: ReadonlySet<string>): boolean {
-    if (job.estimateMs === undefined || job.estimateMs < (this.#init.longJobMs ?? 5_000)) {
-      return false
-    }
+    if (!this.#isLong(job)) return false
     const faster = this.#init.fasterThanLocal ?? 1.5
     return this.candidates(job, exclude).some((c) => c.headroom > 0 && c.speed >= faster)
   }
@@ -264,6 +303,23 @@ export class Placement {
       timeoutMs: this.#init.reserveTimeoutMs ?? 2_000,
       signals,
     })
+  }
+
+  /**
+   * Hands a fresh grant on `peer` to the longest waiting job that would take that member, if it
+   * is longer than `job`. Reservations belong to the client, not to the job that asked: this is
+   * how the longest jobs get the fast members even when their own requests lost a race.
+   */
+  #rebind(peer: string, lease: unknown, claim: Claim, job: PlacementJob): boolean {
+    for (const w of this.#waiters.all()) {
+      if (!longer(w.job, job)) return false
+      if (w.probing || !w.allowRemote || w.exclude.has(peer)) continue
+      const cands = this.#worthIt(w.job, this.candidates(w.job, w.exclude), w.since)
+      if (!cands.some((c) => c.view.peerId === peer)) continue
+      this.#settle(w, this.#remoteSlot(peer, lease, claim, w.job))
+      return true
+    }
+    return false
   }
 
   #localSlot(job: PlacementJob): Slot {
@@ -320,6 +376,7 @@ export class Placement {
       allowRemote: opts.allowRemote,
       exclude: opts.exclude,
       signal: opts.signal,
+      since: this.#clock.now(),
       resolve,
       reject,
     })
@@ -345,9 +402,22 @@ export class Placement {
   #onLocalFree(): void {
     for (const w of this.#waiters.all()) {
       if (this.local.free <= 0) return
-      if (!w.allowLocal || w.probing) continue
+      if (!w.allowLocal || w.probing || this.#patient(w)) continue
       if (this.local.tryAcquire()) this.#settle(w, this.#localSlot(w.job))
     }
+  }
+
+  /**
+   * A long job waiting for a clearly faster member passes a free local slot by, for at most half
+   * the time it would gain there, and leaves the slot to a shorter job.
+   */
+  #patient(w: Waiter): boolean {
+    const e = w.job.estimateMs
+    if (e === undefined || !this.#isLong(w.job) || !w.allowRemote) return false
+    let best = 0
+    for (const c of this.candidates(w.job, w.exclude)) best = Math.max(best, c.speed)
+    if (best < (this.#init.fasterThanLocal ?? 1.5)) return false
+    return this.#clock.now() - w.since < (e * (1 - 1 / best)) / 2
   }
 
   /** Schedules one pump pass (coalesced). */
@@ -366,14 +436,15 @@ export class Placement {
    * (the view may be wrong).
    */
   #pump(force: boolean): void {
-    const max = this.#init.maxParallelProbes ?? 8
+    const max = this.#maxProbes
     const full = new Set<string>()
     for (const w of this.#waiters.all()) {
       if (this.#probes >= max) return
       if (w.probing || !w.allowRemote) continue
       const key = `${w.job.platform}\u0000${w.job.arch}\u0000${w.job.toolchain}`
       if (w.exclude.size === 0 && full.has(key)) continue
-      const free = this.candidates(w.job, w.exclude).some((c) => c.headroom > 0)
+      const cands = this.#worthIt(w.job, this.candidates(w.job, w.exclude), w.since)
+      const free = cands.some((c) => c.headroom > 0)
       if (!free && !force) {
         if (w.exclude.size === 0) full.add(key)
         continue
@@ -389,12 +460,13 @@ export class Placement {
     this.counters.probes++
     let slot: Slot | undefined
     try {
-      slot = await this.tryRemote(w.job, { signal: w.signal, exclude: w.exclude })
+      slot = await this.#round(w.job, { signal: w.signal, exclude: w.exclude }, w.since)
     } catch {
       slot = undefined
     } finally {
       w.probing = false
       this.#probes--
+      this.#kick()
     }
     if (slot !== undefined) return this.#settle(w, slot)
     if (w.settled) return

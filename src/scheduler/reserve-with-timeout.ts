@@ -5,6 +5,9 @@
  */
 import type { Clock, PlacementJob, ReserveFn, ReserveReply } from './types.ts'
 
+/** Reason used to stop the timer; a constant, so that no exception object is built per call. */
+const DONE = Symbol('done')
+
 export async function reserveWithTimeout(
   reserve: ReserveFn,
   clock: Clock,
@@ -12,12 +15,17 @@ export async function reserveWithTimeout(
   job: PlacementJob,
   options: { timeoutMs: number; signals: readonly AbortSignal[] },
 ): Promise<ReserveReply> {
-  const expired = new AbortController()
-  const any = AbortSignal.any([expired.signal, ...options.signals])
-  const stopTimer = new AbortController()
+  // One controller for the request, aborted by the deadline or any of the caller's signals.
+  const ctl = new AbortController()
+  const forward = (e: Event) => ctl.abort((e.target as AbortSignal).reason)
+  for (const s of options.signals) {
+    if (s.aborted) ctl.abort(s.reason)
+    else s.addEventListener('abort', forward, { once: true })
+  }
+  const stop = new AbortController()
   const timer = clock
-    .sleep(options.timeoutMs, { signal: AbortSignal.any([stopTimer.signal, any]) })
-    .then(() => expired.abort(new Error(`reservation on ${peer} timed out`)))
+    .sleep(options.timeoutMs, { signal: stop.signal })
+    .then(() => ctl.abort(new Error(`reservation on ${peer} timed out`)))
     .catch(() => {})
   const request =
     job.estimateMs === undefined
@@ -25,14 +33,15 @@ export async function reserveWithTimeout(
       : { toolchain: job.toolchain, estimateMs: job.estimateMs }
   try {
     return await Promise.race([
-      reserve(peer, request, { signal: any }),
+      reserve(peer, request, { signal: ctl.signal }),
       new Promise<never>((_, reject) => {
-        if (any.aborted) reject(any.reason)
-        any.addEventListener('abort', () => reject(any.reason), { once: true })
+        if (ctl.signal.aborted) reject(ctl.signal.reason)
+        ctl.signal.addEventListener('abort', () => reject(ctl.signal.reason), { once: true })
       }),
     ])
   } finally {
-    stopTimer.abort()
+    for (const s of options.signals) s.removeEventListener('abort', forward)
+    stop.abort(DONE)
     await timer
   }
 }

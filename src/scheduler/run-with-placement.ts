@@ -62,6 +62,9 @@ export interface RunReport<R> {
   fallback?: 'retries-exhausted' | 'suspect-result'
 }
 
+/** Reason used to stop a timer; a constant, so that no exception object is built per job. */
+const DONE = Symbol('done')
+
 export function defaultDeadlineMs(job: PlacementJob): number {
   return job.estimateMs === undefined ? 600_000 : Math.max(30_000, 10 * job.estimateMs)
 }
@@ -155,7 +158,7 @@ async function runRemote<R>(
   const stopTimer = new AbortController()
   let timedOut = false
   const timer = clock
-    .sleep(deadline, { signal: AbortSignal.any([stopTimer.signal, both]) })
+    .sleep(deadline, { signal: stopTimer.signal })
     .then(() => {
       timedOut = true
       attempt.abort(new Error(`no result from ${slot.peer} within ${deadline} ms`))
@@ -181,7 +184,7 @@ async function runRemote<R>(
       detail: err instanceof Error ? err.message : String(err),
     }
   } finally {
-    stopTimer.abort()
+    stopTimer.abort(DONE)
     await timer
   }
   const elapsedMs = clock.now() - start

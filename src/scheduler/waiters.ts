@@ -10,6 +10,8 @@ export interface WaiterInit {
   allowRemote: boolean
   exclude: ReadonlySet<string>
   signal: AbortSignal | undefined
+  /** When it started waiting. */
+  since: number
   resolve(slot: Slot): void
   reject(err: unknown): void
 }
@@ -63,4 +65,9 @@ function before(a: Waiter, b: Waiter): boolean {
   const ea = a.job.estimateMs ?? 0
   const eb = b.job.estimateMs ?? 0
   return ea !== eb ? ea > eb : a.seq < b.seq
+}
+
+/** `a` should get a slot before `b`: its estimate is longer. */
+export function longer(a: PlacementJob, b: PlacementJob): boolean {
+  return (a.estimateMs ?? 0) > (b.estimateMs ?? 0)
 }

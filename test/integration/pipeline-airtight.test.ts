@@ -163,6 +163,42 @@ describe('pipeline: hidden inputs and outputs', () => {
     assert.ok(!one.equals(two))
     await check('hit', 'edited config again')
   })
+  it("clang's own configuration file: a -g or -gsplit-dwarf in it is seen by the key", async () => {
+    const bin = join(fx.root, 'bin-g')
+    mkdirSync(bin, { recursive: true })
+    const clang = join(bin, 'x86_64-linux-gnu-clang')
+    copyFileSync(realpathSync(COMPILERS.clang), clang)
+    const cfg = join(bin, 'x86_64-linux-gnu-clang.cfg')
+    fx.write({ 'w2/m.c': readFileSync(join(cwd, 'm.c'), 'utf8') })
+    const cwd2 = join(fx.root, 'w2')
+    const at = async (dir: string, args: string[], files: string[]) => {
+      const before = fx.counters()
+      removeFiles(dir, files)
+      done(await fx.compile(dir, clang, args))
+      const got = files.map((f) => readFileSync(join(dir, f)))
+      removeFiles(dir, files)
+      assert.equal(plainCompile(dir, clang, args).exitCode, 0)
+      for (const [i, data] of got.entries())
+        assert.ok(data.equals(readFileSync(join(dir, files[i] ?? ''))), `${dir}: ${files[i]}`)
+      return fx.counters().cache_hits > before.cache_hits ? 'hit' : 'miss'
+    }
+    // -g: the object records the working directory, so two directories do not share.
+    writeFileSync(cfg, '-g\n')
+    const g = ['-c', 'm.c', '-o', 'cfg-g.o']
+    assert.equal(await at(cwd, g, ['cfg-g.o']), 'miss')
+    assert.equal(await at(cwd2, g, ['cfg-g.o']), 'miss', 'the other directory')
+    assert.equal(await at(cwd2, g, ['cfg-g.o']), 'hit')
+    // clang 14 skips its default file when --config names one: -g is off, the directories share.
+    fx.write({ 'w/o1.cfg': '-O1\n', 'w2/o1.cfg': '-O1\n' })
+    const explicit = ['--config', './o1.cfg', '-c', 'm.c', '-o', 'cfg-o1.o']
+    assert.equal(await at(cwd, explicit, ['cfg-o1.o']), 'miss')
+    assert.equal(await at(cwd2, explicit, ['cfg-o1.o']), 'hit', 'no -g with an explicit --config')
+    // -gsplit-dwarf: a hit restores the .dwo too.
+    writeFileSync(cfg, '-g -gsplit-dwarf\n')
+    const split = ['-c', 'm.c', '-o', 'cfg-split.o']
+    assert.equal(await at(cwd, split, ['cfg-split.o', 'cfg-split.dwo']), 'miss')
+    assert.equal(await at(cwd, split, ['cfg-split.o', 'cfg-split.dwo']), 'hit')
+  })
   it('.incbin (a file no depfile lists) in the source or a header is never cached', async () => {
     fx.write({
       'w/blob.bin': 'one\n',
@@ -246,5 +282,9 @@ describe('pipeline: hidden inputs and outputs', () => {
     profile(['a', 'b', 'c', 'd'])
     const hot = await check('miss', 'other profile')
     assert.ok(!hot.equals(cold), 'the profile changed the object')
+    // gcc reads only this object's .gcda (named after the mangled cwd and -o): another object's
+    // profile data landing in the directory changes nothing.
+    fx.write({ 'w/prof/#elsewhere#q.gcda': 'not ours\n' })
+    await check('hit', 'another object profile in the directory')
   })
 })

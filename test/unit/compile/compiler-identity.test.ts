@@ -105,6 +105,27 @@ describe('CompilerIdentities', () => {
     chmodSync(renamed, 0o755)
     assert.notEqual(await ids.identity(req(renamed)), await ids.identity(req(other)))
   })
+  it('clang: reports the configuration files it loads and whether --config replaces them', async () => {
+    const says = (sub: string, version: string, cfg: string | undefined) => {
+      mkdirSync(join(dir, sub, 'bin'), { recursive: true })
+      const path = join(dir, sub, 'bin', 'clang')
+      const loaded = cfg === undefined ? '' : `echo 'Configuration file: ${cfg}'\n`
+      writeFileSync(path, `#!/bin/sh\necho 'Debian clang version ${version}'\n${loaded}`)
+      chmodSync(path, 0o755)
+      return path
+    }
+    const ids = new CompilerIdentities(new FileHashCache())
+    const cfg = join(dir, 'info14', 'bin', 'x86_64-clang.cfg')
+    const c14 = says('info14', '14.0.6', cfg)
+    writeFileSync(cfg, '-g\n')
+    const info = await ids.info(req(c14))
+    assert.deepEqual(info.defaultConfigFiles, [cfg])
+    assert.equal(info.explicitConfigReplacesDefault, true)
+    assert.deepEqual(ids.cachedInfo(req(c14)), info)
+    const c17 = await ids.info(req(says('info17', '17.0.1', undefined)))
+    assert.deepEqual(c17.defaultConfigFiles, [])
+    assert.equal(c17.explicitConfigReplacesDefault, false)
+  })
   it('gcc: a specs file gcc would read (here under -B) is part of the identity', async () => {
     const sdir = join(dir, 'sdir')
     mkdirSync(sdir, { recursive: true })

@@ -362,7 +362,7 @@ test('files read besides the source', () => {
   const inv = ok([
     '-c',
     'a.c',
-    '-fplugin=p.so',
+    '-fplugin=./p.so',
     '-include-pch',
     'x.pch',
     '-specs=s.specs',
@@ -370,9 +370,16 @@ test('files read besides the source', () => {
     '-Xclang',
     '-load',
     '-Xclang',
-    'plug.so',
+    'lib/plug.so',
   ])
-  assert.deepEqual(inv.extraInputFiles, ['p.so', 'x.pch', 's.specs', 'b.txt', 'plug.so'])
+  assert.deepEqual(inv.extraInputFiles, ['./p.so', 'x.pch', 's.specs', 'b.txt', 'lib/plug.so'])
+  // Without a slash, gcc looks in its plugin directory and dlopen in the library path.
+  assert.equal(reason(['-c', 'a.c', '-fplugin=p.so']), 'unsupported-option')
+  assert.equal(reason(['-c', 'a.c', '-fplugin=structleak']), 'unsupported-option')
+  assert.equal(
+    reason(['-c', 'a.c', '-Xclang', '-load', '-Xclang', 'p.so'], CLANG),
+    'unsupported-option',
+  )
 })
 
 test('classification reasons and their precedence', () => {

@@ -1,0 +1,300 @@
+/**
+ * The mesh as the daemon hosts it: started when the node has joined (`mesh.toml`), restarted by
+ * the `mesh-start` control command (after `meshcc join`), stopped with the daemon.
+ *
+ * At each start it makes sure of the node's certificate (an admin node renews its own, and
+ * issues one if `meshcc org init` made the organisation), starts the libp2p mesh with the
+ * settings, serves `/meshcc/enroll/1.0.0` when this node holds the organisation key, writes
+ * the ports it got back into `mesh.toml`, and logs the mesh's events. The advert is built from
+ * the machine and the daemon: cores, free slots (cores − compiles running), load, toolchains in
+ * the store; a poll tells the mesh when the slot count moved, so the compile path itself is
+ * untouched.
+ *
+ * @example
+ * ```ts
+ * const host = new MeshHost({ paths, log, running: () => daemon.status().activeRequests })
+ * if (readMeshSettings(paths).joined) await host.start()
+ * control.mesh = host            // peers, mesh-self, mesh-start
+ * ```
+ */
+import { readFile } from 'node:fs/promises'
+import { hostname, loadavg } from 'node:os'
+import { cpus } from 'node:os'
+import { join } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { NodePaths } from '../config/paths.ts'
+import { ENROLL_PROTOCOL } from '../enroll/wire.ts'
+import { enrollmentHandler } from '../enroll/serve.ts'
+import { ConfigError, NotJoinedError } from '../errors.ts'
+import { loadCrl } from '../identity/crl-store.ts'
+import { InvitationLedger } from '../identity/invitation-ledger.ts'
+import { ensurePersonalOrg } from '../identity/node-identity.ts'
+import { loadOrgIfPresent } from '../identity/org-key.ts'
+import { identityPaths } from '../identity/paths.ts'
+import { loadOrCreatePeerKey, peerKeyPath } from '../mesh/node-key.ts'
+import { type HomeMesh, startMeshFromHome } from '../mesh/start-from-home.ts'
+import type { AdvertFields, DirectorySnapshot } from '../mesh/types.ts'
+import { ToolchainStore } from '../toolchain/store.ts'
+import type { MeshControl, MeshSelf } from './control.ts'
+import type { Logger } from './logger.ts'
+import {
+  type MeshSettings,
+  pinListenPorts,
+  readMeshSettings,
+  writeMeshSettings,
+} from './mesh-settings.ts'
+
+export interface MeshHostInit {
+  paths: NodePaths
+  log: Logger
+  /** Compiles the daemon is running now. */
+  running: () => number
+  /** How often the slot count is compared (default 250 ms). */
+  slotPollMs?: number
+  /** How often the toolchain list is re-read (default 30 s). */
+  toolchainPollMs?: number
+  /** How often the own certificate is checked for renewal (default 6 h). */
+  renewCheckMs?: number
+}
+
+/** Invitations carry at most 16 addresses; these are the most useful first. */
+const MAX_SELF_ADDRS = 12
+
+export class MeshHost implements MeshControl {
+  readonly #init: MeshHostInit
+  #mesh: HomeMesh | undefined
+  #settings: MeshSettings | undefined
+  #timers: NodeJS.Timeout[] = []
+  #toolchains: string[] = []
+  #queue: Promise<unknown> = Promise.resolve()
+  /** Why the last start failed, for `peers` and `mesh-self` to report. */
+  #lastError: string | undefined
+  /** Starts asked for and not finished. */
+  #starting = 0
+  readonly #cores = Math.max(1, cpus().length)
+
+  constructor(init: MeshHostInit) {
+    this.#init = init
+  }
+
+  /** True while the node has joined (the daemon then never idles out). */
+  joined(): boolean {
+    return this.#settings?.joined === true || this.#mesh !== undefined
+  }
+
+  snapshot(): DirectorySnapshot {
+    return this.#require().snapshot()
+  }
+
+  self(): MeshSelf {
+    const mesh = this.#require()
+    return {
+      peerId: mesh.peerId.toString(),
+      org: mesh.identity().cert.org,
+      addrs: selfAddrs(mesh.addrs()),
+    }
+  }
+
+  /** (Re)starts the mesh from the current settings and identity; serialised with stop(). */
+  start(): Promise<MeshSelf> {
+    this.#starting++
+    const run = this.#queue.then(() =>
+      this.#start()
+        .finally(() => this.#starting--)
+        .then(
+          (self) => {
+            this.#lastError = undefined
+            return self
+          },
+          (err: unknown) => {
+            this.#lastError = (err as Error).message
+            throw err
+          },
+        ),
+    )
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  stop(): Promise<void> {
+    const run = this.#queue.then(() => this.#stop())
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  /** The advert fields of this node now. */
+  advert(): AdvertFields {
+    const cores = this.#cores
+    const running = this.#init.running()
+    return {
+      host: hostname() || 'node',
+      platform: process.platform,
+      arch: process.arch,
+      cores,
+      freeSlots: Math.max(0, cores - running),
+      load: Math.round(((loadavg()[0] ?? 0) / cores) * 100) / 100,
+      queuedJobs: Math.max(0, running - cores),
+      speed: 1,
+      toolchains: this.#toolchains,
+    }
+  }
+
+  #require(): HomeMesh {
+    if (this.#mesh === undefined && (this.#starting > 0 || this.#settings?.joined === true)) {
+      throw new NotJoinedError(
+        `the mesh is not running on this node${this.#lastError === undefined ? ' yet' : `: ${this.#lastError}`}`,
+        { hint: `it starts with the daemon; see ${this.#init.paths.logDir}/daemon.log` },
+      )
+    }
+    if (this.#mesh === undefined) throw new NotJoinedError('this node has not joined a mesh')
+    return this.#mesh
+  }
+
+  async #start(): Promise<MeshSelf> {
+    await this.#stop()
+    const { paths, log } = this.#init
+    const settings = readMeshSettings(paths)
+    this.#settings = settings
+    if (!settings.joined) throw new NotJoinedError('this node has not joined a mesh')
+    const ids = identityPaths(paths.home)
+    const key = await loadOrCreatePeerKey(peerKeyPath(paths.home))
+    const peerId = peerIdFromPrivateKey(key)
+    const org = await loadOrgIfPresent(ids)
+    if (org !== undefined) {
+      // The admin's own certificate: issued after `meshcc org init`, renewed before it lapses.
+      const { created } = await ensurePersonalOrg(ids, peerId)
+      if (created !== false) log.info('own certificate issued', { created, org: org.org })
+    }
+    let psk: Uint8Array | undefined
+    if (settings.pskFile !== undefined) {
+      try {
+        psk = new Uint8Array(await readFile(settings.pskFile))
+      } catch (err) {
+        throw new ConfigError(`cannot read the private-network key ${settings.pskFile}`, {
+          cause: err,
+        })
+      }
+    }
+    await this.#refreshToolchains()
+    const mesh = await startMeshFromHome({
+      home: paths.home,
+      advertSource: () => this.advert(),
+      listen: settings.listen,
+      bootstrap: settings.bootstrap,
+      mdns: settings.mdns,
+      ...(psk === undefined ? {} : { psk }),
+      // Connections from this machine are exempt from the per-host inbound rate limit.
+      allow: ['/ip4/127.0.0.0/ipcidr/8'],
+    })
+    this.#mesh = mesh
+    this.#logEvents(mesh)
+    if (org !== undefined) {
+      const ledger = await InvitationLedger.open(ids.invitations)
+      await mesh.node.handle(
+        ENROLL_PROTOCOL,
+        enrollmentHandler({
+          org,
+          ledger,
+          crl: () => loadCrl(ids, [org]),
+          onResult: (peer, r) =>
+            r.ok
+              ? log.info('enrolled a new member', { peer, name: r.name })
+              : log.warn('refused an enrollment', { peer, reason: r.reason }),
+        }),
+        { maxInboundStreams: 1, maxOutboundStreams: 1 },
+      )
+    }
+    const pinned = pinListenPorts(settings.listen, mesh.addrs())
+    if (pinned !== undefined) {
+      this.#settings = { ...settings, listen: pinned }
+      await writeMeshSettings(paths, this.#settings).catch((err) =>
+        log.warn('cannot record the listen ports', { err }),
+      )
+    }
+    this.#startTimers(mesh, org !== undefined)
+    const self = this.self()
+    log.info('mesh started', { peerId: self.peerId, org: self.org, addrs: mesh.addrs() })
+    return self
+  }
+
+  async #stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t)
+    this.#timers = []
+    const mesh = this.#mesh
+    this.#mesh = undefined
+    if (mesh === undefined) return
+    await mesh.stop().catch((err) => this.#init.log.warn('stopping the mesh failed', { err }))
+    this.#init.log.info('mesh stopped')
+  }
+
+  #startTimers(mesh: HomeMesh, admin: boolean): void {
+    const { log, paths } = this.#init
+    let lastRunning = this.#init.running()
+    const slots = setInterval(() => {
+      const now = this.#init.running()
+      if (now !== lastRunning) {
+        lastRunning = now
+        mesh.changed()
+      }
+    }, this.#init.slotPollMs ?? 250)
+    const toolchains = setInterval(() => {
+      void this.#refreshToolchains().then((moved) => moved && mesh.changed())
+    }, this.#init.toolchainPollMs ?? 30_000)
+    this.#timers.push(slots, toolchains)
+    if (admin) {
+      const renew = setInterval(
+        () => {
+          const ids = identityPaths(paths.home)
+          void ensurePersonalOrg(ids, mesh.peerId)
+            .then(async ({ created }) => {
+              if (created === false) return
+              log.info('own certificate renewed', { created })
+              await mesh.reloadIdentity()
+            })
+            .catch((err) => log.warn('renewing the own certificate failed', { err }))
+        },
+        this.#init.renewCheckMs ?? 6 * 3_600_000,
+      )
+      this.#timers.push(renew)
+    }
+    for (const t of this.#timers) t.unref()
+  }
+
+  /** Re-reads the toolchain store; true if the list changed. */
+  async #refreshToolchains(): Promise<boolean> {
+    let ids: string[]
+    try {
+      const list = await new ToolchainStore(join(this.#init.paths.home, 'toolchains')).list()
+      ids = list
+        .filter((t) => t.complete)
+        .map((t) => t.id)
+        .sort()
+    } catch {
+      ids = [] // no store yet
+    }
+    if (ids.join() === this.#toolchains.join()) return false
+    this.#toolchains = ids
+    return true
+  }
+
+  #logEvents(mesh: HomeMesh): void {
+    const log = this.#init.log.child({ component: 'mesh' })
+    const on = (type: string, fn: (d: Record<string, unknown>) => void) =>
+      mesh.addEventListener(type, (e) => fn((e as CustomEvent<Record<string, unknown>>).detail))
+    on('member:admitted', (d) => log.info('member admitted', d))
+    on('member:refused', (d) => log.warn('peer refused', d))
+    on('member:left', (d) => log.info('member left', d))
+    on('advert:expired', (d) => log.info('advert expired', d))
+    on('advert:rejected', (d) => log.warn('advert rejected', d))
+    on('revocations:updated', (d) => log.info('revocation list updated', d))
+    on('revocations:rejected', (d) => log.warn('revocation list rejected', d))
+    on('debug', (d) => log.debug(String(d['msg']), d))
+  }
+}
+
+/** Addresses worth putting in an invitation: LAN IPv4 first, then loopback, then the rest. */
+function selfAddrs(addrs: string[]): string[] {
+  const rank = (a: string): number =>
+    a.startsWith('/ip4/127.') ? 1 : a.startsWith('/ip4/') ? 0 : a.startsWith('/ip6/fe80') ? 3 : 2
+  return [...addrs].sort((a, b) => rank(a) - rank(b)).slice(0, MAX_SELF_ADDRS)
+}

@@ -1,0 +1,110 @@
+/**
+ * One job on the builder, once it has a slot and a toolchain: lay out the client's paths in a
+ * fresh job directory, place the preprocessed source at the source's own path, run the driver
+ * in the sandbox with the toolchain as its root file system and the job roots read-write at the
+ * client's paths, and collect the outputs the client asked for. Everything the job left behind
+ * is read with `readJobOutput` (no links, no special files, size-capped).
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { SandboxSetupError, SandboxUnavailableError, UnsafeJobOutputError } from '../errors.ts'
+import { readJobOutput } from '../sandbox/collect-output.ts'
+import type { SandboxMount, SandboxResult, SandboxSpec } from '../sandbox/types.ts'
+import type { JobOutputFile, JobRequest, JobResponse } from './job-codec.ts'
+import { emptyResponse, JOB_MESSAGE_VERSION } from './job-codec.ts'
+import { packBlob, unpackBlob } from './job-compress.ts'
+import { JOB_PATH, jobEnv } from './job-env.ts'
+import { JOB_LIMITS } from './job-limits.ts'
+import { planJobMounts } from './job-paths.ts'
+
+export type SandboxRunner = (
+  spec: SandboxSpec,
+  options: { signal?: AbortSignal },
+) => Promise<SandboxResult>
+
+export interface BuilderJobContext {
+  jobDir: string
+  /** Driver path inside the sandbox. */
+  driver: string
+  toolchainMounts: SandboxMount[]
+  maxDeadlineMs: number
+  run: SandboxRunner
+  signal: AbortSignal
+}
+
+export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Promise<JobResponse> {
+  const taken = new Set(ctx.toolchainMounts.map((m) => m.path.split('/')[1] ?? ''))
+  const plan = planJobMounts(ctx.jobDir, req, taken)
+  if ('refused' in plan) return emptyResponse(req.jobId, 'refused', plan.refused)
+
+  for (const root of plan.roots) await mkdir(root.host, { recursive: true })
+  await mkdir(plan.hostPath(req.cwd), { recursive: true })
+  for (const o of req.outputs)
+    await mkdir(dirname(plan.hostPath(o.path)), { recursive: true })
+  await writeJobFile(plan.hostPath(req.inputPath), await unpackBlob(req.input, 'input'))
+
+  const result = await ctx.run(
+    {
+      program: ctx.driver,
+      args: req.args,
+      mounts: [
+        ...ctx.toolchainMounts,
+        ...plan.roots.map((r): SandboxMount => ({ kind: 'rw', source: r.host, path: r.path })),
+      ],
+      cwd: req.cwd,
+      env: { ...jobEnv(req.env), PATH: JOB_PATH },
+      limits: { timeoutMs: Math.min(req.deadlineMs, ctx.maxDeadlineMs), nproc: 64 },
+      maxOutputBytes: JOB_LIMITS.maxStreamBytes,
+    },
+    { signal: ctx.signal },
+  ).catch((err: unknown) => {
+    if (err instanceof SandboxUnavailableError) return { refused: err.message }
+    if (err instanceof SandboxSetupError) return { failed: err.message }
+    throw err
+  })
+  if ('refused' in result) return emptyResponse(req.jobId, 'refused', result.refused)
+  if ('failed' in result) return emptyResponse(req.jobId, 'failed', result.failed)
+  if (result.timedOut)
+    return emptyResponse(req.jobId, 'deadline', `compile exceeded ${req.deadlineMs} ms`)
+  if (result.outputTruncated)
+    return emptyResponse(req.jobId, 'failed', 'compiler output exceeded the size limit')
+
+  const outputs: JobOutputFile[] = []
+  if (result.exitCode === 0) {
+    for (const o of req.outputs) {
+      const { root, rel } = plan.locate(o.path)
+      try {
+        const data = await readJobOutput(root.host, rel, {
+          maxBytes: JOB_LIMITS.maxOutputBytes,
+          signal: ctx.signal,
+        })
+        outputs.push({ path: o.path, file: await packBlob(data) })
+      } catch (err) {
+        const missing =
+          err instanceof UnsafeJobOutputError &&
+          (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
+        if (!missing) return emptyResponse(req.jobId, 'failed', (err as Error).message)
+        outputs.push({ path: o.path, file: undefined })
+      }
+    }
+  }
+  return {
+    v: JOB_MESSAGE_VERSION,
+    features: [],
+    jobId: req.jobId,
+    status: 'compiled',
+    detail: '',
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stdout: await packBlob(result.stdout),
+    stderr: await packBlob(result.stderr),
+    outputs,
+    cpuMs: Math.round(result.cpuMs),
+    wallMs: Math.round(result.wallMs),
+  }
+}
+
+async function writeJobFile(path: string, data: Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  await writeFile(path, data, { mode: 0o644 })
+}

@@ -1,0 +1,227 @@
+/**
+ * The builder's side of `/meshcc/job/1.0.0`: admits a job against its free slots, gets the
+ * toolchain, runs the compiler in the sandbox at the client's own paths, returns what it
+ * printed and wrote. Only admitted members whose certificate has the `client` role reach it
+ * (`requireMember`), and nothing runs unless the sandbox probe says this machine can isolate
+ * a job (level ≥ 2); otherwise every job is refused at once, with the probe's reason.
+ *
+ * Slots: free = configured slots − running. A job that finds none is answered BUSY before its
+ * request is even read, so the client moves on at once. Keepalive frames flow from the moment
+ * the request is read until the response, covering a toolchain fetch and the compile.
+ *
+ * @example
+ * ```ts
+ * const builder = new BuilderService({ store, slots: 8, workDir: join(home, 'jobs'),
+ *   ensureToolchain: (id, o) => transfer.fetch(id, o), onChange: () => mesh.changed() })
+ * await builder.register(mesh)
+ * advert.freeSlots = builder.freeSlots()
+ * ```
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import type { Connection, Stream } from '@libp2p/interface'
+import { JobCodecError, SandboxUnavailableError } from '../errors.ts'
+import type { Mesh } from '../mesh/mesh-service.ts'
+import { requireMember } from '../mesh/require-member.ts'
+import { probeSandbox, type SandboxProbe } from '../sandbox/probe.ts'
+import { runSandboxed } from '../sandbox/run-sandboxed.ts'
+import { toolchainMounts } from '../sandbox/toolchain-mounts.ts'
+import type { ToolchainStore } from '../toolchain/store.ts'
+import { runBuilderJob, type SandboxRunner } from './builder-job.ts'
+import { emptyResponse, type JobRequest, type JobResponse, type JobStatus } from './job-codec.ts'
+import { JOB_PROTOCOL, jobServerStream, KEEPALIVE_MS } from './job-protocol.ts'
+
+export type EnsureToolchain = (
+  id: string,
+  options: { from: string; signal: AbortSignal },
+) => Promise<void>
+
+export interface BuilderOptions {
+  store: ToolchainStore
+  /** Compile slots offered to the mesh. */
+  slots: number
+  /** Where job directories are made (one per job, removed afterwards). */
+  workDir: string
+  /** Fetches a toolchain this node lacks from the mesh (`from`: the client, which holds it). */
+  ensureToolchain?: EnsureToolchain
+  /** The sandbox helper (default: the project's build). */
+  sandboxHelper?: string
+  /** Overrides the probe (tests). */
+  probe?: () => Promise<SandboxProbe>
+  /** Overrides the sandbox runner (tests of slow or dying builders). */
+  run?: SandboxRunner
+  keepaliveMs?: number
+  /** Upper bound on any job's deadline, whatever the client asks. Default 10 min. */
+  maxDeadlineMs?: number
+  /** How long the request may take to arrive. Default 30 s. */
+  readTimeoutMs?: number
+  /** Called whenever the number of free slots changes (publish a fresh advert). */
+  onChange?: () => void
+  onJob?: (event: BuilderJobEvent) => void
+}
+
+export interface BuilderJobEvent {
+  jobId: string
+  peer: string
+  status: JobStatus
+  exitCode: number | null
+  wallMs: number
+  detail: string
+}
+
+export interface BuilderCounters {
+  accepted: number
+  busy: number
+  refused: number
+  compiled: number
+  failed: number
+}
+
+export class BuilderService {
+  readonly #o: BuilderOptions
+  #running = 0
+  readonly counters: BuilderCounters = { accepted: 0, busy: 0, refused: 0, compiled: 0, failed: 0 }
+
+  constructor(options: BuilderOptions) {
+    if (!Number.isSafeInteger(options.slots) || options.slots < 0)
+      throw new RangeError(`builder slots must be a non-negative integer: ${options.slots}`)
+    this.#o = options
+  }
+
+  get slots(): number {
+    return this.#o.slots
+  }
+  get running(): number {
+    return this.#running
+  }
+  freeSlots(): number {
+    return Math.max(0, this.#o.slots - this.#running)
+  }
+
+  /** Serves the job protocol on the mesh node, to admitted members with the `client` role. */
+  async register(mesh: Pick<Mesh, 'node' | 'admission'>): Promise<void> {
+    const handler = requireMember(mesh.admission, (s, c) => this.handle(s, c), { role: 'client' })
+    await mesh.node.handle(JOB_PROTOCOL, handler, {
+      maxInboundStreams: Math.max(32, this.#o.slots * 2 + 8),
+    })
+  }
+
+  async #probe(): Promise<SandboxProbe> {
+    if (this.#o.probe) return this.#o.probe()
+    return probeSandbox(this.#o.sandboxHelper === undefined ? {} : { helper: this.#o.sandboxHelper })
+  }
+
+  /** One job stream (already gated by membership). */
+  async handle(stream: Stream, connection: Connection): Promise<void> {
+    const srv = jobServerStream(stream)
+    const peer = connection.remotePeer.toString()
+    const probe = await this.#probe()
+    if (!probe.ok) {
+      this.counters.refused++
+      await srv.respond(emptyResponse('-', 'refused', `sandbox unavailable: ${probe.reason}`)).catch(() => {})
+      return
+    }
+    if (this.#running >= this.#o.slots) {
+      this.counters.busy++
+      await srv.respond(emptyResponse('-', 'busy', `all ${this.#o.slots} slots in use`)).catch(() => {})
+      return
+    }
+    this.#running++
+    this.counters.accepted++
+    this.#o.onChange?.()
+    const gone = new AbortController()
+    const onClose = () => gone.abort(new Error('job stream closed'))
+    stream.addEventListener('close', onClose)
+    const started = performance.now()
+    let response: JobResponse | undefined
+    let jobId = '-'
+    try {
+      let req: JobRequest
+      try {
+        const readSignal = AbortSignal.any([
+          gone.signal,
+          AbortSignal.timeout(this.#o.readTimeoutMs ?? 30_000),
+        ])
+        req = await srv.readRequest({ signal: readSignal })
+      } catch (err) {
+        if (err instanceof JobCodecError) {
+          response = emptyResponse('-', 'bad-request', err.message)
+          await srv.respond(response).catch(() => {})
+        }
+        return
+      }
+      jobId = req.jobId
+      const stopKeepalive = srv.keepalive(this.#o.keepaliveMs ?? KEEPALIVE_MS)
+      try {
+        response = await this.#runJob(req, peer, gone.signal)
+      } finally {
+        stopKeepalive()
+      }
+      if (gone.signal.aborted) return
+      await srv.respond(response).catch(() => {})
+    } finally {
+      stream.removeEventListener('close', onClose)
+      this.#running--
+      if (response?.status === 'compiled') this.counters.compiled++
+      else if (response !== undefined) this.counters.failed++
+      this.#o.onChange?.()
+      this.#o.onJob?.({
+        jobId,
+        peer,
+        status: response?.status ?? 'failed',
+        exitCode: response?.exitCode ?? null,
+        wallMs: Math.round(performance.now() - started),
+        detail: response?.detail ?? 'stream closed before the response',
+      })
+    }
+  }
+
+  async #runJob(req: JobRequest, peer: string, signal: AbortSignal): Promise<JobResponse> {
+    const o = this.#o
+    const store = o.store
+    try {
+      if (!(await store.has(req.toolchain))) {
+        if (o.ensureToolchain === undefined)
+          return emptyResponse(req.jobId, 'toolchain-missing', `no toolchain ${req.toolchain}`)
+        try {
+          await o.ensureToolchain(req.toolchain, { from: peer, signal })
+        } catch (err) {
+          return emptyResponse(req.jobId, 'toolchain-missing', `cannot get toolchain: ${text(err)}`)
+        }
+      }
+      const { manifest } = await store.getManifest(req.toolchain)
+      const driver = manifest.drivers[req.driver]
+      if (driver === undefined)
+        return emptyResponse(req.jobId, 'toolchain-missing', `toolchain has no ${req.driver} driver`)
+      const tree = await store.materialize(req.toolchain, { signal })
+      const tcMounts = await toolchainMounts(tree, { signal })
+      await mkdir(o.workDir, { recursive: true })
+      const jobDir = await mkdtemp(`${o.workDir}/job-`)
+      try {
+        return await runBuilderJob(req, {
+          jobDir,
+          driver: `/${driver}`,
+          toolchainMounts: tcMounts,
+          maxDeadlineMs: o.maxDeadlineMs ?? 600_000,
+          run:
+            o.run ??
+            ((spec, opts) =>
+              runSandboxed(spec, {
+                ...opts,
+                ...(o.sandboxHelper === undefined ? {} : { helper: o.sandboxHelper }),
+              })),
+          signal,
+        })
+      } finally {
+        await rm(jobDir, { recursive: true, force: true }).catch(() => {})
+      }
+    } catch (err) {
+      if (err instanceof SandboxUnavailableError)
+        return emptyResponse(req.jobId, 'refused', text(err))
+      return emptyResponse(req.jobId, 'failed', text(err))
+    }
+  }
+}
+
+function text(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,418 @@
+/**
+ * The bytes of `/meshcc/job/1.0.0`: one request, keepalive frames, one response. Each message is
+ * `type (u8) · header length (u32 BE) · header (UTF-8 JSON) · blobs`, the blobs concatenated in
+ * the order the header lists them, each zstd-compressed with its decompressed size declared.
+ *
+ * Decoding is strict where it matters and lenient where upgrades need it: every field the
+ * receiver uses is type-checked and bounded (`job-limits.ts`), paths must be absolute and
+ * normalised, blob lengths must add up exactly; unknown header fields are ignored, so a newer
+ * peer may add optional ones. `v` is the message version (a receiver refuses a version it does
+ * not know and says which it speaks); `features` lists optional capabilities of the sender.
+ *
+ * The client builds the depfile itself from its local preprocessing run (it holds the headers
+ * and the make-target rules); the builder only produces the compiler's outputs.
+ */
+import { JobCodecError } from '../errors.ts'
+import { JOB_LIMITS } from './job-limits.ts'
+
+export const JOB_MESSAGE_VERSION = 1
+
+export const MSG_REQUEST = 1
+export const MSG_KEEPALIVE = 2
+export const MSG_RESPONSE = 3
+
+export type JobFamily = 'gcc' | 'clang'
+export type JobLanguage = 'c' | 'c++' | 'objective-c' | 'objective-c++'
+/** Which of the toolchain's drivers runs the job (`gcc` vs `g++`, `clang` vs `clang++`). */
+export type JobDriver = JobLanguage
+
+const FAMILIES: readonly string[] = ['gcc', 'clang']
+const LANGUAGES: readonly string[] = ['c', 'c++', 'objective-c', 'objective-c++']
+const OUTPUT_ROLES: readonly string[] = [
+  'object',
+  'split-dwarf',
+  'coverage-notes',
+  'stack-usage',
+  'opt-record',
+  'callgraph-info',
+]
+
+/** A compressed blob with its decompressed size. */
+export interface Blob {
+  size: number
+  data: Uint8Array
+}
+
+export interface JobOutputRequest {
+  /** Absolute path of the file the compiler writes (as on the client). */
+  path: string
+  role: string
+  /** An extra output a compiler may legitimately skip. */
+  optional: boolean
+}
+
+export interface JobRequest {
+  v: number
+  features: string[]
+  jobId: string
+  /** Toolchain id (sha256 of its manifest). */
+  toolchain: string
+  family: JobFamily
+  language: JobLanguage
+  driver: JobDriver
+  /** Arguments for the driver, relative paths as on the client. */
+  args: string[]
+  /** The client's working directory; the builder runs the compiler at this very path. */
+  cwd: string
+  /** Absolute path where the preprocessed source is placed (the source's own path). */
+  inputPath: string
+  input: Blob
+  outputs: JobOutputRequest[]
+  /** Wall-clock budget of the compile on the builder. */
+  deadlineMs: number
+  /** Environment entries for the compiler (allow-listed by the client and the builder). */
+  env: Record<string, string>
+}
+
+export type JobStatus =
+  /** The compiler ran; its exit code, output and files follow. */
+  | 'compiled'
+  /** No free slot: try another member. */
+  | 'busy'
+  /** The builder's sandbox does not work, or refused this job's paths. */
+  | 'refused'
+  /** The builder lacks the toolchain and could not get it. */
+  | 'toolchain-missing'
+  /** The request was malformed or of an unknown version. */
+  | 'bad-request'
+  /** The compile did not finish within its deadline. */
+  | 'deadline'
+  /** Anything else on the builder's side (sandbox setup, crash of the helper, I/O). */
+  | 'failed'
+
+const STATUSES: readonly string[] = [
+  'compiled',
+  'busy',
+  'refused',
+  'toolchain-missing',
+  'bad-request',
+  'deadline',
+  'failed',
+]
+
+export interface JobOutputFile {
+  path: string
+  /** Absent: an optional output the compiler did not write. */
+  file: Blob | undefined
+}
+
+export interface JobResponse {
+  v: number
+  features: string[]
+  jobId: string
+  status: JobStatus
+  detail: string
+  /** Present when `status` is `compiled`. */
+  exitCode: number | null
+  signal: string | null
+  stdout: Blob
+  stderr: Blob
+  outputs: JobOutputFile[]
+  cpuMs: number
+  wallMs: number
+}
+
+/** A response that carries no compile: BUSY, a refusal, a failure. */
+export function emptyResponse(jobId: string, status: JobStatus, detail: string): JobResponse {
+  const none = { size: 0, data: new Uint8Array(0) }
+  return {
+    v: JOB_MESSAGE_VERSION,
+    features: [],
+    jobId,
+    status,
+    detail: detail.slice(0, 1000),
+    exitCode: null,
+    signal: null,
+    stdout: none,
+    stderr: none,
+    outputs: [],
+    cpuMs: 0,
+    wallMs: 0,
+  }
+}
+
+// ---- encoding -------------------------------------------------------------------------------
+
+function frame(type: number, header: unknown, blobs: Uint8Array[]): Uint8Array {
+  const json = Buffer.from(JSON.stringify(header), 'utf8')
+  if (json.length > JOB_LIMITS.maxHeaderBytes)
+    throw new JobCodecError(`job header of ${json.length} bytes is over the limit`)
+  const total = 5 + json.length + blobs.reduce((a, b) => a + b.byteLength, 0)
+  const out = new Uint8Array(total)
+  out[0] = type
+  new DataView(out.buffer).setUint32(1, json.length)
+  out.set(json, 5)
+  let off = 5 + json.length
+  for (const b of blobs) {
+    out.set(b, off)
+    off += b.byteLength
+  }
+  return out
+}
+
+const blobHeader = (b: Blob) => ({ size: b.size, clen: b.data.byteLength })
+
+export function encodeRequest(r: JobRequest): Uint8Array {
+  checkRequest(r)
+  const { input, ...rest } = r
+  return frame(MSG_REQUEST, { ...rest, input: blobHeader(input) }, [input.data])
+}
+
+export function encodeResponse(r: JobResponse): Uint8Array {
+  checkResponse(r)
+  const { stdout, stderr, outputs, ...rest } = r
+  const blobs = [stdout.data, stderr.data]
+  const outs = outputs.map((o) => {
+    if (o.file === undefined) return { path: o.path, absent: true }
+    blobs.push(o.file.data)
+    return { path: o.path, ...blobHeader(o.file) }
+  })
+  return frame(
+    MSG_RESPONSE,
+    { ...rest, stdout: blobHeader(stdout), stderr: blobHeader(stderr), outputs: outs },
+    blobs,
+  )
+}
+
+export function encodeKeepalive(): Uint8Array {
+  return Uint8Array.of(MSG_KEEPALIVE)
+}
+
+// ---- decoding -------------------------------------------------------------------------------
+
+/** The message type of a received frame. */
+export function messageType(msg: Uint8Array): number {
+  if (msg.byteLength === 0) throw new JobCodecError('empty job message')
+  return msg[0] as number
+}
+
+function splitFrame(msg: Uint8Array, type: number): { header: Record<string, unknown>; rest: Uint8Array } {
+  if (messageType(msg) !== type)
+    throw new JobCodecError(`expected job message type ${type}, got ${msg[0]}`)
+  if (msg.byteLength < 5) throw new JobCodecError('truncated job message')
+  const len = new DataView(msg.buffer, msg.byteOffset, msg.byteLength).getUint32(1)
+  if (len > JOB_LIMITS.maxHeaderBytes || 5 + len > msg.byteLength)
+    throw new JobCodecError(`bad job header length ${len}`)
+  let header: unknown
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(msg.subarray(5, 5 + len)))
+  } catch (cause) {
+    throw new JobCodecError('job header is not UTF-8 JSON', { cause })
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw new JobCodecError('job header is not an object')
+  return { header: header as Record<string, unknown>, rest: msg.subarray(5 + len) }
+}
+
+class BlobReader {
+  #rest: Uint8Array
+  #off = 0
+  constructor(rest: Uint8Array) {
+    this.#rest = rest
+  }
+  take(field: string, spec: unknown, maxSize: number, maxWire: number): Blob {
+    const o = obj(field, spec)
+    const size = int(`${field}.size`, o['size'], 0, maxSize)
+    const clen = int(`${field}.clen`, o['clen'], 0, maxWire)
+    if (this.#off + clen > this.#rest.byteLength)
+      throw new JobCodecError(`${field}: blob runs past the end of the message`)
+    const data = this.#rest.subarray(this.#off, this.#off + clen)
+    this.#off += clen
+    return { size, data }
+  }
+  end(): void {
+    if (this.#off !== this.#rest.byteLength)
+      throw new JobCodecError(`${this.#rest.byteLength - this.#off} stray bytes after the blobs`)
+  }
+}
+
+export function decodeRequest(msg: Uint8Array): JobRequest {
+  const { header: h, rest } = splitFrame(msg, MSG_REQUEST)
+  const v = version(h)
+  const blobs = new BlobReader(rest)
+  const outputsRaw = arr('outputs', h['outputs'], JOB_LIMITS.maxOutputs)
+  const r: JobRequest = {
+    v,
+    features: features(h),
+    jobId: jobId(h['jobId']),
+    toolchain: hex64('toolchain', h['toolchain']),
+    family: oneOf('family', h['family'], FAMILIES) as JobFamily,
+    language: oneOf('language', h['language'], LANGUAGES) as JobLanguage,
+    driver: oneOf('driver', h['driver'], LANGUAGES) as JobDriver,
+    args: args(h['args']),
+    cwd: absPath('cwd', h['cwd']),
+    inputPath: absPath('inputPath', h['inputPath']),
+    input: blobs.take('input', h['input'], JOB_LIMITS.maxInputBytes, JOB_LIMITS.maxInputWireBytes),
+    outputs: outputsRaw.map((x, i) => {
+      const o = obj(`outputs[${i}]`, x)
+      return {
+        path: absPath(`outputs[${i}].path`, o['path']),
+        role: oneOf(`outputs[${i}].role`, o['role'], OUTPUT_ROLES),
+        optional: bool(`outputs[${i}].optional`, o['optional']),
+      }
+    }),
+    deadlineMs: int('deadlineMs', h['deadlineMs'], JOB_LIMITS.minDeadlineMs, JOB_LIMITS.maxDeadlineMs),
+    env: env(h['env']),
+  }
+  blobs.end()
+  checkRequest(r)
+  return r
+}
+
+export function decodeResponse(msg: Uint8Array): JobResponse {
+  const { header: h, rest } = splitFrame(msg, MSG_RESPONSE)
+  const v = version(h)
+  const blobs = new BlobReader(rest)
+  const S = JOB_LIMITS.maxStreamBytes
+  const W = JOB_LIMITS.maxResponseWireBytes
+  const r: JobResponse = {
+    v,
+    features: features(h),
+    jobId: jobId(h['jobId']),
+    status: oneOf('status', h['status'], STATUSES) as JobStatus,
+    detail: str('detail', h['detail'] ?? '', JOB_LIMITS.maxDetailBytes),
+    exitCode: h['exitCode'] === null ? null : int('exitCode', h['exitCode'], 0, 255),
+    signal: h['signal'] === null ? null : str('signal', h['signal'], 32),
+    stdout: blobs.take('stdout', h['stdout'], S, W),
+    stderr: blobs.take('stderr', h['stderr'], S, W),
+    outputs: arr('outputs', h['outputs'], JOB_LIMITS.maxOutputs).map((x, i) => {
+      const o = obj(`outputs[${i}]`, x)
+      const path = absPath(`outputs[${i}].path`, o['path'])
+      if (o['absent'] === true) return { path, file: undefined }
+      return { path, file: blobs.take(`outputs[${i}]`, o, JOB_LIMITS.maxOutputBytes, W) }
+    }),
+    cpuMs: int('cpuMs', h['cpuMs'], 0, 2 ** 40),
+    wallMs: int('wallMs', h['wallMs'], 0, 2 ** 40),
+  }
+  blobs.end()
+  checkResponse(r)
+  return r
+}
+
+// ---- semantic checks shared by both directions ------------------------------------------------
+
+function checkRequest(r: JobRequest): void {
+  if (r.outputs.length === 0) throw new JobCodecError('a job must ask for at least its object')
+  const seen = new Set<string>([r.inputPath])
+  for (const o of r.outputs) {
+    if (seen.has(o.path)) throw new JobCodecError(`path used twice in a job: ${o.path}`)
+    seen.add(o.path)
+  }
+  if (r.input.data.byteLength > JOB_LIMITS.maxInputWireBytes || r.input.size > JOB_LIMITS.maxInputBytes)
+    throw new JobCodecError('preprocessed input is over the limit')
+}
+
+function checkResponse(r: JobResponse): void {
+  if (r.status === 'compiled' && r.exitCode === null && r.signal === null)
+    throw new JobCodecError('a compiled response needs an exit code or a signal')
+  const wire =
+    r.stdout.data.byteLength +
+    r.stderr.data.byteLength +
+    r.outputs.reduce((a, o) => a + (o.file?.data.byteLength ?? 0), 0)
+  if (wire > JOB_LIMITS.maxResponseWireBytes) throw new JobCodecError('response is over the limit')
+}
+
+// ---- field validators -------------------------------------------------------------------------
+
+function obj(field: string, x: unknown): Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x))
+    throw new JobCodecError(`${field}: expected an object`)
+  return x as Record<string, unknown>
+}
+
+function arr(field: string, x: unknown, max: number): unknown[] {
+  if (!Array.isArray(x)) throw new JobCodecError(`${field}: expected an array`)
+  if (x.length > max) throw new JobCodecError(`${field}: more than ${max} entries`)
+  return x
+}
+
+function int(field: string, x: unknown, min: number, max: number): number {
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max)
+    throw new JobCodecError(`${field}: expected an integer in [${min}, ${max}]`)
+  return x
+}
+
+function bool(field: string, x: unknown): boolean {
+  if (typeof x !== 'boolean') throw new JobCodecError(`${field}: expected a boolean`)
+  return x
+}
+
+function str(field: string, x: unknown, maxBytes: number): string {
+  if (typeof x !== 'string') throw new JobCodecError(`${field}: expected a string`)
+  if (Buffer.byteLength(x, 'utf8') > maxBytes)
+    throw new JobCodecError(`${field}: longer than ${maxBytes} bytes`)
+  if (x.includes('\0')) throw new JobCodecError(`${field}: contains a NUL byte`)
+  return x
+}
+
+function oneOf(field: string, x: unknown, allowed: readonly string[]): string {
+  if (typeof x !== 'string' || !allowed.includes(x))
+    throw new JobCodecError(`${field}: expected one of ${allowed.join(', ')}`)
+  return x
+}
+
+function hex64(field: string, x: unknown): string {
+  if (typeof x !== 'string' || !/^[0-9a-f]{64}$/.test(x))
+    throw new JobCodecError(`${field}: expected 64 lowercase hex digits`)
+  return x
+}
+
+function jobId(x: unknown): string {
+  const s = str('jobId', x, JOB_LIMITS.maxJobIdBytes)
+  if (!/^[A-Za-z0-9._-]+$/.test(s)) throw new JobCodecError('jobId: unexpected characters')
+  return s
+}
+
+/** Absolute, normalised POSIX path: no empty, `.` or `..` component, not `/` itself. */
+export function absPath(field: string, x: unknown): string {
+  const s = str(field, x, JOB_LIMITS.maxPathBytes)
+  const parts = s.split('/')
+  if (!s.startsWith('/') || s === '/' || parts.slice(1).some((p) => p === '' || p === '.' || p === '..'))
+    throw new JobCodecError(`${field}: not an absolute normalised path: ${JSON.stringify(s)}`)
+  return s
+}
+
+function args(x: unknown): string[] {
+  const list = arr('args', x, JOB_LIMITS.maxArgs)
+  let total = 0
+  return list.map((a, i) => {
+    const s = str(`args[${i}]`, a, JOB_LIMITS.maxArgBytes)
+    total += Buffer.byteLength(s, 'utf8')
+    if (total > JOB_LIMITS.maxArgsTotalBytes) throw new JobCodecError('args: over the total size limit')
+    return s
+  })
+}
+
+function env(x: unknown): Record<string, string> {
+  const o = obj('env', x)
+  const keys = Object.keys(o)
+  if (keys.length > JOB_LIMITS.maxEnv) throw new JobCodecError('env: too many entries')
+  const out: Record<string, string> = {}
+  for (const k of keys) {
+    if (!/^[A-Z_][A-Z0-9_]{0,63}$/.test(k)) throw new JobCodecError(`env: bad name ${JSON.stringify(k)}`)
+    out[k] = str(`env.${k}`, o[k], JOB_LIMITS.maxEnvValueBytes)
+  }
+  return out
+}
+
+function version(h: Record<string, unknown>): number {
+  const v = int('v', h['v'], 1, 255)
+  if (v !== JOB_MESSAGE_VERSION)
+    throw new JobCodecError(`job message version ${v} is not supported (this node speaks ${JOB_MESSAGE_VERSION})`)
+  return v
+}
+
+function features(h: Record<string, unknown>): string[] {
+  if (h['features'] === undefined) return []
+  return arr('features', h['features'], JOB_LIMITS.maxFeatures).map((f, i) => str(`features[${i}]`, f, 64))
+}

@@ -1,0 +1,51 @@
+/**
+ * Glue between the executor and the scheduler's `runWithPlacement`: a `RemoteRunner` that
+ * preprocesses once (on the first remote attempt, so a job placed locally never pays for it) and
+ * turns the executor's typed errors into the retry policy's vocabulary:
+ *
+ * | executor                         | RemoteResult                                   |
+ * |----------------------------------|------------------------------------------------|
+ * | outcome                          | `compiled` (`suspect` for gcc diagnostics, signals) |
+ * | BuilderBusyError                 | `infra: unreachable` (detail `busy`)           |
+ * | BuilderFailedError(kind)         | `infra: kind`                                  |
+ * | RemoteIneligibleError (prepare)  | `infra: protocol` (detail `ineligible: …`)     |
+ *
+ * Call `remoteIneligibility()` before placement so that ineligible compiles never get here.
+ */
+import { BuilderBusyError, BuilderFailedError, RemoteIneligibleError } from '../errors.ts'
+import type { RemoteRunner } from '../scheduler/run-with-placement.ts'
+import type { InfraFailure } from '../scheduler/types.ts'
+import type { PreparedJob, RemoteExecutor, RemoteJobInput, RemoteOutcome } from './remote-executor.ts'
+
+export interface RemoteRunnerHandle {
+  runner: RemoteRunner<RemoteOutcome>
+  /** The prepared job, once a remote attempt made it (for `commit`). */
+  prepared(): PreparedJob | undefined
+}
+
+export function remoteRunner(exec: RemoteExecutor, input: RemoteJobInput): RemoteRunnerHandle {
+  let preparing: Promise<PreparedJob> | undefined
+  let done: PreparedJob | undefined
+  const runner: RemoteRunner<RemoteOutcome> = async (slot, _job, { signal }) => {
+    try {
+      preparing ??= exec.prepare(input, { signal }).then((p) => {
+        done = p
+        return p
+      })
+      const job = await preparing
+      const out = await exec.send(job, slot.peer, { signal })
+      return out.suspect === undefined
+        ? { kind: 'compiled', result: out }
+        : { kind: 'compiled', result: out, suspect: true }
+    } catch (err) {
+      if (signal.aborted) throw err
+      if (err instanceof BuilderBusyError) return { kind: 'infra', failure: 'unreachable', detail: 'busy' }
+      if (err instanceof BuilderFailedError)
+        return { kind: 'infra', failure: err.failure as InfraFailure, detail: err.message }
+      if (err instanceof RemoteIneligibleError)
+        return { kind: 'infra', failure: 'protocol', detail: `ineligible: ${err.reason}` }
+      throw err
+    }
+  }
+  return { runner, prepared: () => done }
+}

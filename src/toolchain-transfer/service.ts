@@ -1,0 +1,92 @@
+/**
+ * Toolchain transfer as one service for the daemon: serves this node's toolchains to members
+ * (`/meshcc/blob/1.0.0`), announces them (DHT + advert ids), and fetches missing ones with
+ * {@link ToolchainFetcher.ensureToolchain}; a fetched toolchain is announced at once, so the
+ * next builder that needs it has one more holder to pull from.
+ *
+ * @example
+ * ```ts
+ * const transfer = await startToolchainTransfer({ mesh, store, onAdvertChange: () => mesh.changed() })
+ * // advert source: toolchains: transfer.held()
+ * const { root } = await transfer.ensureToolchain(job.toolchainId, { signal, hintPeers: [job.from] })
+ * await transfer.announce(newId)   // after `meshcc toolchain add` / local packaging
+ * await transfer.stop()
+ * ```
+ */
+import type { Mesh } from '../mesh/mesh-service.ts'
+import type { ToolchainStore } from '../toolchain/store.ts'
+import { type BlobServer, type BlobServerOptions, serveBlobs } from './blob-protocol.ts'
+import {
+  type EnsureOptions,
+  type EnsureResult,
+  type FetcherOptions,
+  ToolchainFetcher,
+} from './fetcher.ts'
+import { ToolchainProvider } from './provider.ts'
+
+export interface ToolchainTransferInit {
+  mesh: Mesh
+  store: ToolchainStore
+  /** The advert's toolchain list changed: `mesh.changed()`. */
+  onAdvertChange?: () => void
+  fetcher?: Omit<FetcherOptions, 'mesh' | 'store' | 'onStored'>
+  server?: BlobServerOptions
+  reprovideMs?: number
+  provideTimeoutMs?: number
+  onError?: (what: string, err: unknown) => void
+  signal?: AbortSignal
+}
+
+export interface ToolchainTransfer {
+  readonly fetcher: ToolchainFetcher
+  readonly provider: ToolchainProvider
+  readonly server: BlobServer
+  ensureToolchain(id: string, options?: EnsureOptions): Promise<EnsureResult>
+  /** Ids for the advert's `toolchains` field. */
+  held(): string[]
+  announce(id: string, options?: { signal?: AbortSignal }): Promise<boolean>
+  withdraw(id: string): Promise<void>
+  stop(): Promise<void>
+}
+
+export async function startToolchainTransfer(
+  init: ToolchainTransferInit,
+): Promise<ToolchainTransfer> {
+  const { mesh, store } = init
+  const provider = new ToolchainProvider({
+    node: mesh.node,
+    store,
+    ...(init.reprovideMs === undefined ? {} : { reprovideMs: init.reprovideMs }),
+    ...(init.provideTimeoutMs === undefined ? {} : { provideTimeoutMs: init.provideTimeoutMs }),
+    ...(init.onAdvertChange ? { onChange: init.onAdvertChange } : {}),
+    onError: (id, err) => init.onError?.(`provide ${id}`, err),
+  })
+  const server = await serveBlobs(mesh, store, init.server)
+  const fetcher = new ToolchainFetcher({
+    ...init.fetcher,
+    mesh,
+    store,
+    onStored: (id) => void provider.announce(id),
+  })
+  const onAdmitted = (): void => provider.reprovideSoon()
+  mesh.addEventListener('member:admitted', onAdmitted)
+  // Announcing waits for DHT peers; do not hold up the daemon's start for it.
+  void provider.start(init.signal ? { signal: init.signal } : {})
+  return {
+    fetcher,
+    provider,
+    server,
+    ensureToolchain: (id, options) => {
+      provider.touch(id)
+      return fetcher.ensureToolchain(id, options)
+    },
+    held: () => provider.held(),
+    announce: (id, options) => provider.announce(id, options),
+    withdraw: (id) => provider.withdraw(id),
+    stop: async () => {
+      mesh.removeEventListener('member:admitted', onAdmitted)
+      provider.stop()
+      await server.stop()
+    },
+  }
+}

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import {
+  candidates,
+  ineligibility,
+  type ScoringContext,
+  scoreCandidate,
+} from '../../../src/scheduler/candidates.ts'
+import type { PlacementJob } from '../../../src/scheduler/types.ts'
+import { JOB, view } from './fixtures.ts'
+
+function ctx(over: Partial<ScoringContext> = {}, job: PlacementJob = JOB): ScoringContext {
+  return {
+    now: 1_000,
+    job,
+    maxAdvertAgeMs: 6_000,
+    exclude: new Set(),
+    isOpen: () => false,
+    versionOk: () => true,
+    correctedFree: (_p, _at, free) => free,
+    speed: (v) => v.speed,
+    failureFactor: () => 1,
+    expectedMs: 1_000,
+    typicalMs: 1_000,
+    missingToolchainFactor: 0.25,
+    ...over,
+  }
+}
+
+describe('eligibility', () => {
+  it('admits only fresh, admitted builders of the right platform with an open breaker', () => {
+    const c = ctx({ exclude: new Set(['x']), isOpen: (p) => p === 'open' })
+    assert.equal(ineligibility(view('ok'), c), undefined)
+    assert.equal(ineligibility(view('a', { builder: false }), c), 'not-builder')
+    assert.equal(ineligibility(view('a', { admitted: false }), c), 'not-admitted')
+    assert.equal(ineligibility(view('x'), c), 'excluded')
+    assert.equal(ineligibility(view('a', { advertAt: -5_001 }), c), 'stale')
+    assert.equal(ineligibility(view('a', { platform: 'darwin' }), c), 'platform')
+    assert.equal(ineligibility(view('a', { arch: 'arm64' }), c), 'platform')
+    assert.equal(ineligibility(view('a', { cores: 0 }), c), 'no-cores')
+    assert.equal(ineligibility(view('open'), c), 'breaker-open')
+    assert.equal(ineligibility(view('a'), ctx({ versionOk: () => false })), 'version')
+    const all = [view('ok'), view('x'), view('a', { platform: 'win32' })]
+    assert.deepEqual(
+      candidates(all, c).map((s) => s.view.peerId),
+      ['ok'],
+    )
+  })
+})
+
+describe('scoring', () => {
+  it('weighs free slots, speed, toolchain, round trip and failures', () => {
+    const base = scoreCandidate(view('a', { freeSlots: 4 }), ctx())
+    assert.equal(base.headroom, 4)
+    const more = scoreCandidate(view('a', { freeSlots: 8 }), ctx())
+    assert.ok(more.weight > base.weight * 1.9)
+    const fast = scoreCandidate(view('a', { freeSlots: 4, speed: 2 }), ctx())
+    assert.ok(fast.weight > base.weight * 1.9 && fast.score > base.score * 1.9)
+    const noTc = scoreCandidate(view('a', { freeSlots: 4, toolchains: [] }), ctx())
+    assert.ok(Math.abs(noTc.weight / base.weight - 0.25) < 1e-9)
+    const far = scoreCandidate(view('a', { freeSlots: 4, rttMs: 250 }), ctx())
+    assert.ok(far.weight < base.weight * 0.7)
+    const failed = scoreCandidate(view('a', { freeSlots: 4 }), ctx({ failureFactor: () => 0.5 }))
+    assert.ok(failed.weight < base.weight * 0.6)
+  })
+
+  it('uses the corrected free slots and keeps a small weight for members shown full', () => {
+    const c = ctx({ correctedFree: (_p, _at, free) => free - 3 })
+    const s = scoreCandidate(view('a', { freeSlots: 2, queuedJobs: 1 }), c)
+    assert.equal(s.headroom, 0)
+    assert.ok(s.weight > 0 && s.weight < 0.2)
+    const capped = scoreCandidate(view('a', { cores: 4, freeSlots: 9 }), ctx())
+    assert.equal(capped.headroom, 4)
+  })
+
+  it('makes speed count more for long jobs than for typical ones', () => {
+    const slowBig = view('big', { freeSlots: 32, cores: 32, speed: 1 })
+    const fastSmall = view('fast', { freeSlots: 4, speed: 2 })
+    const short = ctx()
+    assert.ok(
+      scoreCandidate(slowBig, short).weight > scoreCandidate(fastSmall, short).weight,
+      'a typical job spreads by free capacity',
+    )
+    const long = ctx({ expectedMs: 60_000 }, { ...JOB, estimateMs: 60_000 })
+    assert.ok(
+      scoreCandidate(fastSmall, long).weight > 4 * scoreCandidate(slowBig, long).weight,
+      'a long job seeks speed',
+    )
+  })
+})
