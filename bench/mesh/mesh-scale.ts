@@ -14,7 +14,8 @@
  * then dials every member it hears of. Only the memory transport is used: nothing leaves the
  * process.
  *
- * Run: node bench/mesh/mesh-scale.ts [--nodes 100] [--measure-s 20] [--timeout-s 240] [--json]
+ * Run: node bench/mesh/mesh-scale.ts [--nodes 100] [--advert-ms 2000] [--measure-s 20]
+ * [--timeout-s 240] [--json]
  * (the project's Node 24; `--expose-gc` makes the memory figure steadier).
  */
 import { randomBytes } from 'node:crypto'
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '100' },
     'measure-s': { type: 'string', default: '20' },
     'timeout-s': { type: 'string', default: '240' },
+    /** Advert period (production default 2 s; adverts expire after three periods). */
+    'advert-ms': { type: 'string', default: '2000' },
     json: { type: 'boolean', default: false },
   },
 })
@@ -104,6 +107,7 @@ for (let i = 0; i < N; i++) {
     listen: [addr],
     bootstrap,
     persist: false,
+    advertIntervalMs: Number(values['advert-ms']),
   })
   meshes.push(mesh)
   addrs.push(`${addr}/p2p/${peerId.toString()}`)
@@ -146,6 +150,7 @@ const memory = rss()
 
 const result = {
   nodes: N,
+  advertMs: Number(values['advert-ms']),
   startS: round((started - t0) / 1000),
   convergedS: converged === undefined ? null : round((converged - started) / 1000),
   convergedFromFirstStartS: converged === undefined ? null : round((converged - t0) / 1000),

@@ -28,8 +28,12 @@ export function leastLoadedPicker(): CandidatePicker {
   return {
     name: 'least-loaded',
     pick(candidates, max) {
+      // The naive reading: the advert's own figure, as every client sees it.
       return [...candidates]
-        .sort((a, b) => b.headroom - a.headroom || (a.view.peerId < b.view.peerId ? -1 : 1))
+        .sort(
+          (a, b) =>
+            b.view.freeSlots - a.view.freeSlots || (a.view.peerId < b.view.peerId ? -1 : 1),
+        )
         .slice(0, max)
     },
   }

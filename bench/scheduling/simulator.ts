@@ -36,6 +36,7 @@ export interface SimOptions {
   warmupMs: number
   /** Placement tuning passed through. */
   d?: number
+  maxParallelProbes?: number
 }
 
 export const DEFAULT_SIM: SimOptions = {
@@ -103,6 +104,7 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
     }
     if (o.picker !== undefined) init.picker = o.picker()
     if (o.d !== undefined) init.d = o.d
+    if (o.maxParallelProbes !== undefined) init.maxParallelProbes = o.maxParallelProbes
     return new Placement(init)
   })
 

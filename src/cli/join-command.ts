@@ -95,6 +95,8 @@ export async function joinCommand(args: string[], o: Output, paths: NodePaths): 
       })
     }
   }
+  // A bad or expired token fails here, before anything is created.
+  const invitation = invite === undefined ? undefined : parseInvitation(invite)
   const running = await daemonRunning(paths)
   if (values.foreground && running) {
     throw new UsageError('meshcc join --foreground: a daemon already runs for this MESHCC_HOME', {
@@ -124,8 +126,7 @@ export async function joinCommand(args: string[], o: Output, paths: NodePaths): 
   let org: string
   let created: Created
   let joinAddrs: string[] = []
-  if (invite !== undefined) {
-    const invitation = parseInvitation(invite)
+  if (invitation !== undefined) {
     const enrolled = await enroll({
       invitation,
       privateKey: key,
@@ -157,7 +158,7 @@ export async function joinCommand(args: string[], o: Output, paths: NodePaths): 
     joined: true,
     listen: listen ?? previous.listen,
     bootstrap:
-      invite !== undefined || bootstrap.length > 0
+      invitation !== undefined || bootstrap.length > 0
         ? [...new Set([...bootstrap, ...joinAddrs])]
         : previous.bootstrap,
     mdns: values['no-mdns'] ? false : values.mdns ? true : previous.mdns,

@@ -15,7 +15,12 @@
 import { enableCompileCache } from 'node:module'
 import { nodePaths } from '../config/paths.ts'
 import { meshccVersion } from '../daemon/version.ts'
-import { CommandNotAvailableError, UnknownFlagError, UsageError } from '../errors.ts'
+import {
+  CommandNotAvailableError,
+  DaemonUnavailableError,
+  UnknownFlagError,
+  UsageError,
+} from '../errors.ts'
 import { parseCommand } from './args.ts'
 import { commandHelp, laterCommands, mainHelp } from './help.ts'
 import { createOutput, printJson, reportError } from './output.ts'
@@ -100,10 +105,20 @@ export async function runCli(argv: string[]): Promise<number> {
       case 'peers': {
         const { runPeersCommand } = await import('./peers-command.ts')
         const { daemonPeersSource } = await import('../monitor/daemon-source.ts')
+        const { isDaemonAbsent } = await import('./control-client.ts')
+        const daemon = daemonPeersSource(paths)
         return await runPeersCommand(
           rest,
           { stdout: process.stdout, stderr: process.stderr, env: process.env },
-          daemonPeersSource(paths),
+          {
+            snapshot: (signal) =>
+              daemon.snapshot(signal).catch((err: unknown) => {
+                if (!isDaemonAbsent(err)) throw err
+                throw new DaemonUnavailableError((err as Error).message, {
+                  hint: 'no daemon runs for this MESHCC_HOME: `meshcc join` starts one that hosts the mesh',
+                })
+              }),
+          },
         )
       }
     }

@@ -27,6 +27,7 @@ import { ENROLL_PROTOCOL } from '../enroll/wire.ts'
 import { enrollmentHandler } from '../enroll/serve.ts'
 import { ConfigError, NotJoinedError } from '../errors.ts'
 import { loadCrl } from '../identity/crl-store.ts'
+import { bytesEqual } from '../identity/encoding.ts'
 import { InvitationLedger } from '../identity/invitation-ledger.ts'
 import { ensurePersonalOrg } from '../identity/node-identity.ts'
 import { loadOrgIfPresent } from '../identity/org-key.ts'
@@ -188,7 +189,11 @@ export class MeshHost implements MeshControl {
     })
     this.#mesh = mesh
     this.#logEvents(mesh)
-    if (org !== undefined) {
+    // Only an admin of the organisation this node belongs to issues certificates for it (a node
+    // that joined another organisation may still hold the key of its earlier personal one).
+    const admin =
+      org !== undefined && bytesEqual(org.publicKey, mesh.identity().trustAnchor.publicKey)
+    if (admin) {
       const ledger = await InvitationLedger.open(ids.invitations)
       await mesh.node.handle(
         ENROLL_PROTOCOL,
@@ -211,7 +216,7 @@ export class MeshHost implements MeshControl {
         log.warn('cannot record the listen ports', { err }),
       )
     }
-    this.#startTimers(mesh, org !== undefined)
+    this.#startTimers(mesh, admin)
     const self = this.self()
     log.info('mesh started', { peerId: self.peerId, org: self.org, addrs: mesh.addrs() })
     return self

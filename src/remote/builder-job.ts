@@ -39,29 +39,30 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
 
   for (const root of plan.roots) await mkdir(root.host, { recursive: true })
   await mkdir(plan.hostPath(req.cwd), { recursive: true })
-  for (const o of req.outputs)
-    await mkdir(dirname(plan.hostPath(o.path)), { recursive: true })
+  for (const o of req.outputs) await mkdir(dirname(plan.hostPath(o.path)), { recursive: true })
   await writeJobFile(plan.hostPath(req.inputPath), await unpackBlob(req.input, 'input'))
 
-  const result = await ctx.run(
-    {
-      program: ctx.driver,
-      args: req.args,
-      mounts: [
-        ...ctx.toolchainMounts,
-        ...plan.roots.map((r): SandboxMount => ({ kind: 'rw', source: r.host, path: r.path })),
-      ],
-      cwd: req.cwd,
-      env: { ...jobEnv(req.env), PATH: JOB_PATH },
-      limits: { timeoutMs: Math.min(req.deadlineMs, ctx.maxDeadlineMs), nproc: 64 },
-      maxOutputBytes: JOB_LIMITS.maxStreamBytes,
-    },
-    { signal: ctx.signal },
-  ).catch((err: unknown) => {
-    if (err instanceof SandboxUnavailableError) return { refused: err.message }
-    if (err instanceof SandboxSetupError) return { failed: err.message }
-    throw err
-  })
+  const result = await ctx
+    .run(
+      {
+        program: ctx.driver,
+        args: req.args,
+        mounts: [
+          ...ctx.toolchainMounts,
+          ...plan.roots.map((r): SandboxMount => ({ kind: 'rw', source: r.host, path: r.path })),
+        ],
+        cwd: req.cwd,
+        env: { ...jobEnv(req.env), PATH: JOB_PATH },
+        limits: { timeoutMs: Math.min(req.deadlineMs, ctx.maxDeadlineMs), nproc: 64 },
+        maxOutputBytes: JOB_LIMITS.maxStreamBytes,
+      },
+      { signal: ctx.signal },
+    )
+    .catch((err: unknown) => {
+      if (err instanceof SandboxUnavailableError) return { refused: err.message }
+      if (err instanceof SandboxSetupError) return { failed: err.message }
+      throw err
+    })
   if ('refused' in result) return emptyResponse(req.jobId, 'refused', result.refused)
   if ('failed' in result) return emptyResponse(req.jobId, 'failed', result.failed)
   if (result.timedOut)

@@ -107,7 +107,9 @@ export class BuilderService {
 
   async #probe(): Promise<SandboxProbe> {
     if (this.#o.probe) return this.#o.probe()
-    return probeSandbox(this.#o.sandboxHelper === undefined ? {} : { helper: this.#o.sandboxHelper })
+    return probeSandbox(
+      this.#o.sandboxHelper === undefined ? {} : { helper: this.#o.sandboxHelper },
+    )
   }
 
   /** One job stream (already gated by membership). */
@@ -117,12 +119,12 @@ export class BuilderService {
     const probe = await this.#probe()
     if (!probe.ok) {
       this.counters.refused++
-      await srv.respond(emptyResponse('-', 'refused', `sandbox unavailable: ${probe.reason}`)).catch(() => {})
+      await this.#turnAway(stream, srv, 'refused', `sandbox unavailable: ${probe.reason}`)
       return
     }
     if (this.#running >= this.#o.slots) {
       this.counters.busy++
-      await srv.respond(emptyResponse('-', 'busy', `all ${this.#o.slots} slots in use`)).catch(() => {})
+      await this.#turnAway(stream, srv, 'busy', `all ${this.#o.slots} slots in use`)
       return
     }
     this.#running++
@@ -175,6 +177,22 @@ export class BuilderService {
     }
   }
 
+  /**
+   * Answers without reading the request. The client stops sending and resets the stream when it
+   * reads the answer; a client that keeps sending anyway is cut off shortly after, so an unread
+   * request never sits in memory.
+   */
+  async #turnAway(
+    stream: Stream,
+    srv: ReturnType<typeof jobServerStream>,
+    status: 'busy' | 'refused',
+    detail: string,
+  ): Promise<void> {
+    await srv.respond(emptyResponse('-', status, detail)).catch(() => {})
+    if (stream.status === 'open')
+      setTimeout(() => stream.abort(new Error(`job turned away: ${status}`)), 2_000).unref()
+  }
+
   async #runJob(req: JobRequest, peer: string, signal: AbortSignal): Promise<JobResponse> {
     const o = this.#o
     const store = o.store
@@ -191,7 +209,11 @@ export class BuilderService {
       const { manifest } = await store.getManifest(req.toolchain)
       const driver = manifest.drivers[req.driver]
       if (driver === undefined)
-        return emptyResponse(req.jobId, 'toolchain-missing', `toolchain has no ${req.driver} driver`)
+        return emptyResponse(
+          req.jobId,
+          'toolchain-missing',
+          `toolchain has no ${req.driver} driver`,
+        )
       const tree = await store.materialize(req.toolchain, { signal })
       const tcMounts = await toolchainMounts(tree, { signal })
       await mkdir(o.workDir, { recursive: true })

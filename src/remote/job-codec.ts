@@ -13,6 +13,7 @@
  * and the make-target rules); the builder only produces the compiler's outputs.
  */
 import { JobCodecError } from '../errors.ts'
+import { absPath, args, arr, bool, env, hex64, int, jobId, obj, oneOf, str } from './job-fields.ts'
 import { JOB_LIMITS } from './job-limits.ts'
 
 export const JOB_MESSAGE_VERSION = 1
@@ -196,7 +197,10 @@ export function messageType(msg: Uint8Array): number {
   return msg[0] as number
 }
 
-function splitFrame(msg: Uint8Array, type: number): { header: Record<string, unknown>; rest: Uint8Array } {
+function splitFrame(
+  msg: Uint8Array,
+  type: number,
+): { header: Record<string, unknown>; rest: Uint8Array } {
   if (messageType(msg) !== type)
     throw new JobCodecError(`expected job message type ${type}, got ${msg[0]}`)
   if (msg.byteLength < 5) throw new JobCodecError('truncated job message')
@@ -261,7 +265,12 @@ export function decodeRequest(msg: Uint8Array): JobRequest {
         optional: bool(`outputs[${i}].optional`, o['optional']),
       }
     }),
-    deadlineMs: int('deadlineMs', h['deadlineMs'], JOB_LIMITS.minDeadlineMs, JOB_LIMITS.maxDeadlineMs),
+    deadlineMs: int(
+      'deadlineMs',
+      h['deadlineMs'],
+      JOB_LIMITS.minDeadlineMs,
+      JOB_LIMITS.maxDeadlineMs,
+    ),
     env: env(h['env']),
   }
   blobs.end()
@@ -308,7 +317,10 @@ function checkRequest(r: JobRequest): void {
     if (seen.has(o.path)) throw new JobCodecError(`path used twice in a job: ${o.path}`)
     seen.add(o.path)
   }
-  if (r.input.data.byteLength > JOB_LIMITS.maxInputWireBytes || r.input.size > JOB_LIMITS.maxInputBytes)
+  if (
+    r.input.data.byteLength > JOB_LIMITS.maxInputWireBytes ||
+    r.input.size > JOB_LIMITS.maxInputBytes
+  )
     throw new JobCodecError('preprocessed input is over the limit')
 }
 
@@ -322,97 +334,18 @@ function checkResponse(r: JobResponse): void {
   if (wire > JOB_LIMITS.maxResponseWireBytes) throw new JobCodecError('response is over the limit')
 }
 
-// ---- field validators -------------------------------------------------------------------------
-
-function obj(field: string, x: unknown): Record<string, unknown> {
-  if (typeof x !== 'object' || x === null || Array.isArray(x))
-    throw new JobCodecError(`${field}: expected an object`)
-  return x as Record<string, unknown>
-}
-
-function arr(field: string, x: unknown, max: number): unknown[] {
-  if (!Array.isArray(x)) throw new JobCodecError(`${field}: expected an array`)
-  if (x.length > max) throw new JobCodecError(`${field}: more than ${max} entries`)
-  return x
-}
-
-function int(field: string, x: unknown, min: number, max: number): number {
-  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max)
-    throw new JobCodecError(`${field}: expected an integer in [${min}, ${max}]`)
-  return x
-}
-
-function bool(field: string, x: unknown): boolean {
-  if (typeof x !== 'boolean') throw new JobCodecError(`${field}: expected a boolean`)
-  return x
-}
-
-function str(field: string, x: unknown, maxBytes: number): string {
-  if (typeof x !== 'string') throw new JobCodecError(`${field}: expected a string`)
-  if (Buffer.byteLength(x, 'utf8') > maxBytes)
-    throw new JobCodecError(`${field}: longer than ${maxBytes} bytes`)
-  if (x.includes('\0')) throw new JobCodecError(`${field}: contains a NUL byte`)
-  return x
-}
-
-function oneOf(field: string, x: unknown, allowed: readonly string[]): string {
-  if (typeof x !== 'string' || !allowed.includes(x))
-    throw new JobCodecError(`${field}: expected one of ${allowed.join(', ')}`)
-  return x
-}
-
-function hex64(field: string, x: unknown): string {
-  if (typeof x !== 'string' || !/^[0-9a-f]{64}$/.test(x))
-    throw new JobCodecError(`${field}: expected 64 lowercase hex digits`)
-  return x
-}
-
-function jobId(x: unknown): string {
-  const s = str('jobId', x, JOB_LIMITS.maxJobIdBytes)
-  if (!/^[A-Za-z0-9._-]+$/.test(s)) throw new JobCodecError('jobId: unexpected characters')
-  return s
-}
-
-/** Absolute, normalised POSIX path: no empty, `.` or `..` component, not `/` itself. */
-export function absPath(field: string, x: unknown): string {
-  const s = str(field, x, JOB_LIMITS.maxPathBytes)
-  const parts = s.split('/')
-  if (!s.startsWith('/') || s === '/' || parts.slice(1).some((p) => p === '' || p === '.' || p === '..'))
-    throw new JobCodecError(`${field}: not an absolute normalised path: ${JSON.stringify(s)}`)
-  return s
-}
-
-function args(x: unknown): string[] {
-  const list = arr('args', x, JOB_LIMITS.maxArgs)
-  let total = 0
-  return list.map((a, i) => {
-    const s = str(`args[${i}]`, a, JOB_LIMITS.maxArgBytes)
-    total += Buffer.byteLength(s, 'utf8')
-    if (total > JOB_LIMITS.maxArgsTotalBytes) throw new JobCodecError('args: over the total size limit')
-    return s
-  })
-}
-
-function env(x: unknown): Record<string, string> {
-  const o = obj('env', x)
-  const keys = Object.keys(o)
-  if (keys.length > JOB_LIMITS.maxEnv) throw new JobCodecError('env: too many entries')
-  const out: Record<string, string> = {}
-  for (const k of keys) {
-    if (!/^[A-Z_][A-Z0-9_]{0,63}$/.test(k)) throw new JobCodecError(`env: bad name ${JSON.stringify(k)}`)
-    out[k] = str(`env.${k}`, o[k], JOB_LIMITS.maxEnvValueBytes)
-  }
-  return out
-}
-
 function version(h: Record<string, unknown>): number {
   const v = int('v', h['v'], 1, 255)
   if (v !== JOB_MESSAGE_VERSION)
-    throw new JobCodecError(`job message version ${v} is not supported (this node speaks ${JOB_MESSAGE_VERSION})`)
+    throw new JobCodecError(
+      `job message version ${v} is not supported (this node speaks ${JOB_MESSAGE_VERSION})`,
+    )
   return v
 }
 
 function features(h: Record<string, unknown>): string[] {
   if (h['features'] === undefined) return []
-  return arr('features', h['features'], JOB_LIMITS.maxFeatures).map((f, i) => str(`features[${i}]`, f, 64))
+  return arr('features', h['features'], JOB_LIMITS.maxFeatures).map((f, i) =>
+    str(`features[${i}]`, f, 64),
+  )
 }

@@ -40,5 +40,4 @@ export const JOB_LIMITS = {
 
 /** Largest single message on the stream (the length-prefixed frame limit). */
 export const MAX_REQUEST_MESSAGE = JOB_LIMITS.maxHeaderBytes + JOB_LIMITS.maxInputWireBytes + 16
-export const MAX_RESPONSE_MESSAGE =
-  JOB_LIMITS.maxHeaderBytes + JOB_LIMITS.maxResponseWireBytes + 16
+export const MAX_RESPONSE_MESSAGE = JOB_LIMITS.maxHeaderBytes + JOB_LIMITS.maxResponseWireBytes + 16

@@ -57,10 +57,12 @@ export function planJobMounts(
 ): JobMountPlan | { refused: string } {
   const files = [job.inputPath, ...job.outputs.map((o) => o.path)]
   for (const p of [job.cwd, ...files])
-    if (reservedPath(p, reservedTop)) return { refused: `path ${p} cannot be mapped on this builder` }
+    if (reservedPath(p, reservedTop))
+      return { refused: `path ${p} cannot be mapped on this builder` }
   const dirs = [...new Set([job.cwd, ...files.map((f) => posix.dirname(f))])]
   for (const d of dirs)
-    if (reservedPath(d, reservedTop)) return { refused: `directory ${d} cannot be mapped on this builder` }
+    if (reservedPath(d, reservedTop))
+      return { refused: `directory ${d} cannot be mapped on this builder` }
   const rootPaths = dirs
     .filter((d) => !dirs.some((o) => o !== d && under(d, o)))
     .sort((a, b) => a.length - b.length || (a < b ? -1 : 1))

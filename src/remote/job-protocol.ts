@@ -109,6 +109,7 @@ export async function exchangeJob(
     }, stallMs)
   }
   let written = false
+  let answered = false
   const writing = (async () => {
     await lp.write(request, { signal: AbortSignal.any([stop.signal, stopWriting.signal]) })
     await stream.close({ signal: AbortSignal.any([stop.signal, stopWriting.signal]) })
@@ -135,9 +136,13 @@ export async function exchangeJob(
           throw new BuilderFailedError('protocol', `bad frame from builder: ${errText(cause)}`, {
             cause,
           })
-        throw new BuilderFailedError('cut-off', `job stream ended: ${errText(writeError ?? cause)}`, {
-          cause,
-        })
+        throw new BuilderFailedError(
+          'cut-off',
+          `job stream ended: ${errText(writeError ?? cause)}`,
+          {
+            cause,
+          },
+        )
       }
       arm()
       let type: number
@@ -150,7 +155,9 @@ export async function exchangeJob(
       if (type !== MSG_RESPONSE)
         throw new BuilderFailedError('protocol', `unexpected frame type ${type} from builder`)
       try {
-        return decodeResponse(msg)
+        const response = decodeResponse(msg)
+        answered = true
+        return response
       } catch (cause) {
         throw new BuilderFailedError('protocol', `bad response: ${errText(cause)}`, { cause })
       }
@@ -158,8 +165,9 @@ export async function exchangeJob(
   } finally {
     clearTimeout(timer)
     signal?.removeEventListener('abort', onAbort)
-    if (!written) {
-      // Answered before we finished sending (BUSY), or failed: nothing more goes either way.
+    if (!written || !answered) {
+      // Answered before we finished sending (BUSY), or given up (stall, bad frame, abort): the
+      // builder learns at once that nobody waits for this job and frees its slot.
       stopWriting.abort()
       await writing.catch(() => {})
       stream.abort(new Error('job exchange ended'))

@@ -15,7 +15,12 @@
 import { BuilderBusyError, BuilderFailedError, RemoteIneligibleError } from '../errors.ts'
 import type { RemoteRunner } from '../scheduler/run-with-placement.ts'
 import type { InfraFailure } from '../scheduler/types.ts'
-import type { PreparedJob, RemoteExecutor, RemoteJobInput, RemoteOutcome } from './remote-executor.ts'
+import type {
+  PreparedJob,
+  RemoteExecutor,
+  RemoteJobInput,
+  RemoteOutcome,
+} from './remote-executor.ts'
 
 export interface RemoteRunnerHandle {
   runner: RemoteRunner<RemoteOutcome>
@@ -39,7 +44,8 @@ export function remoteRunner(exec: RemoteExecutor, input: RemoteJobInput): Remot
         : { kind: 'compiled', result: out, suspect: true }
     } catch (err) {
       if (signal.aborted) throw err
-      if (err instanceof BuilderBusyError) return { kind: 'infra', failure: 'unreachable', detail: 'busy' }
+      if (err instanceof BuilderBusyError)
+        return { kind: 'infra', failure: 'unreachable', detail: 'busy' }
       if (err instanceof BuilderFailedError)
         return { kind: 'infra', failure: err.failure as InfraFailure, detail: err.message }
       if (err instanceof RemoteIneligibleError)

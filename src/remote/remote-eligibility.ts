@@ -7,6 +7,8 @@
  *   MD5 of every source file's *text*; a builder compiles the preprocessed text, whose checksum
  *   differs. `-gdwarf-4` (or lower) and `-g0` compiles are distributed.
  * - `cpu-native`: `-march=native` would describe the builder's CPU.
+ * - `split-dwarf` (gcc): gcc runs `objcopy` to split the `.dwo` off, and packaged toolchains do
+ *   not carry it yet.
  * - `extra-inputs`: plugins, profiles, specs, PCHs are files the builder does not have.
  * - `records-command-line`: the object embeds the exact command line.
  * - `driver-prefix` (`-B`), `config-file`, `compiler-env`: they change which programs or
@@ -24,6 +26,7 @@ export type IneligibleReason =
   | 'language'
   | 'clang-dwarf5'
   | 'cpu-native'
+  | 'split-dwarf'
   | 'extra-inputs'
   | 'records-command-line'
   | 'driver-prefix'
@@ -74,6 +77,8 @@ export function remoteIneligibility(
     if (m.spec.role === 'config') return 'config-file'
     i += m.width - 1
   }
+  if (inv.family === 'gcc' && inv.extraOutputs.some((e) => e.role === 'split-dwarf'))
+    return 'split-dwarf'
   if (inv.family === 'clang' && inv.debugLevel > 0 && (dwarfVersion(args) ?? 5) >= 5)
     return 'clang-dwarf5'
   const paths = [cwd, inv.source, inv.output, ...inv.extraOutputs.map((e) => e.path)]

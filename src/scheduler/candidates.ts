@@ -7,6 +7,7 @@
  * relative to the job's expected length, whether it already holds the toolchain, and its recent
  * failures. Nothing here picks a winner: {@link ./pickers.ts} samples from these figures.
  */
+import type { Known } from './in-flight.ts'
 import type { BuilderView, PlacementJob } from './types.ts'
 
 export type Ineligible =
@@ -39,7 +40,12 @@ export interface ScoringContext {
   isOpen(peer: string): boolean
   versionOk(version: string): boolean
   /** The advert's free slots corrected by what this client did and heard since. */
-  correctedFree(peer: string, advertAt: number, freeSlots: number): number
+  known(peer: string, advertAt: number, freeSlots: number): Known
+  /**
+   * Share of the slots that turned over since the last first-hand figure that this client may
+   * count on (the other clients want them too). Default 0.5.
+   */
+  turnoverShare: number
   /** Relative speed for the job's toolchain given the advertised prior. */
   speed(view: BuilderView): number
   failureFactor(peer: string): number
@@ -67,10 +73,15 @@ export function ineligibility(view: BuilderView, ctx: ScoringContext): Ineligibl
 const FULL_WEIGHT = 0.1
 
 export function scoreCandidate(view: BuilderView, ctx: ScoringContext): ScoredCandidate {
-  const free = view.freeSlots - view.queuedJobs
-  const corrected = ctx.correctedFree(view.peerId, view.advertAt, free)
-  const headroom = Math.max(0, Math.min(view.cores, corrected))
+  const k = ctx.known(view.peerId, view.advertAt, view.freeSlots - view.queuedJobs)
   const speed = ctx.speed(view)
+  // Information ages: slots busy at the last first-hand figure finish their jobs at about one
+  // typical job length each, so an old "full" turns into "probably some free" (else waiting
+  // jobs would leave those slots idle until the next advert).
+  const busy = Math.max(0, view.cores - Math.max(0, k.base))
+  const turnLength = ctx.typicalMs / Math.max(speed, 1e-3)
+  const turned = busy * Math.min(1, Math.max(0, ctx.now - k.at) / turnLength) * ctx.turnoverShare
+  const headroom = Math.max(0, Math.min(view.cores, k.free + Math.floor(turned)))
   // Two round trips per job (reservation, then job and result) against the job's length.
   const rtt = view.rttMs ?? 1
   const rttFactor = ctx.expectedMs / (ctx.expectedMs + 2 * rtt)

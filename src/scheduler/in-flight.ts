@@ -70,25 +70,41 @@ export class InFlight {
 
   /** Free slots of `peer` given its advert (received at `advertAt`) and what we know since. */
   correctedFree(peer: string, advertAt: number, freeSlots: number): number {
+    return this.known(peer, advertAt, freeSlots).free
+  }
+
+  /**
+   * What we know of `peer`'s slots: the latest first-hand figure (`base` free slots at time `at`:
+   * the advert, or 0 when it said busy after the advert) and that figure corrected by our own
+   * jobs since (`free`).
+   */
+  known(peer: string, advertAt: number, freeSlots: number): Known {
     const full = this.#full.get(peer)
-    let since = advertAt
-    let d = freeSlots
+    let at = advertAt
+    let base = freeSlots
     if (full !== undefined) {
       if (full > advertAt) {
-        since = full
-        d = 0
+        at = full
+        base = 0
       } else {
         this.#full.delete(peer)
       }
     }
+    let free = base
     for (const j of this.#peers.get(peer) ?? []) {
-      // A job started at the very instant the advert arrived is not in it.
-      if (j.startedAt >= since) {
-        if (j.endedAt === undefined) d--
-      } else if (j.endedAt !== undefined && j.endedAt > since) {
-        d++
+      // A job started at the very instant the figure was taken is not in it.
+      if (j.startedAt >= at) {
+        if (j.endedAt === undefined) free--
+      } else if (j.endedAt !== undefined && j.endedAt > at) {
+        free++
       }
     }
-    return d
+    return { base, at, free }
   }
+}
+
+export interface Known {
+  base: number
+  at: number
+  free: number
 }

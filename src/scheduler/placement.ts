@@ -62,12 +62,17 @@ export interface PlacementInit {
   reserveTimeoutMs?: number
   /** Waiting jobs try members again at least this often. Default 250 ms. */
   retryIntervalMs?: number
-  /** Reservation rounds running at once; further jobs wait in the queue. Default 16. */
+  /**
+   * Reservation rounds running at once; further jobs wait in the queue, so that a burst asks for
+   * its longest jobs first. Default 4.
+   */
   maxParallelProbes?: number
   /** Jobs estimated longer than this go first to a clearly faster free member. Default 5 s. */
   longJobMs?: number
-  /** "Clearly faster": relative speed at least this. Default 1.5. */
+  /** "Clearly faster": relative speed at least this. Default 1.2. */
   fasterThanLocal?: number
+  /** Share of slots turned over since the last figure that we count on. Default 0.5. */
+  turnoverShare?: number
   /** Weight of members lacking the toolchain. Default 0.25. */
   missingToolchainFactor?: number
   versionOk?: (version: string) => boolean
@@ -118,6 +123,7 @@ export class Placement {
   readonly #closed = new AbortController()
   #probes = 0
   readonly #maxProbes: number
+  readonly #faster: number
   #ticking = false
   #pumpQueued = false
 
@@ -126,7 +132,8 @@ export class Placement {
     this.#clock = init.clock
     this.#random = init.random ?? Math.random
     this.#mode = init.mode ?? 'auto'
-    this.#maxProbes = init.maxParallelProbes ?? 16
+    this.#maxProbes = init.maxParallelProbes ?? 4
+    this.#faster = init.fasterThanLocal ?? 1.2
     this.#picker =
       init.picker ?? powerOfD({ d: init.d ?? 2, exploration: init.exploration ?? 0.05 })
     this.speeds = new SpeedModel({ ...init.speed, clock: init.clock })
@@ -262,7 +269,8 @@ export class Placement {
       maxAdvertAgeMs: this.#init.maxAdvertAgeMs ?? 6_000,
       isOpen: (peer) => this.failures.isOpen(peer),
       versionOk: this.#init.versionOk ?? (() => true),
-      correctedFree: (peer, at, free) => this.inFlight.correctedFree(peer, at, free),
+      known: (peer, at, free) => this.inFlight.known(peer, at, free),
+      turnoverShare: this.#init.turnoverShare ?? 0.5,
       speed: (v) => this.speeds.relative(v.peerId, job.toolchain, v.speed / selfSpeed),
       failureFactor: (peer) => this.failures.factor(peer),
       expectedMs: job.estimateMs ?? typicalMs,
@@ -292,8 +300,7 @@ export class Placement {
   /** A long job goes first to a free member much faster than this machine, if there is one. */
   #prefersRemote(job: PlacementJob, exclude: ReadonlySet<string>): boolean {
     if (!this.#isLong(job)) return false
-    const faster = this.#init.fasterThanLocal ?? 1.5
-    return this.candidates(job, exclude).some((c) => c.headroom > 0 && c.speed >= faster)
+    return this.candidates(job, exclude).some((c) => c.headroom > 0 && c.speed >= this.#faster)
   }
 
   #reserve(peer: string, job: PlacementJob, signal?: AbortSignal): Promise<ReserveReply> {
@@ -399,8 +406,17 @@ export class Placement {
     else w.reject(error)
   }
 
+  /**
+   * A local slot freed: it goes to a waiting job. When members are clearly faster than this
+   * machine, the shortest waiting job takes it (long jobs are better off waiting for a fast
+   * member: the classic rule for machines of unequal speed); otherwise the longest.
+   */
   #onLocalFree(): void {
-    for (const w of this.#waiters.all()) {
+    const order = this.#waiters.all()
+    const head = order[0]
+    if (head === undefined) return
+    if (head.job.estimateMs !== undefined && this.#bestSpeed(head) >= this.#faster) order.reverse()
+    for (const w of order) {
       if (this.local.free <= 0) return
       if (!w.allowLocal || w.probing || this.#patient(w)) continue
       if (this.local.tryAcquire()) this.#settle(w, this.#localSlot(w.job))
@@ -414,10 +430,16 @@ export class Placement {
   #patient(w: Waiter): boolean {
     const e = w.job.estimateMs
     if (e === undefined || !this.#isLong(w.job) || !w.allowRemote) return false
+    const best = this.#bestSpeed(w)
+    if (best < this.#faster) return false
+    return this.#clock.now() - w.since < (e * (1 - 1 / best)) / 2
+  }
+
+  /** Relative speed of the fastest member that could take `w`'s job. */
+  #bestSpeed(w: Waiter): number {
     let best = 0
     for (const c of this.candidates(w.job, w.exclude)) best = Math.max(best, c.speed)
-    if (best < (this.#init.fasterThanLocal ?? 1.5)) return false
-    return this.#clock.now() - w.since < (e * (1 - 1 / best)) / 2
+    return best
   }
 
   /** Schedules one pump pass (coalesced). */

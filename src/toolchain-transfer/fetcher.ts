@@ -130,7 +130,9 @@ export class ToolchainFetcher {
             this.#ready.set(id, { root: r.root, manifest: r.manifest })
             return r
           })
-          .finally(() => this.#running.delete(id)),
+          .finally(() => {
+            if (this.#running.get(id) === s) this.#running.delete(id)
+          }),
       }
       s.promise.catch(() => {})
       this.#running.set(id, s)
@@ -141,7 +143,11 @@ export class ToolchainFetcher {
     if (onProgress) s.listeners.add(onProgress)
     const leave = (): void => {
       if (onProgress) s.listeners.delete(onProgress)
-      if (--s.callers === 0) s.controller.abort(signal?.reason)
+      if (--s.callers === 0) {
+        // Everyone left: stop it, and let a later caller start afresh rather than join a dying one.
+        if (this.#running.get(id) === s) this.#running.delete(id)
+        s.controller.abort(signal?.reason)
+      }
     }
     if (!signal) return s.promise.finally(() => s.callers--)
     return new Promise<EnsureResult>((resolve, reject) => {
@@ -289,6 +295,7 @@ export class ToolchainFetcher {
       let done = 0
       progress.phase('chunks', 0, total)
       const badPeers = new Set(dropped.map((d) => d.peer))
+      // Swarm.addPeer ignores holders it already has (dropped ones included).
       swarm = new Swarm({
         sink: store,
         refs,
@@ -297,7 +304,13 @@ export class ToolchainFetcher {
           done += n
           progress.update(done, total, swarm?.livePeers().length ?? 0)
         },
-        onDrop: (peer, reason) => dropped.push({ peer, reason }),
+        onDrop: (peer, reason) => {
+          dropped.push({ peer, reason })
+          // A holder left: let one that was held back by maxPeers take its place.
+          queueMicrotask(() => {
+            for (const h of holders) if (!badPeers.has(h.peerId.toString())) join(h)
+          })
+        },
       })
       for (const h of holders) if (!badPeers.has(h.peerId.toString())) join(h)
       await swarm.run(

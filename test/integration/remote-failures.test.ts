@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
-import { BuilderBusyError, BuilderFailedError } from '../../src/errors.ts'
+import { BuilderBusyError, BuilderFailedError, RemoteIneligibleError } from '../../src/errors.ts'
 import { BuilderService } from '../../src/remote/builder-service.ts'
 import type { SandboxRunner } from '../../src/remote/builder-job.ts'
 import { emptyResponse } from '../../src/remote/job-codec.ts'
@@ -169,7 +169,49 @@ describe('remote job failures', { skip: process.platform !== 'linux' && 'Linux o
     const ms = performance.now() - t0
     assert.ok(ms < 2_000, `stall detected after ${ms} ms`)
     // The builder notices the client gave up and frees the slot (its sandbox run is aborted).
-    await waitFor(() => silent.builder.running === 0, { what: 'slot freed', timeoutMs: 5_000 })
+    await waitFor(() => silent.builder.running === 0, { what: 'slot freed', timeoutMs: 1_500 })
+  })
+
+  it('the per-job deadline is enforced on the builder (the sandbox kills the compile)', async () => {
+    const p = await pair({ exec: { deadlineMs: 1_000 } })
+    await writeTree(cwd, {
+      'slow.cpp': [
+        'constexpr long spin() { long s = 0; for (long i = 0; i < 4000000000L; ++i) s += i % 7; return s; }',
+        'constexpr long value = spin();',
+        'long get() { return value; }',
+        '',
+      ].join('\n'),
+    })
+    const t0 = performance.now()
+    const args = [
+      '-std=c++17',
+      '-fconstexpr-ops-limit=100000000000',
+      '-fconstexpr-loop-limit=2147483647',
+      '-c',
+      'slow.cpp',
+      '-o',
+      'slow.o',
+    ]
+    await expectFailure(remoteCompile(p, 'g++', args, cwd, gcc), 'deadline')
+    const ms = performance.now() - t0
+    assert.ok(ms < 5_000, `deadline answered after ${ms} ms`)
+    assert.equal(p.builder.running, 0)
+  })
+
+  it('jobs a builder cannot reproduce never leave the client, with a stated reason', async () => {
+    const p = await pair()
+    await writeTree(cwd, { 'missing.c': '#include "no-such-header.h"\nint x;\n' })
+    const cases: Array<[string[], string]> = [
+      [['-c', 'missing.c', '-o', 'm.o'], 'preprocess-failed'],
+      [['-c', 'a.c', '-o', 'no/such/dir/a.o'], 'output-dir-missing'],
+      [['-march=native', '-c', 'a.c', '-o', 'a.o'], 'cpu-native'],
+    ]
+    for (const [args, reason] of cases) {
+      const err = await remoteCompile(p, 'gcc', args, cwd, gcc).catch((e: unknown) => e)
+      assert.ok(err instanceof RemoteIneligibleError, `${args.join(' ')}: ${String(err)}`)
+      assert.equal(err.reason, reason)
+    }
+    assert.equal(p.builder.counters.accepted, 0)
   })
 
   it('a connection that leads to another peer is refused before the job is sent', async () => {
@@ -179,7 +221,11 @@ describe('remote job failures', { skip: process.platform !== 'linux' && 'Linux o
       credentials: (k) => memberCredentials(org, k, { name: 'other', roles: ['builder'] }),
     })
     try {
-      const otherBuilder = new BuilderService({ store: tc.store, slots: 2, workDir: join(p.work, 'o') })
+      const otherBuilder = new BuilderService({
+        store: tc.store,
+        slots: 2,
+        workDir: join(p.work, 'o'),
+      })
       await otherBuilder.register(other.mesh)
       await waitFor(() => other.mesh.admission.isMember(p.client.mesh.peerId), { what: 'admitted' })
       const misrouted = new RemoteExecutor({
@@ -199,7 +245,7 @@ describe('remote job failures', { skip: process.platform !== 'linux' && 'Linux o
     }
   })
 
-  it("an answer for another job is rejected, whoever sends it", async () => {
+  it('an answer for another job is rejected, whoever sends it', async () => {
     const p = await pair()
     const liar = await startMemoryNode(org, {
       bootstrap: p.builderNode.mesh.addrs(),
@@ -225,26 +271,36 @@ describe('remote job failures', { skip: process.platform !== 'linux' && 'Linux o
     }
   })
 
-  it('a member without the client role cannot submit jobs', async () => {
+  it('a member without the client role cannot submit jobs', async (t) => {
     const p = await pair({ clientRoles: ['builder'] })
     const err = await remoteCompile(p, 'gcc', ARGS, cwd, gcc).catch((e: unknown) => e)
     assert.ok(err instanceof BuilderFailedError, String(err))
+    t.diagnostic(`no client role: ${err.failure}: ${err.message}`)
     assert.equal(p.builder.counters.accepted, 0)
   })
 
-  it('a non-member (no valid certificate) cannot submit jobs', async () => {
+  it('a non-member (no valid certificate) cannot submit jobs', async (t) => {
     const p = await pair()
     const outsider = await startMemoryNode(org, {
+      bootstrap: p.builderNode.mesh.addrs(),
       credentials: () => outsiderCredentials(new Uint8Array(64)),
     })
+    // It knows the builder's address and has dialled it (admission then throws it out).
+    await outsider.mesh.node.peerStore.merge(p.builderNode.mesh.peerId, {
+      multiaddrs: p.builderNode.mesh.node.getMultiaddrs(),
+    })
     try {
-      const exec = new RemoteExecutor({ node: outsider.mesh.node, tempDir: p.work, stallMs: 3_000 })
+      const exec = new RemoteExecutor({
+        node: outsider.mesh.node,
+        tempDir: p.work,
+        stallMs: 3_000,
+        connectTimeoutMs: 3_000,
+      })
       const inv = parse('gcc', ARGS, cwd)
       const job = await exec.prepare({ compiler: 'gcc', inv, cwd, env: ENV, toolchain: gcc })
-      await outsider.mesh.node.dial(p.builderNode.mesh.peerId).catch(() => {})
-      await sleep(200)
       const err = await exec.send(job, p.builderNode.mesh.peerId).catch((e: unknown) => e)
       assert.ok(err instanceof BuilderFailedError, String(err))
+      t.diagnostic(`outsider: ${err.failure}: ${err.message}`)
       assert.equal(p.builder.counters.accepted, 0)
     } finally {
       await stopNode(outsider)

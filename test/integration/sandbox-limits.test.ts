@@ -95,6 +95,8 @@ describe('sandbox: resource limits', { skip: !isLinux && 'sandbox is Linux-only'
     assert.equal(r.timedOut, false)
     assert.equal(r.exitCode, null)
     assert.equal(r.signal, 'SIGXCPU')
-    assert.ok(r.cpuMs >= 900, `cpuMs ${r.cpuMs}`)
+    // RLIMIT_CPU is enforced on scheduler ticks and rusage is sampled separately: under load the
+    // reported figure runs below the 1 s limit, so only check it was spent spinning, not waiting.
+    assert.ok(r.cpuMs >= 500, `cpuMs ${r.cpuMs}`)
   })
 })

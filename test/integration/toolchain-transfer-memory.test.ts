@@ -13,6 +13,7 @@ import { ToolchainUnavailableError } from '../../src/errors.ts'
 import type { Org } from '../../src/identity/types.ts'
 import { ToolchainStore } from '../../src/toolchain/store.ts'
 import { BlobSession } from '../../src/toolchain-transfer/blob-client.ts'
+import type { TransferProgressEvent } from '../../src/toolchain-transfer/fetcher.ts'
 import { BLOB_PROTOCOL } from '../../src/toolchain-transfer/wire.ts'
 import { type BlobServer, serveBlobs } from '../../src/toolchain-transfer/blob-protocol.ts'
 import {
@@ -127,9 +128,13 @@ describe('toolchain transfer between members (memory transport)', () => {
         { what: 'advert listing the toolchain' },
       )
     const events: string[] = []
+    let lastChunks: TransferProgressEvent | undefined
     const r = await c.transfer!.ensureToolchain(t.id, {
       dht: false,
-      onProgress: (p) => events.push(p.phase),
+      onProgress: (p) => {
+        events.push(p.phase)
+        if (p.phase === 'chunks') lastChunks = p
+      },
     })
     assert.ok(r.transfer, 'something was transferred')
     const peers = r.transfer.peers
@@ -146,6 +151,9 @@ describe('toolchain transfer between members (memory transport)', () => {
     assert.ok(await treeMatches(r.root, t.manifest))
     assert.equal(r.root, c.store.treePath(t.id))
     assert.ok(events.includes('chunks') && events.includes('materialize'), events.join())
+    assert.equal(lastChunks?.done, lastChunks?.total)
+    assert.equal(lastChunks?.total, total)
+    assert.ok((lastChunks?.bytesPerSecond ?? 0) > 0, 'a transfer rate')
     // Now a holder itself: listed in its advert, and a second call transfers nothing.
     await waitFor(() => c.node.fields.toolchains.includes(t.id), { what: 'own advert' })
     const again = await c.transfer!.ensureToolchain(t.id)

@@ -104,12 +104,21 @@ describe('job codec: round trips', () => {
   })
 
   it('busy and failure responses, a killed compiler, keepalives', async () => {
-    for (const status of ['busy', 'refused', 'toolchain-missing', 'bad-request', 'deadline', 'failed'] as const) {
+    for (const status of [
+      'busy',
+      'refused',
+      'toolchain-missing',
+      'bad-request',
+      'deadline',
+      'failed',
+    ] as const) {
       const back = decodeResponse(encodeResponse(emptyResponse('-', status, `why ${status}`)))
       assert.equal(back.status, status)
       assert.equal(back.detail, `why ${status}`)
     }
-    const killed = decodeResponse(encodeResponse(await response({ exitCode: null, signal: 'SIGSEGV', outputs: [] })))
+    const killed = decodeResponse(
+      encodeResponse(await response({ exitCode: null, signal: 'SIGSEGV', outputs: [] })),
+    )
     assert.equal(killed.signal, 'SIGSEGV')
     assert.equal(messageType(encodeKeepalive()), MSG_KEEPALIVE)
   })
@@ -144,24 +153,57 @@ describe('job codec: malformed requests are refused', () => {
     ['cwd too long', (h) => (h['cwd'] = `/${'a'.repeat(JOB_LIMITS.maxPathBytes)}`)],
     ['input path relative', (h) => (h['inputPath'] = 'src/a.c')],
     ['no outputs', (h) => (h['outputs'] = [])],
-    ['too many outputs', (h) => (h['outputs'] = Array.from({ length: 9 }, (_, i) => ({ path: `/o/${i}`, role: 'object', optional: false })))],
-    ['output role unknown', (h) => (h['outputs'] = [{ path: '/o/a.o', role: 'shell', optional: false }])],
-    ['output path with ..', (h) => (h['outputs'] = [{ path: '/o/../etc/x', role: 'object', optional: false }])],
-    ['output optional not boolean', (h) => (h['outputs'] = [{ path: '/o/a.o', role: 'object', optional: 'no' }])],
-    ['output written over the input', (h) => (h['outputs'] = [{ path: h['inputPath'], role: 'object', optional: false }])],
+    [
+      'too many outputs',
+      (h) =>
+        (h['outputs'] = Array.from({ length: 9 }, (_, i) => ({
+          path: `/o/${i}`,
+          role: 'object',
+          optional: false,
+        }))),
+    ],
+    [
+      'output role unknown',
+      (h) => (h['outputs'] = [{ path: '/o/a.o', role: 'shell', optional: false }]),
+    ],
+    [
+      'output path with ..',
+      (h) => (h['outputs'] = [{ path: '/o/../etc/x', role: 'object', optional: false }]),
+    ],
+    [
+      'output optional not boolean',
+      (h) => (h['outputs'] = [{ path: '/o/a.o', role: 'object', optional: 'no' }]),
+    ],
+    [
+      'output written over the input',
+      (h) => (h['outputs'] = [{ path: h['inputPath'], role: 'object', optional: false }]),
+    ],
     ['deadline too short', (h) => (h['deadlineMs'] = 10)],
     ['deadline too long', (h) => (h['deadlineMs'] = JOB_LIMITS.maxDeadlineMs + 1)],
     ['deadline fractional', (h) => (h['deadlineMs'] = 5000.5)],
     ['env bad name', (h) => (h['env'] = { 'LD_PRELOAD=x': '1' })],
     ['env lowercase name', (h) => (h['env'] = { path: '/bin' })],
     ['env value not a string', (h) => (h['env'] = { LANG: 1 })],
-    ['env too many', (h) => (h['env'] = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`V${i}`, 'x'])))],
+    [
+      'env too many',
+      (h) => (h['env'] = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`V${i}`, 'x']))),
+    ],
     ['jobId with slash', (h) => (h['jobId'] = '../x')],
     ['jobId too long', (h) => (h['jobId'] = 'j'.repeat(65))],
     ['features not an array', (h) => (h['features'] = 'all')],
-    ['input size over the limit', (h) => (h['input'] = { size: JOB_LIMITS.maxInputBytes + 1, clen: (h['input'] as { clen: number }).clen })],
+    [
+      'input size over the limit',
+      (h) =>
+        (h['input'] = {
+          size: JOB_LIMITS.maxInputBytes + 1,
+          clen: (h['input'] as { clen: number }).clen,
+        }),
+    ],
     ['input blob longer than sent', (h) => (h['input'] = { size: 10, clen: 1e6 })],
-    ['input size negative', (h) => (h['input'] = { size: -1, clen: (h['input'] as { clen: number }).clen })],
+    [
+      'input size negative',
+      (h) => (h['input'] = { size: -1, clen: (h['input'] as { clen: number }).clen }),
+    ],
   ]
   for (const [name, mutate] of cases) {
     it(name, async () => {
@@ -181,7 +223,10 @@ describe('job codec: malformed requests are refused', () => {
   it('framing: wrong type, empty, truncated, bad header length, not JSON, not an object', async () => {
     const r = await request()
     const good = encodeRequest(r)
-    assert.throws(() => decodeRequest(raw(MSG_RESPONSE, requestHeader(r), r.input.data)), JobCodecError)
+    assert.throws(
+      () => decodeRequest(raw(MSG_RESPONSE, requestHeader(r), r.input.data)),
+      JobCodecError,
+    )
     assert.throws(() => decodeRequest(new Uint8Array(0)), JobCodecError)
     assert.throws(() => decodeRequest(good.subarray(0, 3)), JobCodecError)
     assert.throws(() => decodeRequest(good.subarray(0, 40)), JobCodecError)
@@ -190,7 +235,10 @@ describe('job codec: malformed requests are refused', () => {
     assert.throws(() => decodeRequest(lying), JobCodecError)
     assert.throws(() => decodeRequest(raw(MSG_REQUEST, '{"v":1,')), JobCodecError)
     assert.throws(() => decodeRequest(raw(MSG_REQUEST, '[1,2]')), JobCodecError)
-    assert.throws(() => decodeRequest(raw(MSG_REQUEST, Buffer.from([0xff, 0xfe]).toString('latin1'))), JobCodecError)
+    assert.throws(
+      () => decodeRequest(raw(MSG_REQUEST, Buffer.from([0xff, 0xfe]).toString('latin1'))),
+      JobCodecError,
+    )
   })
 
   it('encoding refuses what decoding would refuse', async () => {
@@ -208,21 +256,44 @@ describe('job codec: malformed responses are refused', () => {
       stdout: { size: stdout.size, clen: stdout.data.byteLength },
       stderr: { size: stderr.size, clen: stderr.data.byteLength },
       outputs: outputs.map((o) =>
-        o.file ? { path: o.path, size: o.file.size, clen: o.file.data.byteLength } : { path: o.path, absent: true },
+        o.file
+          ? { path: o.path, size: o.file.size, clen: o.file.data.byteLength }
+          : { path: o.path, absent: true },
       ),
     }
   }
   function tail(r: JobResponse): Uint8Array {
-    return Buffer.concat([r.stdout.data, r.stderr.data, ...r.outputs.flatMap((o) => (o.file ? [o.file.data] : []))])
+    return Buffer.concat([
+      r.stdout.data,
+      r.stderr.data,
+      ...r.outputs.flatMap((o) => (o.file ? [o.file.data] : [])),
+    ])
   }
   const cases: Array<[string, (h: Record<string, unknown>) => void]> = [
     ['unknown status', (h) => (h['status'] = 'maybe')],
-    ['compiled without exit code or signal', (h) => ((h['exitCode'] = null), (h['signal'] = null))],
+    [
+      'compiled without exit code or signal',
+      (h) => {
+        h['exitCode'] = null
+        h['signal'] = null
+      },
+    ],
     ['exit code out of range', (h) => (h['exitCode'] = 256)],
     ['exit code negative', (h) => (h['exitCode'] = -1)],
-    ['stderr over the limit', (h) => (h['stderr'] = { size: JOB_LIMITS.maxStreamBytes + 1, clen: 1 })],
-    ['output path relative', (h) => ((h['outputs'] as Array<Record<string, unknown>>)[0]!['path'] = 'a.o')],
-    ['output too large', (h) => ((h['outputs'] as Array<Record<string, unknown>>)[0]!['size'] = JOB_LIMITS.maxOutputBytes + 1)],
+    [
+      'stderr over the limit',
+      (h) => (h['stderr'] = { size: JOB_LIMITS.maxStreamBytes + 1, clen: 1 }),
+    ],
+    [
+      'output path relative',
+      (h) => ((h['outputs'] as Array<Record<string, unknown>>)[0]!['path'] = 'a.o'),
+    ],
+    [
+      'output too large',
+      (h) =>
+        ((h['outputs'] as Array<Record<string, unknown>>)[0]!['size'] =
+          JOB_LIMITS.maxOutputBytes + 1),
+    ],
     ['detail too long', (h) => (h['detail'] = 'd'.repeat(JOB_LIMITS.maxDetailBytes + 1))],
     ['jobId missing', (h) => delete h['jobId']],
     ['cpuMs negative', (h) => (h['cpuMs'] = -5)],
@@ -247,7 +318,10 @@ describe('job blobs: zstd with declared sizes', () => {
     assert.equal((await unpackBlob(b, 'x')).length, 100_000)
     await assert.rejects(unpackBlob({ size: 1000, data: b.data }, 'x'), JobCodecError)
     await assert.rejects(unpackBlob({ size: 200_000, data: b.data }, 'x'), JobCodecError)
-    await assert.rejects(unpackBlob({ size: 10, data: Buffer.from('not zstd') }, 'x'), JobCodecError)
+    await assert.rejects(
+      unpackBlob({ size: 10, data: Buffer.from('not zstd') }, 'x'),
+      JobCodecError,
+    )
     const flipped = Buffer.from(b.data)
     flipped[flipped.length - 1]! ^= 0xff // the content checksum
     await assert.rejects(unpackBlob({ size: b.size, data: flipped }, 'x'), JobCodecError)

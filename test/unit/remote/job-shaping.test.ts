@@ -21,14 +21,60 @@ function parse(args: string[], compiler = '/usr/bin/gcc'): CacheableInvocation {
 describe('builder arguments', () => {
   it('drop dependency, include-path and forced-include options, keep everything else in order', () => {
     const args = [
-      '-g', '-O2', '-Wall', '-Iinclude', '-I', 'other', '-isystem', '/opt/x', '-iquote', 'q',
-      '-DFOO=1', '-U', 'BAR', '-include', 'config.h', '-MD', '-MF', 'a.d', '-MT', 'a.o', '-MP',
-      '-MMD', '-MQ', '$x', '-MFjoined.d', '-Wp,-MD,dep.d,-DKEEP', '-Wp,-MMD,only.d', '-x', 'c',
-      '-c', 'src/a.c', '-o', 'a.o', '-fPIC', '--sysroot=/sr', '-idirafter', 'late',
+      '-g',
+      '-O2',
+      '-Wall',
+      '-Iinclude',
+      '-I',
+      'other',
+      '-isystem',
+      '/opt/x',
+      '-iquote',
+      'q',
+      '-DFOO=1',
+      '-U',
+      'BAR',
+      '-include',
+      'config.h',
+      '-MD',
+      '-MF',
+      'a.d',
+      '-MT',
+      'a.o',
+      '-MP',
+      '-MMD',
+      '-MQ',
+      '$x',
+      '-MFjoined.d',
+      '-Wp,-MD,dep.d,-DKEEP',
+      '-Wp,-MMD,only.d',
+      '-x',
+      'c',
+      '-c',
+      'src/a.c',
+      '-o',
+      'a.o',
+      '-fPIC',
+      '--sysroot=/sr',
+      '-idirafter',
+      'late',
     ]
     assert.deepEqual(builderArgs(args), [
-      '-g', '-O2', '-Wall', '-DFOO=1', '-U', 'BAR', '-Wp,-DKEEP', '-x', 'c', '-c', 'src/a.c',
-      '-o', 'a.o', '-fPIC', '--sysroot=/sr',
+      '-g',
+      '-O2',
+      '-Wall',
+      '-DFOO=1',
+      '-U',
+      'BAR',
+      '-Wp,-DKEEP',
+      '-x',
+      'c',
+      '-c',
+      'src/a.c',
+      '-o',
+      'a.o',
+      '-fPIC',
+      '--sysroot=/sr',
     ])
   })
   it('leave everything after -- alone', () => {
@@ -40,12 +86,24 @@ describe('remote eligibility', () => {
   const cwd = '/home/u/p'
   it('plain C and C++ compiles are eligible, with -g for gcc', () => {
     assert.equal(remoteIneligibility(parse(['-g', '-O2', '-c', 'a.c']), { cwd }), undefined)
-    assert.equal(remoteIneligibility(parse(['-c', 'a.cpp', '-o', 'b/a.o'], '/usr/bin/g++'), { cwd }), undefined)
+    assert.equal(
+      remoteIneligibility(parse(['-c', 'a.cpp', '-o', 'b/a.o'], '/usr/bin/g++'), { cwd }),
+      undefined,
+    )
   })
   it('clang -g at DWARF 5 is not; at DWARF 4 or without -g it is', () => {
-    assert.equal(remoteIneligibility(parse(['-g', '-c', 'a.c'], '/usr/bin/clang'), { cwd }), 'clang-dwarf5')
-    assert.equal(remoteIneligibility(parse(['-g', '-gdwarf-4', '-c', 'a.c'], '/usr/bin/clang'), { cwd }), undefined)
-    assert.equal(remoteIneligibility(parse(['-O2', '-c', 'a.c'], '/usr/bin/clang'), { cwd }), undefined)
+    assert.equal(
+      remoteIneligibility(parse(['-g', '-c', 'a.c'], '/usr/bin/clang'), { cwd }),
+      'clang-dwarf5',
+    )
+    assert.equal(
+      remoteIneligibility(parse(['-g', '-gdwarf-4', '-c', 'a.c'], '/usr/bin/clang'), { cwd }),
+      undefined,
+    )
+    assert.equal(
+      remoteIneligibility(parse(['-O2', '-c', 'a.c'], '/usr/bin/clang'), { cwd }),
+      undefined,
+    )
   })
   it('names the reason for each compile it keeps local', () => {
     const cases: Array<[string[], string]> = [
@@ -65,9 +123,18 @@ describe('remote eligibility', () => {
       checked++
     }
     assert.ok(checked >= 6, `only ${checked} cases reached the eligibility check`)
-    assert.equal(remoteIneligibility(parse(['-c', 'a.c']), { cwd: '/usr/src/p' }), 'path-unmappable')
-    assert.equal(remoteIneligibility(parse(['-c', 'a.c', '-o', '/lib/x.o']), { cwd }), 'path-unmappable')
-    assert.equal(remoteIneligibility(parse(['-c', 'a.c']), { cwd, env: { COMPILER_PATH: '/x' } }), 'compiler-env')
+    assert.equal(
+      remoteIneligibility(parse(['-c', 'a.c']), { cwd: '/usr/src/p' }),
+      'path-unmappable',
+    )
+    assert.equal(
+      remoteIneligibility(parse(['-c', 'a.c', '-o', '/lib/x.o']), { cwd }),
+      'path-unmappable',
+    )
+    assert.equal(
+      remoteIneligibility(parse(['-c', 'a.c']), { cwd, env: { COMPILER_PATH: '/x' } }),
+      'compiler-env',
+    )
   })
 })
 
@@ -140,7 +207,10 @@ describe('job paths on the builder', () => {
       outOfTree.roots.map((r) => r.path),
       ['/home/u/p/src', '/home/u/p/build'],
     )
-    assert.deepEqual(outOfTree.locate('/home/u/p/build/CMakeFiles/a.dir/a.c.o').rel, 'CMakeFiles/a.dir/a.c.o')
+    assert.deepEqual(
+      outOfTree.locate('/home/u/p/build/CMakeFiles/a.dir/a.c.o').rel,
+      'CMakeFiles/a.dir/a.c.o',
+    )
 
     const parentOut = planJobMounts('/j', {
       cwd: '/home/u/p/build',
@@ -148,13 +218,20 @@ describe('job paths on the builder', () => {
       outputs: [{ path: '/home/u/p/a.o' }],
     })
     assert.ok(!('refused' in parentOut))
-    assert.deepEqual(parentOut.roots.map((r) => r.path), ['/home/u/p'])
+    assert.deepEqual(
+      parentOut.roots.map((r) => r.path),
+      ['/home/u/p'],
+    )
     assert.equal(parentOut.hostPath('/home/u/p/build/a.c'), '/j/m0/build/a.c')
   })
 
   it('refuses paths on the toolchain or the sandbox file systems', () => {
     assert.ok(reservedPath('/usr/src/x') && reservedPath('/proc/1') && !reservedPath('/home/x'))
-    const r = planJobMounts('/j', { cwd: '/opt/p', inputPath: '/opt/p/a.c', outputs: [{ path: '/opt/p/a.o' }] }, new Set(['opt']))
+    const r = planJobMounts(
+      '/j',
+      { cwd: '/opt/p', inputPath: '/opt/p/a.c', outputs: [{ path: '/opt/p/a.o' }] },
+      new Set(['opt']),
+    )
     assert.ok('refused' in r)
   })
 })

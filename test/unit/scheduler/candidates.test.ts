@@ -11,13 +11,14 @@ import { JOB, view } from './fixtures.ts'
 
 function ctx(over: Partial<ScoringContext> = {}, job: PlacementJob = JOB): ScoringContext {
   return {
-    now: 1_000,
+    now: 0,
     job,
     maxAdvertAgeMs: 6_000,
     exclude: new Set(),
     isOpen: () => false,
     versionOk: () => true,
-    correctedFree: (_p, _at, free) => free,
+    known: (_p, at, free) => ({ base: free, at, free }),
+    turnoverShare: 0.5,
     speed: (v) => v.speed,
     failureFactor: () => 1,
     expectedMs: 1_000,
@@ -34,7 +35,7 @@ describe('eligibility', () => {
     assert.equal(ineligibility(view('a', { builder: false }), c), 'not-builder')
     assert.equal(ineligibility(view('a', { admitted: false }), c), 'not-admitted')
     assert.equal(ineligibility(view('x'), c), 'excluded')
-    assert.equal(ineligibility(view('a', { advertAt: -5_001 }), c), 'stale')
+    assert.equal(ineligibility(view('a', { advertAt: -6_001 }), c), 'stale')
     assert.equal(ineligibility(view('a', { platform: 'darwin' }), c), 'platform')
     assert.equal(ineligibility(view('a', { arch: 'arm64' }), c), 'platform')
     assert.equal(ineligibility(view('a', { cores: 0 }), c), 'no-cores')
@@ -65,12 +66,23 @@ describe('scoring', () => {
   })
 
   it('uses the corrected free slots and keeps a small weight for members shown full', () => {
-    const c = ctx({ correctedFree: (_p, _at, free) => free - 3 })
+    const c = ctx({ known: (_p, at, free) => ({ base: free, at, free: free - 3 }) })
     const s = scoreCandidate(view('a', { freeSlots: 2, queuedJobs: 1 }), c)
     assert.equal(s.headroom, 0)
     assert.ok(s.weight > 0 && s.weight < 0.2)
     const capped = scoreCandidate(view('a', { cores: 4, freeSlots: 9 }), ctx())
     assert.equal(capped.headroom, 4)
+  })
+
+  it('expects slots to turn over as the information ages', () => {
+    const full = view('a', { cores: 8, freeSlots: 0, advertAt: 0 })
+    assert.equal(scoreCandidate(full, ctx({ now: 0 })).headroom, 0)
+    // Half a typical job later, half the slots finished a job; we count on half of those.
+    assert.equal(scoreCandidate(full, ctx({ now: 500 })).headroom, 2)
+    assert.equal(scoreCandidate(full, ctx({ now: 5_000 })).headroom, 4)
+    // On a member twice as fast, turnover is twice as quick.
+    const fast = view('a', { cores: 8, freeSlots: 0, advertAt: 0, speed: 2 })
+    assert.equal(scoreCandidate(fast, ctx({ now: 250 })).headroom, 2)
   })
 
   it('makes speed count more for long jobs than for typical ones', () => {

@@ -93,7 +93,7 @@ describe('placement', () => {
     assert.ok(builders.asked.length >= 2, `asked ${builders.asked}`)
     first.release({ kind: 'done', elapsedMs: 500 })
     await clock.advance(1)
-    assert.equal(second?.kind, 'local')
+    assert.equal((second as Slot | undefined)?.kind, 'local')
     assert.equal(placement.waiting, 0)
   })
 

@@ -1,0 +1,53 @@
+/**
+ * The shapes a remote compile passes through on the client: what the daemon hands the executor
+ * (`RemoteJobInput`), the job ready to send (`PreparedJob`, reusable for a retry elsewhere), and
+ * what came back (`RemoteOutcome`).
+ */
+import type { CacheableInvocation, DepfileRequest } from '../compilers/types.ts'
+import type { JobOutputRequest } from './job-codec.ts'
+
+export interface RemoteJobInput {
+  /** The real compiler on this machine (its toolchain is what the builder runs). */
+  compiler: string
+  inv: CacheableInvocation
+  cwd: string
+  env: Record<string, string>
+  toolchain: string
+  /** Arguments to compile with; default `inv.expandedArgs` (e.g. plus a forced colour option). */
+  args?: readonly string[]
+  /** Depfile to produce; default `inv.depfile`. Pass an injected one to learn the headers. */
+  depfile?: DepfileRequest | undefined
+}
+
+export interface PreparedJob {
+  jobId: string
+  family: CacheableInvocation['family']
+  cwd: string
+  request: Uint8Array
+  outputs: JobOutputRequest[]
+  depfile: { path: string; data: Buffer } | undefined
+  /**
+   * The preprocessed text sent (gcc: directives-only minus built-ins; clang: rewrite-includes).
+   * Its line markers name every file the compile reads (`digestPreprocessed(...).files`).
+   */
+  text: Buffer
+  /** Size of the preprocessed text and of the request on the wire. */
+  inputBytes: number
+  wireBytes: number
+  preprocessMs: number
+}
+
+export interface RemoteOutcome {
+  peer: string
+  exitCode: number | null
+  signal: string | null
+  stdout: Buffer
+  stderr: Buffer
+  /** Outputs by absolute path (absent optional outputs are missing from the map). */
+  outputs: Map<string, Buffer>
+  /** The result should not be used as is: compile locally (and report why). */
+  suspect: 'gcc-diagnostics' | 'signal' | undefined
+  builderCpuMs: number
+  builderWallMs: number
+  wallMs: number
+}
