@@ -72,6 +72,8 @@ const trusted = [{ org: org.org, publicKey: org.publicKey }]
 const home = await mkdtemp(join(tmpdir(), 'meshcc-bench-mesh-'))
 const baseline = rss()
 const meshes: Mesh[] = []
+/** Churn during the run (refusals by reason, departures, expired adverts). */
+const events = new Map<string, number>()
 const addrs: string[] = []
 const t0 = performance.now()
 for (let i = 0; i < N; i++) {
@@ -109,6 +111,13 @@ for (let i = 0; i < N; i++) {
     persist: false,
     advertIntervalMs: Number(values['advert-ms']),
   })
+  for (const type of ['member:refused', 'member:left', 'advert:expired', 'advert:rejected']) {
+    mesh.addEventListener(type, (e) => {
+      const reason = (e as CustomEvent<{ reason?: string }>).detail.reason
+      const k = reason === undefined ? type : `${type}: ${reason.replace(/\d+/g, 'N')}`
+      events.set(k, (events.get(k) ?? 0) + 1)
+    })
+  }
   meshes.push(mesh)
   addrs.push(`${addr}/p2p/${peerId.toString()}`)
 }
@@ -164,10 +173,15 @@ const result = {
   rssTotalMiB: round(memory / 1024 ** 2),
   cpuPerNodePctOfCore: round(((cpu.user + cpu.system) / 1e6 / windowS / N) * 100),
   measureS: round(windowS),
+  events: Object.fromEntries(events),
   node: process.version,
 }
 if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`)
-else console.table(result)
+else {
+  const { events: churn, ...figures } = result
+  console.table(figures)
+  console.table(churn)
+}
 
 await Promise.all(meshes.map((m) => m.stop().catch(() => {})))
 await rm(home, { recursive: true, force: true })

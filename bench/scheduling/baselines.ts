@@ -31,8 +31,7 @@ export function leastLoadedPicker(): CandidatePicker {
       // The naive reading: the advert's own figure, as every client sees it.
       return [...candidates]
         .sort(
-          (a, b) =>
-            b.view.freeSlots - a.view.freeSlots || (a.view.peerId < b.view.peerId ? -1 : 1),
+          (a, b) => b.view.freeSlots - a.view.freeSlots || (a.view.peerId < b.view.peerId ? -1 : 1),
         )
         .slice(0, max)
     },

@@ -65,6 +65,10 @@ export interface Summary {
   /** Share of jobs run on the client itself. */
   localShare: number
   utilisation: number
+  /** Farms whose bound is the longest job rather than total work ÷ capacity. */
+  longestBound: number
+  /** Total work ÷ capacity as a share of the bound, lowest and highest over the farms. */
+  workShare: [number, number]
   wallMs: number
 }
 
@@ -100,6 +104,11 @@ export async function runScenario(
       busyPerJob: mean((r) => r.busy / (r.local + r.remote)),
       localShare: mean((r) => r.local / (r.local + r.remote)),
       utilisation: mean((r) => r.utilisation),
+      longestBound: results.filter((r) => r.longestMs >= r.workBoundMs).length,
+      workShare: [
+        Math.min(...results.map((r) => r.workBoundMs / r.boundMs)),
+        Math.max(...results.map((r) => r.workBoundMs / r.boundMs)),
+      ],
       wallMs: results.reduce((s, r) => s + r.wallMs, 0),
     })
   }

@@ -71,6 +71,17 @@ function table(id: string, title: string, rows: readonly Summary[]): string {
     '| picker | makespan ÷ bound (median) | worst | farms within 10 % | mean makespan | mean bound | busy answers / job | run locally | slot utilisation |',
     '|---|---|---|---|---|---|---|---|---|',
   ]
+  const first = rows[0]
+  if (first !== undefined) {
+    const [lo, hi] = first.workShare
+    lines.splice(
+      1,
+      0,
+      '',
+      `The longest job sets the bound in ${first.longestBound} of ${first.runs} farms; total work ÷ ` +
+        `capacity is ${f(100 * lo, 0)}–${f(100 * hi, 0)} % of the bound.`,
+    )
+  }
   for (const r of rows) {
     lines.push(
       `| ${r.picker} | ${f(r.medianRatio, 3)} | ${f(r.worstRatio, 3)} | ${r.within10}/${r.runs} | ` +

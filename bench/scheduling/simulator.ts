@@ -12,7 +12,7 @@
  */
 import { LocalPool } from '../../src/scheduler/local-pool.ts'
 import type { CandidatePicker } from '../../src/scheduler/pickers.ts'
-import { Placement } from '../../src/scheduler/placement.ts'
+import { Placement, type PlacementInit } from '../../src/scheduler/placement.ts'
 import { seededRandom } from '../../src/scheduler/random.ts'
 import { runWithPlacement } from '../../src/scheduler/run-with-placement.ts'
 import type { BuilderView, PlacementJob, ReserveReply } from '../../src/scheduler/types.ts'
@@ -37,6 +37,8 @@ export interface SimOptions {
   /** Placement tuning passed through. */
   d?: number
   maxParallelProbes?: number
+  /** Other placement settings, for experiments. */
+  placement?: Partial<Omit<PlacementInit, 'clock' | 'reserve' | 'members' | 'localSlots'>>
 }
 
 export const DEFAULT_SIM: SimOptions = {
@@ -105,6 +107,7 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
     if (o.picker !== undefined) init.picker = o.picker()
     if (o.d !== undefined) init.d = o.d
     if (o.maxParallelProbes !== undefined) init.maxParallelProbes = o.maxParallelProbes
+    if (o.placement !== undefined) Object.assign(init, o.placement)
     return new Placement(init)
   })
 

@@ -5,7 +5,7 @@
  *   log-uniform in [0.5, 2] (a job of work W ms takes W ÷ speed ms there). The first `clients`
  *   members also submit builds; every member is a builder.
  * - Jobs: work log-normal with median 1 s and σ = 1.0 (of ln seconds), clipped to [50 ms, 60 s]:
- *   mean ≈ 1.6 s, 90th percentile ≈ 3.6 s, 99th ≈ 10 s, the longest of 2,000 ≈ 25–40 s. That is
+ *   mean ≈ 1.6 s, 90th percentile ≈ 3.6 s, 99th ≈ 10 s, the longest of 2,000 ≈ 20–35 s. That is
  *   the shape of real C/C++ builds (most units compile in about a second, a heavy tail of
  *   template-heavy units takes tens of seconds). Jobs are dealt round-robin to the clients.
  * - History: when enabled, each job carries an estimate of its local run time, off by a

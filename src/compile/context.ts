@@ -10,6 +10,7 @@ import type { StatsRecorder } from '../stats/recorder.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
 import type { LeadingIncludes } from './leading-includes.ts'
 import type { ManifestCache } from './manifest.ts'
+import type { MissCompiler } from './miss-compiler.ts'
 import type { PchDirCache } from './pch-dir-cache.ts'
 import type { KeyPaths } from './path-normalize.ts'
 import type { SideInputs } from './side-inputs.ts'
@@ -27,6 +28,8 @@ export interface PipelineServices {
   pchDirs: PchDirCache
   /** Directory for the pipeline's temporary dependency files. */
   tempDir: () => string
+  /** Runs a miss's compile, here or on the mesh (default: here). */
+  compileMiss?: MissCompiler | undefined
 }
 
 export interface RequestContext {

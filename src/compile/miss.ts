@@ -37,6 +37,7 @@ import { addEntry, decodeManifest, encodeManifest } from './manifest.ts'
 import { preprocessOnlyArgs } from './preprocessor-key.ts'
 import type { ResultMeta } from './result-meta.ts'
 import { collectSideInputs, sameSideInputs } from './side-inputs.ts'
+import type { MissRun } from './miss-compiler.ts'
 import { runCompiler } from './run-compiler.ts'
 import { forceColorArg } from './stderr-replay.ts'
 import { timeMacrosCacheable } from './time-macros.ts'
@@ -153,16 +154,18 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   // Extra outputs as they were before the compile: unchanged afterwards means not written.
   const extraBefore = inv.extraOutputs.map((extra) => stamp(resolve(request.cwd, extra.path)))
 
-  let run: Awaited<ReturnType<typeof runCompiler>>
+  let run: MissRun
   let depPassOut: Buffer | undefined
   try {
     try {
-      run = await runCompiler(
-        { compiler: request.compiler, args, cwd: request.cwd, env: request.env },
-        {
-          signal: ctx.signal,
-        },
-      )
+      const local = () =>
+        runCompiler(
+          { compiler: request.compiler, args, cwd: request.cwd, env: request.env },
+          { signal: ctx.signal },
+        )
+      run = await (services.compileMiss === undefined
+        ? local()
+        : services.compileMiss(ctx, { args, injectedDepfile: injected, local }))
     } catch (error) {
       throw new StepAside(`spawn-failed: ${(error as Error).message}`, true)
     }
@@ -175,7 +178,8 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   removeQuietly(depPassFile)
 
   if (run.signal !== null) throw new StepAside(`compiler-killed-${run.signal}`, true)
-  stats.localCompile()
+  if (run.where === 'remote') stats.remoteCompile()
+  else stats.localCompile()
   if (run.exitCode !== 0) {
     stats.compileFailure()
     return { kind: 'done', exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr }

@@ -51,6 +51,7 @@ import {
   recordsAddedArgs,
   StepAside,
 } from './miss.ts'
+import type { MissCompiler } from './miss-compiler.ts'
 import { KeyPaths } from './path-normalize.ts'
 import { PchDirCache } from './pch-dir-cache.ts'
 import { digestPreprocessed, preprocessOnlyArgs } from './preprocessor-key.ts'
@@ -72,6 +73,8 @@ export interface LocalCompileHandlerInit {
   files?: FileHashCache
   /** How long a request waits for an identical one's compile (default 2 minutes). */
   coalesceMaxWaitMs?: number
+  /** Runs misses' compiles, here or on the mesh (the daemon's remote compiles). */
+  compileMiss?: MissCompiler
 }
 
 export interface LocalCompileHandler extends CompileHandler {
@@ -100,6 +103,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     manifests: new ManifestCache(),
     leading: new Map(),
     pchDirs: new PchDirCache(),
+    compileMiss: init.compileMiss,
     tempDir: () => {
       if (tempDir === undefined) tempDir = mkdtempSync(join(tmpdir(), 'meshcc-deps-'))
       else if (!tempDirReady) mkdirSync(tempDir, { recursive: true, mode: 0o700 })

@@ -9,7 +9,7 @@
  * | MESHCC_CACHE_MODE   | direct, preprocessor, both      | direct   |
  * | MESHCC_RECACHE      | boolean                         | off      |
  * | MESHCC_READONLY     | boolean                         | off      |
- * | MESHCC_MODE         | local, auto, remote             | local    |
+ * | MESHCC_MODE         | local, auto, remote             | auto     |
  *
  * A bad value raises `ConfigError` with a hint; the pipeline turns it into a local fallback so a
  * typo in a variable never breaks a build. Runs once per compile: plain string checks only.
@@ -61,7 +61,7 @@ export function requestSettings(
     cacheMode: oneOf(env, 'MESHCC_CACHE_MODE', ['direct', 'preprocessor', 'both'], 'direct'),
     recache: flag(env, 'MESHCC_RECACHE'),
     readOnly: flag(env, 'MESHCC_READONLY'),
-    mode: oneOf(env, 'MESHCC_MODE', ['local', 'auto', 'remote'], 'local'),
+    mode: oneOf(env, 'MESHCC_MODE', ['local', 'auto', 'remote'], 'auto'),
   }
 }
 

@@ -50,6 +50,12 @@ export interface MeshHostInit {
   log: Logger
   /** Compiles the daemon is running now. */
   running: () => number
+  /** Distributed compilation beside the mesh (`remote-host.ts`): attached at start, detached at stop. */
+  remote?: {
+    attach(mesh: HomeMesh): Promise<void>
+    detach(): Promise<void>
+    advert(base: AdvertFields): AdvertFields
+  }
   /** How often the slot count is compared (default 250 ms). */
   slotPollMs?: number
   /** How often the toolchain list is re-read (default 30 s). */
@@ -127,7 +133,7 @@ export class MeshHost implements MeshControl {
   advert(): AdvertFields {
     const cores = this.#cores
     const running = this.#init.running()
-    return {
+    const fields: AdvertFields = {
       host: hostname() || 'node',
       platform: process.platform,
       arch: process.arch,
@@ -138,6 +144,7 @@ export class MeshHost implements MeshControl {
       speed: 1,
       toolchains: this.#toolchains,
     }
+    return this.#init.remote === undefined ? fields : this.#init.remote.advert(fields)
   }
 
   #require(): HomeMesh {
@@ -177,24 +184,42 @@ export class MeshHost implements MeshControl {
       }
     }
     await this.#refreshToolchains()
-    const mesh = await startMeshFromHome({
-      home: paths.home,
-      advertSource: () => this.advert(),
-      listen: settings.listen,
-      bootstrap: settings.bootstrap,
-      mdns: settings.mdns,
-      ...(psk === undefined ? {} : { psk }),
-      // Connections from this machine are exempt from the per-host inbound rate limit.
-      allow: ['/ip4/127.0.0.0/ipcidr/8'],
-    })
+    const startWith = (listen: string[]) =>
+      startMeshFromHome({
+        home: paths.home,
+        advertSource: () => this.advert(),
+        listen,
+        bootstrap: settings.bootstrap,
+        mdns: settings.mdns,
+        ...(psk === undefined ? {} : { psk }),
+        // Connections from this machine are exempt from the per-host inbound rate limit.
+        allow: ['/ip4/127.0.0.0/ipcidr/8'],
+      })
+    let mesh: HomeMesh
+    let listened = settings.listen
+    try {
+      mesh = await startWith(listened)
+    } catch (err) {
+      // The port recorded at the last start was taken meanwhile: take any port rather than
+      // stay out of the mesh (members find the new one through bootstrap, mDNS and the DHT).
+      if (!/EADDRINUSE|address already in use/i.test(describeError(err))) throw err
+      listened = settings.listen.map((a) => a.replace(/\/tcp\/\d+$/, '/tcp/0'))
+      log.warn('listen port taken; listening on another', { listen: settings.listen, err })
+      mesh = await startWith(listened)
+    }
     this.#mesh = mesh
     this.#logEvents(mesh)
     // Only an admin of the organisation this node belongs to issues certificates for it (a node
     // that joined another organisation may still hold the key of its earlier personal one).
     const admin =
       org !== undefined && bytesEqual(org.publicKey, mesh.identity().trustAnchor.publicKey)
-    if (admin) {
-      const ledger = await InvitationLedger.open(ids.invitations)
+    const ledger = admin
+      ? await InvitationLedger.open(ids.invitations).catch((err: unknown) => {
+          log.error('cannot open the invitation ledger; not enrolling members', { err })
+          return undefined
+        })
+      : undefined
+    if (admin && ledger !== undefined) {
       await mesh.node.handle(
         ENROLL_PROTOCOL,
         enrollmentHandler({
@@ -209,7 +234,7 @@ export class MeshHost implements MeshControl {
         { maxInboundStreams: 1, maxOutboundStreams: 1 },
       )
     }
-    const pinned = pinListenPorts(settings.listen, mesh.addrs())
+    const pinned = pinListenPorts(listened, mesh.addrs())
     if (pinned !== undefined) {
       this.#settings = { ...settings, listen: pinned }
       await writeMeshSettings(paths, this.#settings).catch((err) =>
@@ -217,6 +242,9 @@ export class MeshHost implements MeshControl {
       )
     }
     this.#startTimers(mesh, admin)
+    await this.#init.remote
+      ?.attach(mesh)
+      .catch((err) => log.error('distributed compilation did not start', { err }))
     const self = this.self()
     log.info('mesh started', { peerId: self.peerId, org: self.org, addrs: mesh.addrs() })
     return self
@@ -228,6 +256,7 @@ export class MeshHost implements MeshControl {
     const mesh = this.#mesh
     this.#mesh = undefined
     if (mesh === undefined) return
+    await this.#init.remote?.detach().catch(() => {})
     await mesh.stop().catch((err) => this.#init.log.warn('stopping the mesh failed', { err }))
     this.#init.log.info('mesh stopped')
   }
@@ -302,4 +331,22 @@ function selfAddrs(addrs: string[]): string[] {
   const rank = (a: string): number =>
     a.startsWith('/ip4/127.') ? 1 : a.startsWith('/ip4/') ? 0 : a.startsWith('/ip6/fe80') ? 3 : 2
   return [...addrs].sort((a, b) => rank(a) - rank(b)).slice(0, MAX_SELF_ADDRS)
+}
+
+/** The error's message with its causes, for matching system error codes wrapped by libp2p. */
+function describeError(err: unknown): string {
+  const parts: string[] = []
+  for (let e = err, i = 0; e !== undefined && e !== null && i < 5; i++) {
+    const x = e as {
+      name?: unknown
+      message?: unknown
+      code?: unknown
+      cause?: unknown
+      errors?: unknown
+    }
+    parts.push(String(x.name), String(x.message), String(x.code))
+    if (Array.isArray(x.errors)) parts.push(...x.errors.map((y) => describeError(y)))
+    e = x.cause
+  }
+  return parts.join(' ')
 }

@@ -18,6 +18,7 @@ import { chmod, mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { createDiskCacheStore } from '../cache/disk-store.ts'
 import { createLocalCompileHandler } from '../compile/pipeline.ts'
+import { remoteMissCompiler } from '../compile/remote-miss.ts'
 import { loadConfig, type MeshccConfig } from '../config/config.ts'
 import { nodePaths } from '../config/paths.ts'
 import { DaemonAlreadyRunningError } from '../errors.ts'
@@ -25,6 +26,7 @@ import { StatsRecorder } from '../stats/recorder.ts'
 import { startDaemon } from './daemon.ts'
 import { createLogger } from './logger.ts'
 import { MeshHost } from './mesh-host.ts'
+import { RemoteHost } from './remote-host.ts'
 import { readMeshSettings } from './mesh-settings.ts'
 
 export interface RunDaemonOptions {
@@ -86,10 +88,12 @@ export async function runDaemon({ stderr = false }: RunDaemonOptions = {}): Prom
   }
 
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined
+  const remote = new RemoteHost({ paths, log })
   const meshHost = new MeshHost({
     paths,
     log: log.child({ component: 'mesh' }),
     running: () => daemon?.status().activeRequests ?? 0,
+    remote,
   })
   try {
     await store.start()
@@ -100,6 +104,7 @@ export async function runDaemon({ stderr = false }: RunDaemonOptions = {}): Prom
       log,
       config,
       tempDir: join(paths.home, 'tmp'),
+      compileMiss: remoteMissCompiler({ client: () => remote.client(), stats, log }),
     })
     daemon = await startDaemon(
       {

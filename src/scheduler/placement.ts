@@ -16,88 +16,28 @@
  * ```
  */
 import { candidates, type ScoredCandidate, type ScoringContext } from './candidates.ts'
-import { FailureTracker, type FailureTrackerInit } from './failure-tracker.ts'
+import { FailureTracker } from './failure-tracker.ts'
 import { InFlight, type Claim } from './in-flight.ts'
 import { LocalPool } from './local-pool.ts'
+import { bestSpeed, fastEnough, isLong, patient } from './long-jobs.ts'
 import { type CandidatePicker, powerOfD } from './pickers.ts'
-import { reserveWithTimeout } from './reserve-with-timeout.ts'
-import { SpeedModel, type SpeedModelInit } from './speed-model.ts'
 import type {
-  BuilderView,
-  Clock,
-  PlacementJob,
-  Random,
-  ReserveFn,
-  ReserveReply,
-  Slot,
-  SlotOutcome,
-} from './types.ts'
+  AcquireOptions,
+  PlacementCounters,
+  PlacementInit,
+  PlacementMode,
+} from './placement-init.ts'
+import { reserveWithTimeout } from './reserve-with-timeout.ts'
+import { SpeedModel } from './speed-model.ts'
+import type { Clock, PlacementJob, Random, ReserveReply, Slot, SlotOutcome } from './types.ts'
 import { longer, Waiters, type Waiter } from './waiters.ts'
 
-/** `MESHCC_MODE`: `local` never sends, `remote` sends every job it can, `auto` is local-first. */
-export type PlacementMode = 'auto' | 'local' | 'remote'
-
-export interface PlacementInit {
-  clock: Clock
-  reserve: ReserveFn
-  /** The current view of the members (from the peer directory). Read at every decision. */
-  members: () => readonly BuilderView[]
-  /** Local compile slots (default in the daemon: the number of cores), or a shared pool. */
-  localSlots: number | LocalPool
-  random?: Random
-  mode?: PlacementMode
-  /** This machine's speed on the advert scale (1 = reference). Default 1. */
-  selfSpeed?: number
-  /** Default: power-of-d with `d` and `exploration`. */
-  picker?: CandidatePicker
-  /** Members drawn per round. Default 2. */
-  d?: number
-  /** Share of draws that ignore weights, so low-rated members get measured again. Default 0.05. */
-  exploration?: number
-  /** Reservations asked before a job waits. Default 3. */
-  maxAttempts?: number
-  /** Adverts older than this are ignored. Default 6 s (three 2 s periods). */
-  maxAdvertAgeMs?: number
-  /** A reservation not answered within this counts as unreachable. Default 2 s. */
-  reserveTimeoutMs?: number
-  /** Waiting jobs try members again at least this often. Default 250 ms. */
-  retryIntervalMs?: number
-  /**
-   * Reservation rounds running at once; further jobs wait in the queue, so that a burst asks for
-   * its longest jobs first. Default 4.
-   */
-  maxParallelProbes?: number
-  /** Jobs estimated longer than this go first to a clearly faster free member. Default 5 s. */
-  longJobMs?: number
-  /** "Clearly faster": relative speed at least this. Default 1.2. */
-  fasterThanLocal?: number
-  /** Share of slots turned over since the last figure that we count on. Default 0.5. */
-  turnoverShare?: number
-  /** Weight of members lacking the toolchain. Default 0.25. */
-  missingToolchainFactor?: number
-  versionOk?: (version: string) => boolean
-  speed?: Omit<SpeedModelInit, 'clock'>
-  failures?: Omit<FailureTrackerInit, 'clock'>
-}
-
-export interface AcquireOptions {
-  signal?: AbortSignal | undefined
-  /** Members not to use (the ones that failed this job already). */
-  exclude?: ReadonlySet<string>
-}
-
-export interface PlacementCounters {
-  local: number
-  remote: number
-  /** Reservations refused as busy. */
-  busy: number
-  /** Reservations that failed (unreachable, timeout). */
-  reserveErrors: number
-  /** Jobs that had to wait for a slot. */
-  waited: number
-  /** Reservation rounds started for waiting jobs. */
-  probes: number
-}
+export type {
+  AcquireOptions,
+  PlacementCounters,
+  PlacementInit,
+  PlacementMode,
+} from './placement-init.ts'
 
 const NONE: ReadonlySet<string> = new Set()
 
@@ -124,6 +64,7 @@ export class Placement {
   #probes = 0
   readonly #maxProbes: number
   readonly #faster: number
+  readonly #longJobMs: number
   #ticking = false
   #pumpQueued = false
 
@@ -134,6 +75,7 @@ export class Placement {
     this.#mode = init.mode ?? 'auto'
     this.#maxProbes = init.maxParallelProbes ?? 4
     this.#faster = init.fasterThanLocal ?? 1.2
+    this.#longJobMs = init.longJobMs ?? 5_000
     this.#picker =
       init.picker ?? powerOfD({ d: init.d ?? 2, exploration: init.exploration ?? 0.05 })
     this.speeds = new SpeedModel({ ...init.speed, clock: init.clock })
@@ -192,7 +134,10 @@ export class Placement {
   }
 
   /** A local slot, waiting for one if needed (the final fallback of a job). */
-  async acquireLocal(job: PlacementJob, options: { signal?: AbortSignal | undefined } = {}): Promise<Slot> {
+  async acquireLocal(
+    job: PlacementJob,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<Slot> {
     options.signal?.throwIfAborted()
     if (this.local.tryAcquire()) return this.#localSlot(job)
     return this.#wait(job, { allowLocal: true, allowRemote: false, exclude: NONE, ...options })
@@ -203,13 +148,22 @@ export class Placement {
     return this.#round(job, options, this.#clock.now())
   }
 
-  async #round(job: PlacementJob, options: AcquireOptions, since: number): Promise<Slot | undefined> {
+  async #round(
+    job: PlacementJob,
+    options: AcquireOptions,
+    since: number,
+  ): Promise<Slot | undefined> {
     const { signal, exclude = NONE } = options
     const order = this.#picker.pick(
-      this.#worthIt(job, this.candidates(job, exclude), since),
+      fastEnough(
+        job,
+        this.candidates(job, exclude).filter((c) => c.speed >= (options.minSpeed ?? 0)),
+        this.#longJobMs,
+        this.#clock.now() - since,
+      ),
       this.#init.maxAttempts ?? 3,
       this.#random,
-      { explore: !this.#isLong(job) },
+      { explore: !isLong(job, this.#longJobMs) },
     )
     for (const c of order) {
       signal?.throwIfAborted()
@@ -248,6 +202,13 @@ export class Placement {
     return candidates(this.#init.members(), this.#context(job, exclude))
   }
 
+  /** Learned speed of `peer` for `job`'s toolchain relative to this machine. */
+  speedOf(peer: string, job: PlacementJob): number {
+    const v = this.#init.members().find((m) => m.peerId === peer)
+    const prior = v === undefined ? 1 : v.speed / (this.#init.selfSpeed ?? 1)
+    return this.speeds.relative(peer, job.toolchain, prior)
+  }
+
   /** The member view changed (an advert arrived): waiting jobs may find a slot now. */
   viewChanged(): void {
     this.#kick()
@@ -279,27 +240,9 @@ export class Placement {
     }
   }
 
-  /**
-   * A long job only goes to members nearly as fast as the fastest eligible one (85 % of its
-   * speed, relaxing to 50 % as the job waits): taking a slow free slot now would finish it later
-   * than waiting a little for a fast one.
-   */
-  #worthIt(job: PlacementJob, all: ScoredCandidate[], since: number): ScoredCandidate[] {
-    if (!this.#isLong(job)) return all
-    let best = 0
-    for (const c of all) best = Math.max(best, c.speed)
-    const waited = this.#clock.now() - since
-    const ratio = Math.max(0.5, 0.85 - waited / (job.estimateMs ?? 1))
-    return all.filter((c) => c.speed >= best * ratio)
-  }
-
-  #isLong(job: PlacementJob): boolean {
-    return job.estimateMs !== undefined && job.estimateMs >= (this.#init.longJobMs ?? 5_000)
-  }
-
   /** A long job goes first to a free member much faster than this machine, if there is one. */
   #prefersRemote(job: PlacementJob, exclude: ReadonlySet<string>): boolean {
-    if (!this.#isLong(job)) return false
+    if (!isLong(job, this.#longJobMs)) return false
     return this.candidates(job, exclude).some((c) => c.headroom > 0 && c.speed >= this.#faster)
   }
 
@@ -321,7 +264,12 @@ export class Placement {
     for (const w of this.#waiters.all()) {
       if (!longer(w.job, job)) return false
       if (w.probing || !w.allowRemote || w.exclude.has(peer)) continue
-      const cands = this.#worthIt(w.job, this.candidates(w.job, w.exclude), w.since)
+      const cands = fastEnough(
+        w.job,
+        this.candidates(w.job, w.exclude),
+        this.#longJobMs,
+        this.#clock.now() - w.since,
+      )
       if (!cands.some((c) => c.view.peerId === peer)) continue
       this.#settle(w, this.#remoteSlot(peer, lease, claim, w.job))
       return true
@@ -415,7 +363,11 @@ export class Placement {
     const order = this.#waiters.all()
     const head = order[0]
     if (head === undefined) return
-    if (head.job.estimateMs !== undefined && this.#bestSpeed(head) >= this.#faster) order.reverse()
+    if (
+      head.job.estimateMs !== undefined &&
+      bestSpeed(this.candidates(head.job, head.exclude)) >= this.#faster
+    )
+      order.reverse()
     for (const w of order) {
       if (this.local.free <= 0) return
       if (!w.allowLocal || w.probing || this.#patient(w)) continue
@@ -423,23 +375,10 @@ export class Placement {
     }
   }
 
-  /**
-   * A long job waiting for a clearly faster member passes a free local slot by, for at most half
-   * the time it would gain there, and leaves the slot to a shorter job.
-   */
   #patient(w: Waiter): boolean {
-    const e = w.job.estimateMs
-    if (e === undefined || !this.#isLong(w.job) || !w.allowRemote) return false
-    const best = this.#bestSpeed(w)
-    if (best < this.#faster) return false
-    return this.#clock.now() - w.since < (e * (1 - 1 / best)) / 2
-  }
-
-  /** Relative speed of the fastest member that could take `w`'s job. */
-  #bestSpeed(w: Waiter): number {
-    let best = 0
-    for (const c of this.candidates(w.job, w.exclude)) best = Math.max(best, c.speed)
-    return best
+    if (!w.allowRemote || !isLong(w.job, this.#longJobMs)) return false
+    const best = bestSpeed(this.candidates(w.job, w.exclude))
+    return patient(w.job, best, this.#faster, this.#clock.now() - w.since)
   }
 
   /** Schedules one pump pass (coalesced). */
@@ -463,9 +402,20 @@ export class Placement {
     for (const w of this.#waiters.all()) {
       if (this.#probes >= max) return
       if (w.probing || !w.allowRemote) continue
+      // `remote` mode, and every member that could take the job is gone: compile it here.
+      if (!w.allowLocal && this.candidates(w.job, w.exclude).length === 0) {
+        w.allowLocal = true
+        if (this.local.tryAcquire()) this.#settle(w, this.#localSlot(w.job))
+        continue
+      }
       const key = `${w.job.platform}\u0000${w.job.arch}\u0000${w.job.toolchain}`
       if (w.exclude.size === 0 && full.has(key)) continue
-      const cands = this.#worthIt(w.job, this.candidates(w.job, w.exclude), w.since)
+      const cands = fastEnough(
+        w.job,
+        this.candidates(w.job, w.exclude),
+        this.#longJobMs,
+        this.#clock.now() - w.since,
+      )
       const free = cands.some((c) => c.headroom > 0)
       if (!free && !force) {
         if (w.exclude.size === 0) full.add(key)

@@ -73,7 +73,7 @@ export type InfraFailure =
 
 /** A builder's answer to a slot reservation. */
 export type ReserveReply =
-  | { granted: true; /** Opaque lease handle passed on to the job request. */ lease?: unknown }
+  | { granted: true /** Opaque lease handle passed on to the job request. */; lease?: unknown }
   | { granted: false; reason: 'busy' }
 
 /** Asks `peer` to hold one compile slot for us. Throws (or rejects) when it cannot be reached. */

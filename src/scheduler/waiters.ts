@@ -6,6 +6,7 @@ import type { PlacementJob, Slot } from './types.ts'
 
 export interface WaiterInit {
   job: PlacementJob
+  /** May take a local slot (in `remote` mode only once no member can take the job). */
   allowLocal: boolean
   allowRemote: boolean
   exclude: ReadonlySet<string>
@@ -33,7 +34,13 @@ export class Waiters {
   }
 
   add(init: WaiterInit): Waiter {
-    const w: Waiter = { ...init, seq: this.#seq++, probing: false, settled: false, cleanup: undefined }
+    const w: Waiter = {
+      ...init,
+      seq: this.#seq++,
+      probing: false,
+      settled: false,
+      cleanup: undefined,
+    }
     // Insert after every waiter that goes first (binary search on the order).
     let lo = 0
     let hi = this.#list.length

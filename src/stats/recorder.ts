@@ -57,6 +57,8 @@ const COUNTERS = [
   'compile_failures',
   'corrupt_entries',
   'time_saved_ms',
+  'remote_retries',
+  'remote_fallbacks',
 ] as const
 type Counter = (typeof COUNTERS)[number]
 /** Distinct reasons kept per table; more are folded into 'other' so garbage cannot bloat it. */
@@ -70,6 +72,7 @@ export class StatsRecorder {
   #c = zeroCounters()
   #uncacheable = new Map<string, number>()
   #fallbacks = new Map<string, number>()
+  #remoteFallbacks = new Map<string, number>()
   #zeroedAt: string
   /** Names of taken-over fallback logs counted but not yet deleted. */
   #ingested = new Set<string>()
@@ -108,6 +111,15 @@ export class StatsRecorder {
     this.#add('local_fallbacks', count)
     bumpReason(this.#fallbacks, reason, count)
   }
+  /** A remote attempt failed (builder gone, busy, stalled…) and the job was tried elsewhere. */
+  remoteRetry(count = 1): void {
+    this.#add('remote_retries', count)
+  }
+  /** A distributable compile tried members and was compiled here after all. */
+  remoteFallback(reason: string): void {
+    this.#add('remote_fallbacks')
+    bumpReason(this.#remoteFallbacks, reason, 1)
+  }
   compileFailure(): void {
     this.#add('compile_failures')
   }
@@ -136,6 +148,9 @@ export class StatsRecorder {
       cache_max_bytes: store?.maxBytes ?? 0,
       time_saved_ms: c.time_saved_ms,
       zeroed_at: this.#zeroedAt,
+      remote_retries: c.remote_retries,
+      remote_fallbacks: c.remote_fallbacks,
+      remote_fallback_reasons: Object.fromEntries(this.#remoteFallbacks),
     }
   }
 
@@ -144,6 +159,7 @@ export class StatsRecorder {
     this.#c = zeroCounters()
     this.#uncacheable.clear()
     this.#fallbacks.clear()
+    this.#remoteFallbacks.clear()
     this.#zeroedAt = new Date(this.#now()).toISOString()
     this.#dirty = true
   }
@@ -282,6 +298,7 @@ export class StatsRecorder {
     for (const k of COUNTERS) this.#c[k] = count(d[k])
     loadReasons(this.#uncacheable, d['uncacheable_reasons'])
     loadReasons(this.#fallbacks, d['local_fallback_reasons'])
+    loadReasons(this.#remoteFallbacks, d['remote_fallback_reasons'])
     if (typeof d['zeroed_at'] === 'string') this.#zeroedAt = d['zeroed_at']
     const names = d['fallback_logs_counted']
     if (Array.isArray(names)) {

@@ -30,4 +30,9 @@ export interface StatsSnapshot {
   time_saved_ms: number
   /** When the counters were last zeroed (ISO 8601). */
   zeroed_at: string
+  /** (Always set by the daemon; optional for readers of older stats.) Remote attempts that failed for infrastructure reasons and were tried on another member. */
+  remote_retries?: number
+  /** Distributable compiles that tried members and ended up compiled here, in total and why. */
+  remote_fallbacks?: number
+  remote_fallback_reasons?: Record<string, number>
 }

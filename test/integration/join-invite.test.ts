@@ -107,7 +107,7 @@ describe('joining with an invitation', () => {
     assert.match(error.message, /expired/)
   })
 
-  it('a damaged token is refused before anything is dialled', async () => {
+  it('a token whose secret was damaged is refused by the inviting node', async () => {
     const { error } = await refusedJoin(`${token.slice(0, -4)}AAAA`)
     assert.ok(error !== undefined)
     assert.match(error.code, /ERR_MESHCC_(ENROLLMENT|INVALID_INVITATION)/)

@@ -19,6 +19,7 @@ import type { BuilderView } from '../../src/scheduler/types.ts'
 import {
   memberCredentials,
   startMemoryNode,
+  stopNode,
   type TestNode,
   testOrg,
   waitFor,
@@ -71,7 +72,7 @@ describe('remote jobs under placement', {
     })
   })
   after(async () => {
-    await broken?.mesh.stop()
+    if (broken) await stopNode(broken)
     await pair?.stop()
     await rm(tc.dir, { recursive: true, force: true })
     await rm(cwd, { recursive: true, force: true })

@@ -107,7 +107,7 @@ describe('requestSettings', () => {
       cacheMode: 'direct',
       recache: false,
       readOnly: false,
-      mode: 'local',
+      mode: 'auto',
     })
   })
 

@@ -50,10 +50,7 @@ const peerOf = (s: Slot) => (s.kind === 'remote' ? s.peer : 'local')
 describe('placement', () => {
   it('keeps local slots busy first, then overflows to members', async () => {
     const { clock, builders, placement } = setup([view('a')], { a: 8 }, { localSlots: 2 })
-    const slots = await settle(
-      clock,
-      Promise.all([1, 2, 3].map(() => placement.acquire(JOB))),
-    )
+    const slots = await settle(clock, Promise.all([1, 2, 3].map(() => placement.acquire(JOB))))
     assert.deepEqual(slots.map(peerOf), ['local', 'local', 'a'])
     assert.deepEqual(builders.asked, ['a'])
     assert.equal(placement.counters.local, 2)
@@ -177,6 +174,26 @@ describe('placement', () => {
     assert.equal(s3.kind, 'local')
   })
 
+  it('mode remote compiles here once every member that could take the job is gone', async () => {
+    const { clock, placement, setMembers } = setup(
+      [view('a')],
+      { a: 0 },
+      {
+        mode: 'remote',
+        localSlots: 1,
+      },
+    )
+    let slot: Slot | undefined
+    placement.acquire(JOB).then((s) => {
+      slot = s
+    })
+    await clock.advance(50)
+    assert.equal(slot, undefined, 'waits for the member while it is there')
+    setMembers([])
+    await clock.advance(1)
+    assert.equal((slot as Slot | undefined)?.kind, 'local')
+  })
+
   it('an aborted wait rejects with the reason and leaves the queue', async () => {
     const { clock, placement } = setup([view('a')], { a: 0 })
     const ctl = new AbortController()
@@ -198,7 +215,10 @@ describe('placement', () => {
     )
     builders.latency.set('d', 5)
     const long = placement.acquire({ ...JOB, estimateMs: 60_000 })
-    const short = placement.acquire({ ...JOB, estimateMs: 100 }, { exclude: new Set(['a', 'b', 'c']) })
+    const short = placement.acquire(
+      { ...JOB, estimateMs: 100 },
+      { exclude: new Set(['a', 'b', 'c']) },
+    )
     let shortDone = false
     short.then(
       () => {

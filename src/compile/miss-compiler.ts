@@ -1,0 +1,24 @@
+/**
+ * The seam where a miss's compile may run elsewhere: `compileAndStore` hands the compile it is
+ * about to run to the `compileMiss` service (when the daemon set one), which either runs it here
+ * (`local()`) or on a member of the mesh (`remote-miss.ts`). Either way it leaves the outputs
+ * (and the depfile, including one the pipeline injected to learn the headers) where the local
+ * compile would have, and returns what the compiler printed, so the rest of the miss path
+ * (reading the outputs, the header list, storing) is the same for both.
+ */
+import type { RequestContext } from './context.ts'
+import type { RunResult } from './run-compiler.ts'
+
+export interface MissCompile {
+  /** Arguments of the local compile (the request's, plus any forced colour and injected -MD). */
+  args: readonly string[]
+  /** The depfile the pipeline injected (`-MD -MF path`) to learn the headers, if it did. */
+  injectedDepfile: string | undefined
+  /** Runs the compile on this machine. */
+  local: () => Promise<RunResult>
+}
+
+/** What ran, and where (`local` when absent). */
+export type MissRun = RunResult & { where?: 'local' | 'remote' }
+
+export type MissCompiler = (ctx: RequestContext, job: MissCompile) => Promise<MissRun>

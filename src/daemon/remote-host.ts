@@ -1,0 +1,285 @@
+/**
+ * Distributed compilation as a joined daemon hosts it, beside the mesh (`mesh-host.ts`):
+ *
+ * - the toolchain transfer service: serves this node's toolchains, announces them, pulls
+ *   missing ones from members (`src/toolchain-transfer/`);
+ * - the builder (`BuilderService`), when the sandbox works and the certificate has the
+ *   `builder` role; otherwise the log says why this node refuses to build;
+ * - the client side for the pipeline (`remote-miss.ts`): the executor, the local toolchain ids,
+ *   and one placement per mode (`auto`, `remote`) over one shared pool of local slots;
+ * - the advert fields it owns: free builder slots and the toolchains held.
+ *
+ * `attach(mesh)` after each mesh start, `detach()` before it stops.
+ *
+ * @example
+ * ```ts
+ * const remote = new RemoteHost({ paths, log })
+ * const handler = createLocalCompileHandler({ ..., compileMiss: remoteMissCompiler({ client: () => remote.client(), stats, log }) })
+ * const meshHost = new MeshHost({ ..., onStarted: (m) => remote.attach(m), onStopping: () => remote.detach(), advertExtra: (a) => remote.advert(a) })
+ * ```
+ */
+import { cpus } from 'node:os'
+import { join } from 'node:path'
+import type { RemoteClient } from '../compile/remote-miss.ts'
+import type { NodePaths } from '../config/paths.ts'
+import type { HomeMesh } from '../mesh/start-from-home.ts'
+import type { AdvertFields, DirectorySnapshot } from '../mesh/types.ts'
+import { BuilderService } from '../remote/builder-service.ts'
+import { RemoteExecutor } from '../remote/remote-executor.ts'
+import { probeSandbox } from '../sandbox/probe.ts'
+import { systemClock } from '../scheduler/clock.ts'
+import { LocalPool } from '../scheduler/local-pool.ts'
+import { Placement } from '../scheduler/placement.ts'
+import type { BuilderView, ReserveFn } from '../scheduler/types.ts'
+import { startToolchainTransfer, type ToolchainTransfer } from '../toolchain-transfer/service.ts'
+import { LocalToolchains } from '../toolchain/local-toolchains.ts'
+import { ToolchainStore } from '../toolchain/store.ts'
+import type { Logger } from './logger.ts'
+
+export interface RemoteHostInit {
+  paths: NodePaths
+  log: Logger
+  /** Compile slots: local (own jobs) and offered to builders. Default: the number of cores. */
+  slots?: number
+}
+
+interface Attached {
+  mesh: HomeMesh
+  transfer: ToolchainTransfer
+  builder: BuilderService | undefined
+  client: RemoteClient
+  placements: Map<'auto' | 'remote', Placement>
+}
+
+/** The member view is rebuilt at most this often (every placement decision reads it). */
+const VIEW_TTL_MS = 50
+
+export class RemoteHost {
+  readonly #init: RemoteHostInit
+  readonly #slots: number
+  #on: Attached | undefined
+
+  constructor(init: RemoteHostInit) {
+    this.#init = init
+    this.#slots = init.slots ?? Math.max(1, cpus().length)
+  }
+
+  /** The client side for the pipeline, while attached. */
+  client(): RemoteClient | undefined {
+    return this.#on?.client
+  }
+
+  /** Builder counters, while this node builds. */
+  builder(): BuilderService | undefined {
+    return this.#on?.builder
+  }
+
+  /** The advert fields this host owns, over the mesh host's defaults. */
+  advert(base: AdvertFields): AdvertFields {
+    const on = this.#on
+    if (on === undefined) return base
+    return {
+      ...base,
+      freeSlots:
+        on.builder === undefined
+          ? 0
+          : Math.max(0, Math.min(base.freeSlots, on.builder.freeSlots())),
+      toolchains: on.transfer.held(),
+    }
+  }
+
+  async attach(mesh: HomeMesh): Promise<void> {
+    await this.detach()
+    const { paths } = this.#init
+    const log = this.#init.log.child({ component: 'remote' })
+    const store = new ToolchainStore(join(paths.home, 'toolchains'))
+    const transfer = await startToolchainTransfer({
+      mesh,
+      store,
+      onAdvertChange: () => mesh.changed(),
+      onError: (what, err) => log.debug('toolchain transfer', { what, err }),
+    })
+    const builder = await this.#startBuilder(mesh, store, transfer, log)
+    const local = new LocalToolchains(store, { configFile: paths.configFile, env: process.env })
+    const announced = new Set<string>()
+    // Ids known to be ready, by compiler, so `auto` never waits for a first packaging.
+    const ready = new Map<string, string>()
+    const packaging = new Map<string, Promise<string>>()
+    const executor = new RemoteExecutor({ node: mesh.node, tempDir: join(paths.home, 'tmp') })
+    const members = memberView(mesh)
+    const placements = new Map<'auto' | 'remote', Placement>()
+    const pool = new LocalPool(this.#slots)
+    const toolchainFor = async (compiler: string, { signal }: { signal: AbortSignal }) => {
+      const t0 = performance.now()
+      const id = await local.idFor(compiler, { signal })
+      ready.set(compiler, id)
+      if (!announced.has(id)) {
+        announced.add(id)
+        const ms = Math.round(performance.now() - t0)
+        log.info('local toolchain ready for builders', { compiler, id, ms })
+        void transfer.announce(id).catch((err) => log.debug('announce failed', { id, err }))
+        mesh.changed()
+      }
+      return id
+    }
+    const client: RemoteClient = {
+      executor,
+      toolchainFor,
+      toolchainIfReady: (compiler) => {
+        const id = ready.get(compiler)
+        if (id !== undefined || packaging.has(compiler)) return id
+        // Package in the background (once); this job compiles here meanwhile.
+        const p = toolchainFor(compiler, { signal: AbortSignal.timeout(600_000) })
+          .catch((err) => {
+            log.warn('cannot package the compiler for builders', { compiler, err })
+            ready.set(compiler, '') // not again in this attachment: compile here
+            return ''
+          })
+          .finally(() => packaging.delete(compiler))
+        packaging.set(compiler, p)
+        return undefined
+      },
+      tryLocalSlot: () => (pool.tryAcquire() ? () => pool.release() : undefined),
+      placement: (mode) => {
+        let p = placements.get(mode)
+        if (p === undefined) {
+          p = placement(mode, pool, members)
+          placements.set(mode, p)
+        }
+        return p
+      },
+    }
+    this.#on = { mesh, transfer, builder, client, placements }
+    mesh.changed()
+  }
+
+  async detach(): Promise<void> {
+    const on = this.#on
+    this.#on = undefined
+    if (on === undefined) return
+    // Jobs waiting for a slot compile here (remote-miss.ts falls back on the rejection).
+    for (const p of on.placements.values()) p.close(new Error('the mesh stopped'))
+    await on.transfer.stop().catch(() => {})
+  }
+
+  async #startBuilder(
+    mesh: HomeMesh,
+    store: ToolchainStore,
+    transfer: ToolchainTransfer,
+    log: Logger,
+  ): Promise<BuilderService | undefined> {
+    const roles = mesh.identity().cert.roles
+    if (!roles.includes('builder')) {
+      log.info('not building for the mesh: the certificate has no builder role', { roles })
+      return undefined
+    }
+    const probe = await probeSandbox()
+    if (!probe.ok) {
+      log.warn('not building for the mesh: the sandbox does not work here', {
+        reason: probe.reason,
+        hint: probe.hint,
+      })
+      return undefined
+    }
+    const fetched = new Set<string>()
+    const builder = new BuilderService({
+      store,
+      slots: this.#slots,
+      workDir: join(this.#init.paths.home, 'jobs'),
+      ensureToolchain: async (id, { from, signal }) => {
+        const r = await transfer.ensureToolchain(id, { signal, hintPeers: [from] })
+        // Concurrent jobs share one transfer: log it once.
+        if (r.transfer !== undefined && !fetched.has(id)) {
+          fetched.add(id)
+          log.info('toolchain fetched from members', {
+            id,
+            seconds: r.transfer.seconds,
+            from,
+          })
+        }
+      },
+      onChange: () => mesh.changed(),
+      onJob: (e) =>
+        log.debug('remote job', {
+          jobId: e.jobId,
+          peer: e.peer,
+          status: e.status,
+          exitCode: e.exitCode,
+          wallMs: e.wallMs,
+          ...(e.status === 'compiled' ? {} : { detail: e.detail }),
+        }),
+    })
+    await builder.register(mesh)
+    log.info('building for the mesh', { slots: this.#slots, sandboxLevel: probe.level })
+    return builder
+  }
+}
+
+/**
+ * A placement for `mode` over `pool`. Reservations are local bookkeeping: the advert's free
+ * slots, less our jobs there since; a builder that is full after all answers BUSY at once, and
+ * the job goes elsewhere.
+ */
+function placement(
+  mode: 'auto' | 'remote',
+  pool: LocalPool,
+  members: () => readonly BuilderView[],
+): Placement {
+  let p: Placement | undefined
+  const reserve: ReserveFn = async (peer) => {
+    const v = members().find((m) => m.peerId === peer)
+    if (v === undefined || p === undefined) return { granted: false, reason: 'busy' }
+    // `inFlight` already counts the claim being asked for. An advert published between a job's
+    // end on the builder and its result here would count that slot twice: never send a
+    // builder more of our own jobs than it has cores.
+    const free = p.inFlight.correctedFree(peer, v.advertAt, v.freeSlots - v.queuedJobs)
+    const ok = free >= 0 && p.inFlight.running(peer) <= v.cores
+    return ok ? { granted: true } : { granted: false, reason: 'busy' }
+  }
+  // Both modes share the pool, and each placement hooks `onFree`: chain them.
+  const before = pool.onFree
+  p = new Placement({ clock: systemClock, reserve, members, localSlots: pool, mode })
+  const mine = pool.onFree
+  pool.onFree = () => {
+    before?.()
+    mine?.()
+  }
+  return p
+}
+
+/** Members as the placement sees them, from the mesh's directory. */
+function memberView(mesh: HomeMesh): () => readonly BuilderView[] {
+  let at = -Infinity
+  let view: BuilderView[] = []
+  return () => {
+    const now = systemClock.now()
+    if (now - at < VIEW_TTL_MS) return view
+    at = now
+    view = toViews(mesh.snapshot(), now)
+    return view
+  }
+}
+
+export function toViews(snap: DirectorySnapshot, now: number): BuilderView[] {
+  const out: BuilderView[] = []
+  for (const p of snap.peers) {
+    if (p.advertAgeMs === null || p.cores === null) continue
+    out.push({
+      peerId: p.peerId,
+      platform: p.platform ?? '',
+      arch: p.arch ?? '',
+      cores: p.cores,
+      freeSlots: p.freeSlots ?? 0,
+      load: p.load ?? 0,
+      queuedJobs: p.queuedJobs ?? 0,
+      speed: p.speed ?? 1,
+      toolchains: p.toolchains,
+      version: p.version ?? '',
+      advertAt: now - p.advertAgeMs,
+      rttMs: p.rttMs,
+      admitted: p.connected,
+      builder: p.roles.includes('builder'),
+    })
+  }
+  return out
+}
