@@ -55,7 +55,12 @@ async function objects(dir: string): Promise<Map<string, string>> {
       if (e.isDirectory()) await walk(p)
       else if (e.isFile() && e.name.endsWith('.o')) {
         const key = relative(dir, p).replace(/conf_[0-9a-f]+/, 'conf_*')
-        out.set(key, createHash('sha256').update(await readFile(p)).digest('hex'))
+        out.set(
+          key,
+          createHash('sha256')
+            .update(await readFile(p))
+            .digest('hex'),
+        )
       }
     }
   }
@@ -97,10 +102,23 @@ export async function measureBuilds(o: BuildOptions): Promise<BuildRow[]> {
       outDir = yamlBuild
       await rm(yamlBuild, { recursive: true, force: true })
       const launcher = tool ? [`-DCMAKE_CXX_COMPILER_LAUNCHER=${tool.prefix.join(';')}`] : []
-      await run(ns[0]!, [...ns.slice(1), 'cmake', '-S', o.yamlTree, '-B', yamlBuild, ...yamlCmakeOptions, ...launcher], {
-        env,
-        ...sig,
-      })
+      await run(
+        ns[0]!,
+        [
+          ...ns.slice(1),
+          'cmake',
+          '-S',
+          o.yamlTree,
+          '-B',
+          yamlBuild,
+          ...yamlCmakeOptions,
+          ...launcher,
+        ],
+        {
+          env,
+          ...sig,
+        },
+      )
       cmd = ['make', `-j${jobs}`]
     }
     const cpu0 = tool ? await tool.clientDaemonCpu() : 0
@@ -109,8 +127,8 @@ export async function measureBuilds(o: BuildOptions): Promise<BuildRow[]> {
     const daemon = tool ? (await tool.clientDaemonCpu()) - cpu0 : 0
     const remote = tool ? (await tool.remoteJobs()) - rj0 : 0
     const objs = await objects(outDir)
-    const ref = reference.get(project)
-    if (!ref) reference.set(project, objs)
+    if (!tool) reference.set(project, objs)
+    built.push({ objs })
     rows.push({
       project,
       tool: label,
@@ -119,18 +137,24 @@ export async function measureBuilds(o: BuildOptions): Promise<BuildRow[]> {
       clientCpu: t.user + t.sys + daemon,
       objects: objs.size,
       remoteJobs: remote,
-      diffs: ref ? diff(ref, objs) : [],
+      diffs: [],
     })
-    o.log(`build ${project} with ${label} -j${jobs}: ${t.wall.toFixed(1)} s, ${objs.size} objects, ${remote} remote`)
+    o.log(
+      `build ${project} with ${label} -j${jobs}: ${t.wall.toFixed(1)} s, ${objs.size} objects, ${remote} remote`,
+    )
   }
 
+  const built: { objs: Map<string, string> }[] = []
   for (const project of ['zstd', 'yaml-cpp'] as const) {
-    // The local build first: it is the reference the others' objects are compared with.
-    await one(project, undefined)
     for (let rep = 0; rep < o.reps; rep++) {
-      for (const tool of rotate(o.tools, rep)) await one(project, tool)
+      // Local gcc takes its turn in the rotation too; its objects are the reference.
+      for (const tool of rotate(entrants, rep + (project === 'zstd' ? 0 : 1)))
+        await one(project, tool)
     }
   }
-  void entrants
+  for (const [i, r] of rows.entries()) {
+    const ref = reference.get(r.project)
+    if (r.tool !== 'local') r.diffs = ref ? diff(ref, built[i]!.objs) : ['no local build']
+  }
   return rows
 }

@@ -38,7 +38,9 @@ export async function startDistcc(
         '--jobs',
         String(slotsPerBuilder),
       ]
-      daemons.push(startDaemon(`distccd@${b.name}`, argv, { log: join(dir, `distccd-${b.name}.log`) }))
+      daemons.push(
+        startDaemon(`distccd@${b.name}`, argv, { log: join(dir, `distccd-${b.name}.log`) }),
+      )
     }
     for (const d of daemons) {
       await waitUntil(

@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { median } from '../lib/numbers.ts'
 import { run } from '../lib/proc.ts'
 import type { IceccTool } from './icecc.ts'
+import type { MeshccFarm } from './meshcc-farm.ts'
 import type { Farm } from './netns.ts'
 
 export interface FirstJobResult {
@@ -30,17 +31,32 @@ export interface FirstJobResult {
   notes: string[]
 }
 
-async function wallInNs(farm: Farm, argv: string[], cwd: string, env: NodeJS.ProcessEnv, signal?: AbortSignal) {
+async function wallInNs(
+  farm: Farm,
+  argv: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+) {
   const ns = farm.client.exec
   const t0 = process.hrtime.bigint()
-  const r = await run(ns[0]!, [...ns.slice(1), ...argv], { cwd, env, ...(signal ? { signal } : {}) })
+  const r = await run(ns[0]!, [...ns.slice(1), ...argv], {
+    cwd,
+    env,
+    ...(signal ? { signal } : {}),
+  })
   return { wall: Number(process.hrtime.bigint() - t0) / 1e9, stderr: r.stderr }
 }
 
 export async function iceccFirstJob(
   farm: Farm,
   icecc: IceccTool,
-  { scratch, samples, signal, log }: { scratch: string; samples: number; signal?: AbortSignal; log(s: string): void },
+  {
+    scratch,
+    samples,
+    signal,
+    log,
+  }: { scratch: string; samples: number; signal?: AbortSignal; log(s: string): void },
 ): Promise<FirstJobResult> {
   const sig = signal ? { signal } : {}
   const envDir = join(scratch, 'icecc-env')
@@ -73,7 +89,9 @@ export async function iceccFirstJob(
         uploads.push(Number(up[1]) / 1000)
         firsts.push(a.wall)
       } else warms.push(a.wall)
-      log(`icecc sample ${i + 1}/${samples} job ${k + 1}: ${a.wall.toFixed(2)} s${up ? `, uploaded the toolchain in ${up[1]} ms` : ''}`)
+      log(
+        `icecc sample ${i + 1}/${samples} job ${k + 1}: ${a.wall.toFixed(2)} s${up ? `, uploaded the toolchain in ${up[1]} ms` : ''}`,
+      )
     }
     // Two more jobs with the toolchain everywhere, for the warm baseline.
     for (let k = 0; k < 2; k++) warms.push((await wallInNs(farm, argv, scratch, env, signal)).wall)
@@ -89,6 +107,64 @@ export async function iceccFirstJob(
     notes: [
       `icecc-create-env --gcc /usr/bin/gcc /usr/bin/g++ (once, on the client): ${createS.toFixed(2)} s, ${(bytes / 2 ** 20).toFixed(1)} MiB tarball`,
       `client-reported upload ("Transfer Environment"), median: ${median(uploads).toFixed(2)} s; samples: ${uploads.map((u) => u.toFixed(2)).join(', ')} s`,
+      `first jobs on a fresh builder: ${firsts.map((c) => c.toFixed(2)).join(', ')} s; jobs that found the toolchain: median of ${warms.length}`,
+    ],
+  }
+}
+
+/**
+ * meshcc: the client has already packaged its compiler (earlier jobs). For each sample the
+ * builders are replaced by fresh members with empty toolchain stores, then the client compiles
+ * `tiny.c` until every builder holds the toolchain. A job after which a builder's store went
+ * from empty to holding it is a first job on that builder (it pulled the toolchain from the
+ * members that hold it); the others found it. Toolchain cost = median(first) − median(others).
+ */
+export async function meshccFirstJob(
+  farm: Farm,
+  mesh: MeshccFarm,
+  {
+    scratch,
+    samples,
+    signal,
+    log,
+  }: { scratch: string; samples: number; signal?: AbortSignal; log(s: string): void },
+): Promise<FirstJobResult> {
+  const argv = [...mesh.prefix, 'gcc', '-O2', '-c', 'tiny.c', '-o', join(scratch, 'fj-m.o')]
+  const firsts: number[] = []
+  const warms: number[] = []
+  // Make sure the client's own toolchain is packaged (a one-off, like icecc-create-env).
+  await wallInNs(farm, argv, scratch, mesh.env, signal)
+  for (let i = 0; i < samples; i++) {
+    await mesh.replaceBuilders(signal ? { signal } : {})
+    let held = await mesh.builderToolchains()
+    for (let k = 0; k < 8 && [...held.values()].some((n) => n === 0); k++) {
+      const rj0 = await mesh.remoteJobs()
+      const a = await wallInNs(farm, argv, scratch, mesh.env, signal)
+      if ((await mesh.remoteJobs()) - rj0 !== 1) {
+        throw new Error(`meshcc first-job sample ${i}: a job did not run on a builder`)
+      }
+      const now = await mesh.builderToolchains()
+      const pulled = [...now].filter(([b, n]) => n > 0 && held.get(b) === 0).map(([b]) => b)
+      held = now
+      if (pulled.length > 0) firsts.push(a.wall)
+      else warms.push(a.wall)
+      log(
+        `meshcc sample ${i + 1}/${samples} job ${k + 1}: ${a.wall.toFixed(2)} s${pulled.length ? `, ${pulled.join(', ')} pulled the toolchain` : ''}`,
+      )
+    }
+    for (let k = 0; k < 2; k++)
+      warms.push((await wallInNs(farm, argv, scratch, mesh.env, signal)).wall)
+  }
+  if (firsts.length === 0) throw new Error('no meshcc builder ever pulled the toolchain')
+  const sizes = await mesh.clientToolchainBytes()
+  return {
+    tool: 'meshcc',
+    samples,
+    first: median(firsts),
+    warm: median(warms),
+    toolchainCost: median(firsts) - median(warms),
+    bytes: sizes,
+    notes: [
       `first jobs on a fresh builder: ${firsts.map((c) => c.toFixed(2)).join(', ')} s; jobs that found the toolchain: median of ${warms.length}`,
     ],
   }

@@ -79,11 +79,11 @@ export async function createFarm({ rate, signal }: FarmOptions = {}): Promise<Fa
       // Multicast (mDNS, icecream's broadcasts) needs a route; there is no default route.
       await ip(['-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0'], signal)
       if (rate) {
-        const tbf = ['qdisc', 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', rate]
-        await run('tc', ['-n', ns, ...tbf, 'burst', '256kb', 'latency', '20ms'], { signal })
-        await run('tc', [...tbf.slice(0, 3), veth, ...tbf.slice(4), 'burst', '256kb', 'latency', '20ms'], {
-          signal,
-        })
+        // Both directions: the namespace's end and the bridge's end of the pair.
+        const shape = ['root', 'tbf', 'rate', rate, 'burst', '256kb', 'latency', '20ms']
+        const sig = signal ? { signal } : {}
+        await run('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'eth0', ...shape], sig)
+        await run('tc', ['qdisc', 'add', 'dev', veth, ...shape], sig)
       }
       hosts.push({ name, ns, ip: addr, exec: ['ip', 'netns', 'exec', ns] })
     }

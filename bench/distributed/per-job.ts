@@ -57,7 +57,14 @@ async function hyperfineInNs(
   farm: Farm,
   name: string,
   argv: readonly string[],
-  o: { cwd: string; env: NodeJS.ProcessEnv; scratch: string; runs: number; warmup: number; signal?: AbortSignal },
+  o: {
+    cwd: string
+    env: NodeJS.ProcessEnv
+    scratch: string
+    runs: number
+    warmup: number
+    signal?: AbortSignal
+  },
 ): Promise<{ times: number[]; cpu: number }> {
   const out = join(o.scratch, `hf-${process.pid}-${Date.now()}.json`)
   await run(

@@ -23,17 +23,29 @@ export async function fetchYamlCpp(
   await ensureDebSrc({ ...(signal ? { signal } : {}), log })
   await mkdir(downloads, { recursive: true })
   log(`apt-get source ${yamlPackage.name}=${yamlPackage.version}`)
-  await run('apt-get', ['source', '-qq', '--download-only', `${yamlPackage.name}=${yamlPackage.version}`], {
-    cwd: downloads,
-    ...(signal ? { signal } : {}),
-  })
+  await run(
+    'apt-get',
+    ['source', '-qq', '--download-only', `${yamlPackage.name}=${yamlPackage.version}`],
+    {
+      cwd: downloads,
+      ...(signal ? { signal } : {}),
+    },
+  )
   if (!existsSync(dsc)) throw new Error(`apt-get source did not produce ${dsc}`)
   return dsc
 }
 
-export async function unpackYamlCpp(dsc: string, dest: string, signal?: AbortSignal): Promise<void> {
+export async function unpackYamlCpp(
+  dsc: string,
+  dest: string,
+  signal?: AbortSignal,
+): Promise<void> {
   await rm(dest, { recursive: true, force: true })
-  await run('dpkg-source', ['--skip-patches', '--no-copy', '-x', dsc, dest], signal ? { signal } : {})
+  await run(
+    'dpkg-source',
+    ['--skip-patches', '--no-copy', '-x', dsc, dest],
+    signal ? { signal } : {},
+  )
 }
 
 /** CMake options of the benchmark build: the library only, optimised, no tests or tools. */

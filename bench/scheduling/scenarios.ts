@@ -41,8 +41,13 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ]
 
-export const PICKERS: readonly { name: string; make?: () => CandidatePicker }[] = [
+export const PICKERS: readonly {
+  name: string
+  make?: () => CandidatePicker
+  hedge?: boolean
+}[] = [
   { name: 'power-of-2' },
+  { name: 'power-of-2 + hedging', hedge: true },
   { name: 'least-loaded', make: leastLoadedPicker },
   { name: 'random', make: randomPicker },
   { name: 'round-robin', make: roundRobinPicker },
@@ -84,6 +89,7 @@ export async function runScenario(
       const w = makeWorkload({ ...scenario.workload, seed })
       const opts: Partial<SimOptions> = { ...scenario.sim, seed }
       if (p.make !== undefined) opts.picker = p.make
+      if (p.hedge === true) opts.hedge = true
       const r = await simulate(w, opts)
       onRun?.(p.name, seed, r)
       results.push(r)

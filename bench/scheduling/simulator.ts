@@ -37,6 +37,8 @@ export interface SimOptions {
   /** Placement tuning passed through. */
   d?: number
   maxParallelProbes?: number
+  /** Hedge stragglers (runWithPlacement's option). Default off. */
+  hedge?: boolean
   /** Other placement settings, for experiments. */
   placement?: Partial<Omit<PlacementInit, 'clock' | 'reserve' | 'members' | 'localSlots'>>
 }
@@ -191,22 +193,35 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
     const t0 = clock.now()
     const report = await runWithPlacement(pj, {
       placement: placements[ci]!,
-      local: async () => {
+      hedge: o.hedge ?? false,
+      local: async (_job, { signal }) => {
         const d = job.work / c.speed
-        busySlotMs += d
-        await clock.sleep(d)
+        const t = clock.now()
+        try {
+          await clock.sleep(d, { signal })
+        } finally {
+          busySlotMs += clock.now() - t
+        }
       },
-      remote: async (slot) => {
+      remote: async (slot, _job, { signal }) => {
         const lease = slot.lease as Lease
         lease.used = true
         const b = w.members[lease.builder]!
         const half = w.rtt(c.index, b.index) / 2
-        await clock.sleep(half + o.transferMs)
-        const d = job.work / b.speed
-        busySlotMs += d
-        await clock.sleep(d)
-        releaseSlot(lease)
-        await clock.sleep(half + o.transferMs)
+        try {
+          await clock.sleep(half + o.transferMs, { signal })
+          const d = job.work / b.speed
+          const t = clock.now()
+          try {
+            await clock.sleep(d, { signal })
+          } finally {
+            busySlotMs += clock.now() - t
+          }
+        } finally {
+          // Done or cancelled (a hedge won): the builder's slot is free again.
+          releaseSlot(lease)
+        }
+        await clock.sleep(half + o.transferMs, { signal })
         return { kind: 'compiled', result: undefined }
       },
     })

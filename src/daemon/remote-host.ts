@@ -23,7 +23,7 @@ import { join } from 'node:path'
 import type { RemoteClient } from '../compile/remote-miss.ts'
 import type { NodePaths } from '../config/paths.ts'
 import type { HomeMesh } from '../mesh/start-from-home.ts'
-import type { AdvertFields, DirectorySnapshot } from '../mesh/types.ts'
+import type { AdvertFields } from '../mesh/types.ts'
 import { BuilderService } from '../remote/builder-service.ts'
 import { RemoteExecutor } from '../remote/remote-executor.ts'
 import { probeSandbox } from '../sandbox/probe.ts'
@@ -31,6 +31,7 @@ import { systemClock } from '../scheduler/clock.ts'
 import { LocalPool } from '../scheduler/local-pool.ts'
 import { Placement } from '../scheduler/placement.ts'
 import type { BuilderView, ReserveFn } from '../scheduler/types.ts'
+import { viewsFromDirectory } from '../scheduler/views-from-directory.ts'
 import { startToolchainTransfer, type ToolchainTransfer } from '../toolchain-transfer/service.ts'
 import { LocalToolchains } from '../toolchain/local-toolchains.ts'
 import { ToolchainStore } from '../toolchain/store.ts'
@@ -194,6 +195,11 @@ export class RemoteHost {
           log.info('toolchain fetched from members', {
             id,
             seconds: r.transfer.seconds,
+            fetchSeconds: r.transfer.fetchSeconds,
+            marksMs: r.transfer.marksMs,
+            bytes: r.transfer.bytes,
+            wireBytes: r.transfer.wireBytes,
+            holders: Object.keys(r.transfer.peers).length,
             from,
           })
         }
@@ -255,31 +261,7 @@ function memberView(mesh: HomeMesh): () => readonly BuilderView[] {
     const now = systemClock.now()
     if (now - at < VIEW_TTL_MS) return view
     at = now
-    view = toViews(mesh.snapshot(), now)
+    view = viewsFromDirectory(mesh.snapshot().peers, now)
     return view
   }
-}
-
-export function toViews(snap: DirectorySnapshot, now: number): BuilderView[] {
-  const out: BuilderView[] = []
-  for (const p of snap.peers) {
-    if (p.advertAgeMs === null || p.cores === null) continue
-    out.push({
-      peerId: p.peerId,
-      platform: p.platform ?? '',
-      arch: p.arch ?? '',
-      cores: p.cores,
-      freeSlots: p.freeSlots ?? 0,
-      load: p.load ?? 0,
-      queuedJobs: p.queuedJobs ?? 0,
-      speed: p.speed ?? 1,
-      toolchains: p.toolchains,
-      version: p.version ?? '',
-      advertAt: now - p.advertAgeMs,
-      rttMs: p.rttMs,
-      admitted: p.connected,
-      builder: p.roles.includes('builder'),
-    })
-  }
-  return out
 }

@@ -4,9 +4,9 @@
  * time there; the first compiler verdict wins and the other attempt is aborted. This is what makes
  * a build's tail follow the fast members instead of the slowest slot that happened to be free.
  *
- * Without an estimate the job's total length is guessed as twice what it has run so far (the
- * expected remaining time of a heavy-tailed job grows with its age), so such jobs are only hedged
- * onto members more than twice as fast.
+ * Without an estimate, or once a job has outrun it, its total length is guessed as twice what it
+ * has run so far (the expected remaining time of a heavy-tailed job grows with its age), so such
+ * jobs are only hedged onto members more than twice as fast.
  */
 import type { Placement } from './placement.ts'
 import type { PlacementJob, Slot } from './types.ts'
@@ -37,8 +37,12 @@ export interface HedgeInputs {
  */
 export function hedgeSpeedNeeded(h: HedgeInputs): number | undefined {
   if (h.waiting > 0) return undefined
-  if (h.elapsedMs < h.typicalMs / h.primarySpeed) return undefined
-  const work = h.estimateMs ?? 2 * h.elapsedMs * h.primarySpeed
+  // Past its estimate (or without one), a job is guessed to be half way through.
+  const e = h.estimateMs
+  const onTrack = e !== undefined && e / h.primarySpeed > h.elapsedMs
+  // Without a usable estimate, a young job tells nothing yet.
+  if (!onTrack && h.elapsedMs < h.typicalMs / h.primarySpeed) return undefined
+  const work = onTrack ? e : 2 * h.elapsedMs * h.primarySpeed
   const remaining = work / h.primarySpeed - h.elapsedMs
   if (remaining <= 0) return undefined
   return (work * h.margin) / remaining

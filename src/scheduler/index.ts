@@ -14,7 +14,10 @@
  *   decays so ratings recover) and {@link FailureTracker} (decaying penalty, circuit breaker).
  * - {@link decideAfter} (pure retry policy) and {@link runWithPlacement} (the driver the daemon
  *   calls: compile errors are final, an infrastructure failure costs one retry elsewhere and then
- *   a local compile, each remote attempt has a deadline).
+ *   a local compile, each remote attempt has a deadline). With `hedge` on, a straggler near the
+ *   end of a build is started again on a much faster free member and the first verdict wins
+ *   ({@link hedgeSpeedNeeded}); the losing attempt is aborted, so runners must write outputs
+ *   only once they are known to have won (a local compile into a private directory).
  * - {@link viewsFromDirectory}: the member view from the mesh's peer directory.
  *
  * Time and randomness are injected ({@link Clock}, {@link Random}); {@link VirtualClock} runs the
@@ -38,6 +41,7 @@
 export type { ScoredCandidate } from './candidates.ts'
 export { systemClock } from './clock.ts'
 export { FailureTracker } from './failure-tracker.ts'
+export { type HedgeOptions, hedgeSpeedNeeded } from './hedge.ts'
 export { InFlight } from './in-flight.ts'
 export { LocalPool } from './local-pool.ts'
 export { type CandidatePicker, powerOfD } from './pickers.ts'

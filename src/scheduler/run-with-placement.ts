@@ -14,6 +14,7 @@
  * stats.count(report.where, report.attempts.length - 1, report.fallback)
  * ```
  */
+import { type HedgeOptions, watchForHedge } from './hedge.ts'
 import type { Placement } from './placement.ts'
 import { decideAfter, type AttemptResult } from './retry-policy.ts'
 import type { InfraFailure, PlacementJob, Slot } from './types.ts'
@@ -41,6 +42,8 @@ export interface RunOptions<R> {
   deadlineMs?: (job: PlacementJob, peer: string) => number
   /** Retries on another member after an infrastructure failure. Default 1. */
   maxRemoteRetries?: number
+  /** Hedge stragglers near the end of a build ({@link ./hedge.ts}). Default off. */
+  hedge?: boolean | HedgeOptions
 }
 
 export interface AttemptRecord {
@@ -85,6 +88,14 @@ export async function runWithPlacement<R>(
   }
 }
 
+/** One attempt's end: where it ran, the compiler's result if it ran, and the policy input. */
+interface Attempt<R> {
+  where: 'local' | 'remote'
+  peer?: string
+  result?: { value: R }
+  outcome: AttemptResult
+}
+
 async function drive<R>(
   job: PlacementJob,
   options: RunOptions<R>,
@@ -95,31 +106,144 @@ async function drive<R>(
   const exclude = new Set<string>()
   let remoteFailures = 0
   let fallback: RunReport<R>['fallback']
+  const run = (slot: Slot, sig: AbortSignal) => attempt(job, slot, options, sig, attempts)
   let slot = await placement.acquire(job, { signal, exclude })
   for (;;) {
-    if (slot.kind === 'local') {
-      const result = await runLocal(job, slot, options, signal, attempts)
-      const report: RunReport<R> = { result, where: 'local', attempts }
+    const a =
+      options.hedge === undefined || options.hedge === false || placement.mode === 'local'
+        ? await run(slot, signal)
+        : await hedged(job, slot, run, options, signal, exclude)
+    if (a.where === 'local' && a.result !== undefined) {
+      const report: RunReport<R> = { result: a.result.value, where: 'local', attempts }
       if (fallback !== undefined) report.fallback = fallback
       return report
     }
-    const peer = slot.peer
-    const { result, outcome } = await runRemote(job, slot, options, signal, attempts)
-    const decision = decideAfter(outcome, {
-      remoteFailures: outcome.kind === 'infra' ? ++remoteFailures : remoteFailures,
+    const decision = decideAfter(a.outcome, {
+      remoteFailures: a.outcome.kind === 'infra' ? ++remoteFailures : remoteFailures,
       maxRemoteRetries: options.maxRemoteRetries ?? 1,
     })
-    if (decision.action === 'return' && result !== undefined) {
-      return { result: result.value, where: 'remote', peer, attempts }
+    if (decision.action === 'return' && a.result !== undefined) {
+      const report: RunReport<R> = { result: a.result.value, where: a.where, attempts }
+      if (a.peer !== undefined) report.peer = a.peer
+      if (fallback !== undefined) report.fallback = fallback
+      return report
     }
     if (decision.action === 'retry-elsewhere') {
-      exclude.add(peer)
+      if (a.peer !== undefined) exclude.add(a.peer)
       slot = await placement.acquire(job, { signal, exclude })
     } else {
       fallback = decision.action === 'local' ? decision.reason : 'retries-exhausted'
       slot = await placement.acquireLocal(job, { signal })
     }
   }
+}
+
+async function attempt<R>(
+  job: PlacementJob,
+  slot: Slot,
+  options: RunOptions<R>,
+  signal: AbortSignal,
+  attempts: AttemptRecord[],
+): Promise<Attempt<R>> {
+  if (slot.kind === 'local') {
+    const value = await runLocal(job, slot, options, signal, attempts)
+    return { where: 'local', result: { value }, outcome: { kind: 'compiled', where: 'local' } }
+  }
+  const { result, outcome } = await runRemote(job, slot, options, signal, attempts)
+  const a: Attempt<R> = { where: 'remote', peer: slot.peer, outcome }
+  if (result !== undefined) a.result = result
+  return a
+}
+
+/**
+ * Runs `slot`'s attempt and, while it runs, watches for a hedge ({@link ./hedge.ts}); with one
+ * started, the first compiler verdict wins and the other attempt is aborted (its slot released
+ * unused). When both fail, the first attempt's failure is what the policy sees.
+ */
+async function hedged<R>(
+  job: PlacementJob,
+  slot: Slot,
+  run: (slot: Slot, signal: AbortSignal) => Promise<Attempt<R>>,
+  options: RunOptions<R>,
+  signal: AbortSignal,
+  exclude: ReadonlySet<string>,
+): Promise<Attempt<R>> {
+  const { placement } = options
+  const first = new AbortController()
+  const primary = run(slot, AbortSignal.any([signal, first.signal]))
+  let done = false
+  const finished = primary.then(
+    () => {
+      done = true
+    },
+    () => {
+      done = true
+    },
+  )
+  const stop = new AbortController()
+  const watch = watchForHedge(
+    placement,
+    job,
+    { peer: slot.kind === 'remote' ? slot.peer : undefined, startedAt: placement.clock.now() },
+    {
+      hedge: options.hedge === true || options.hedge === undefined ? {} : options.hedge || {},
+      exclude,
+      done: () => done,
+      signal: AbortSignal.any([signal, stop.signal]),
+    },
+  ).catch(() => undefined)
+  const hedgeSlot = await Promise.race([finished.then(() => undefined), watch])
+  if (hedgeSlot === undefined) {
+    stop.abort(DONE)
+    const late = await watch
+    late?.release({ kind: 'unused' })
+    return primary
+  }
+  const second = new AbortController()
+  const backup = run(hedgeSlot, AbortSignal.any([signal, second.signal]))
+  return firstVerdict(primary, backup, first, second, signal)
+}
+
+/** The first of two attempts to bring a compiler verdict; the other is aborted. */
+async function firstVerdict<R>(
+  a: Promise<Attempt<R>>,
+  b: Promise<Attempt<R>>,
+  abortA: AbortController,
+  abortB: AbortController,
+  signal: AbortSignal,
+): Promise<Attempt<R>> {
+  type Settled =
+    | { which: 'a' | 'b'; ok: true; v: Attempt<R> }
+    | { which: 'a' | 'b'; ok: false; e: unknown }
+  const wrap = (p: Promise<Attempt<R>>, which: 'a' | 'b'): Promise<Settled> =>
+    p.then(
+      (v) => ({ which, ok: true, v }),
+      (e) => ({ which, ok: false, e }),
+    )
+  const pending = new Map<'a' | 'b', Promise<Settled>>([
+    ['a', wrap(a, 'a')],
+    ['b', wrap(b, 'b')],
+  ])
+  const results: Settled[] = []
+  while (pending.size > 0) {
+    const s = await Promise.race(pending.values())
+    pending.delete(s.which)
+    results.push(s)
+    if (signal.aborted) break
+    if (s.ok && s.v.result !== undefined) {
+      // A verdict: stop the other attempt; it gives its slot back as it unwinds.
+      const other = s.which === 'a' ? abortB : abortA
+      other.abort(DONE)
+      return s.v
+    }
+  }
+  abortA.abort(DONE)
+  abortB.abort(DONE)
+  for (const p of pending.values()) await p
+  if (signal.aborted) throw signal.reason
+  const firstAttempt = results.find((r) => r.which === 'a')!
+  if (firstAttempt.ok) return firstAttempt.v
+  throw firstAttempt.e
 }
 
 async function runLocal<R>(
@@ -132,7 +256,13 @@ async function runLocal<R>(
   const clock = options.placement.clock
   const start = clock.now()
   try {
-    const result = await options.local(job, { signal })
+    const result = await Promise.race([
+      options.local(job, { signal }),
+      new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason)
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      }),
+    ])
     const elapsedMs = clock.now() - start
     slot.release({ kind: 'done', elapsedMs })
     attempts.push({ where: 'local', outcome: 'compiled', elapsedMs })
