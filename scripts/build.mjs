@@ -3,7 +3,7 @@
 // (bin/meshcc) and, when present, the native sandbox helper. Runs on `npm ci` (prepare) and
 // before the tests, so a fresh clone needs no other step.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 

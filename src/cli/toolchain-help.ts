@@ -1,8 +1,10 @@
 /** Help texts of `meshcc toolchain …`. */
 export const toolchainHelp: Record<string, string> = {
-  '': `meshcc toolchain — the compilers this node can run for others, stored by content hash
+  '': `Usage: meshcc toolchain <command> [options]
 
-Usage:
+The compilers this node can run for others, stored by content hash.
+
+Commands:
   meshcc toolchain list [--json]              toolchains held by this node
   meshcc toolchain package [COMPILER] [--json] [--lang c,c++]
                                               package the local gcc/clang (default: cc)

@@ -25,7 +25,11 @@ import type { CertificateCheck, Credentials, MemberCertificate } from './types.t
 
 export const AUTH_PROTOCOL = '/meshcc/auth/1.0.0'
 export const MAX_CERT_BYTES = 16 * 1024
-/** Peer store tag: libp2p's reconnect queue redials peers whose tags start with `keep-alive`. */
+/**
+ * Peer store tag: libp2p's reconnect queue redials peers whose tags start with `keep-alive`.
+ * Members are no longer given it (discovery keeps a bounded set of connections and would fight
+ * the queue); it is only removed, from peer stores written by older versions.
+ */
 export const KEEP_ALIVE_TAG = `${KEEP_ALIVE}-meshcc`
 /** Peer store tag that survives failed reconnects: discovery redials these members at start. */
 export const MEMBER_TAG = 'meshcc-member'
@@ -323,7 +327,7 @@ export class Admission {
     this.#init.denied.clear(conn.remotePeer)
     void this.#init.node.peerStore
       .merge(conn.remotePeer, {
-        tags: { [KEEP_ALIVE_TAG]: { value: 1 }, [MEMBER_TAG]: { value: 1 } },
+        tags: { [KEEP_ALIVE_TAG]: undefined, [MEMBER_TAG]: { value: 1 } },
         metadata: { [CERT_METADATA]: certBytes },
       })
       .catch(() => {})

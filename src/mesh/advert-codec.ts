@@ -2,6 +2,10 @@
  * Wire form of an advert: UTF-8 JSON, at most 4 KiB, every field type- and range-checked on
  * decode. Gossipsub signs the message with the sender's peer key (StrictSign), so the codec need
  * not carry a signature of its own; it only makes sure nothing malformed reaches the scheduler.
+ *
+ * An advert also carries the sender's organisation certificate (`cert`, base64, ≈ 0.5 KiB), so a
+ * member that is not connected to the sender can still check who it is: the mesh keeps only a
+ * bounded set of connections and relays adverts over gossip.
  */
 import type { Advert } from './types.ts'
 
@@ -10,16 +14,22 @@ const MAX_TOOLCHAINS = 64
 const MAX_STRING = 128
 const MAX_ADDRS = 8
 const MAX_ADDR = 256
+/** Base64 length of the largest certificate an advert may carry (≈ 2.2 KiB of bytes). */
+const MAX_CERT_B64 = 3_000
 
-export function encodeAdvert(advert: Advert): Uint8Array {
-  const bytes = new TextEncoder().encode(JSON.stringify(advert))
+export function encodeAdvert(advert: Advert, cert?: Uint8Array): Uint8Array {
+  const wire =
+    cert === undefined ? advert : { ...advert, cert: Buffer.from(cert).toString('base64') }
+  const bytes = new TextEncoder().encode(JSON.stringify(wire))
   if (bytes.length > MAX_ADVERT_BYTES) {
     throw new RangeError(`advert is ${bytes.length} bytes, more than ${MAX_ADVERT_BYTES}`)
   }
   return bytes
 }
 
-export type AdvertDecode = { ok: true; advert: Advert } | { ok: false; reason: string }
+export type AdvertDecode =
+  | { ok: true; advert: Advert; cert?: Uint8Array }
+  | { ok: false; reason: string }
 
 export function decodeAdvert(bytes: Uint8Array): AdvertDecode {
   if (bytes.length > MAX_ADVERT_BYTES) return { ok: false, reason: 'oversize' }
@@ -81,5 +91,15 @@ export function decodeAdvert(bytes: Uint8Array): AdvertDecode {
   for (const [k, v] of Object.entries(advert)) {
     if (v === undefined) return { ok: false, reason: `bad ${k}` }
   }
-  return { ok: true, advert: advert as Advert }
+  // Older senders omit the certificate; receivers then use one they hold already, if any.
+  const cert = o['cert']
+  if (cert === undefined) return { ok: true, advert: advert as Advert }
+  if (
+    typeof cert !== 'string' ||
+    cert.length > MAX_CERT_B64 ||
+    !/^[A-Za-z0-9+/]*={0,2}$/.test(cert)
+  ) {
+    return { ok: false, reason: 'bad cert' }
+  }
+  return { ok: true, advert: advert as Advert, cert: new Uint8Array(Buffer.from(cert, 'base64')) }
 }

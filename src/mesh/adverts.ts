@@ -1,19 +1,25 @@
 /**
  * Gossip adverts: every member publishes what it offers (cores, free slots, load, toolchains…)
- * on topic `meshcc/adverts/1`, when it changes and every `intervalMs` regardless, and keeps the
- * latest advert of every other member until `3 × intervalMs` pass without a new one.
+ * on topic `meshcc/adverts/1`, when it changes and every `intervalMs` (5 s) regardless, and keeps
+ * the latest advert of every other member until `3 × intervalMs` pass without a new one (measured
+ * on arrival, so a lagging sender clock does not matter).
  *
  * Gossipsub's StrictSign policy signs each message with the author's peer key and checks it before
  * the topic validator runs, so `msg.from` is authenticated. The validator then refuses anything
- * relayed by a peer that is not an admitted member, authored by one, oversize, malformed, more
- * than 30 s away from our clock, or not newer than the author's last advert.
+ * relayed by a peer that is not an admitted member, oversize, malformed, more than 30 s away from
+ * our clock, or not newer than the author's last advert. The author must be an admitted member
+ * (connected to us), or — since each member keeps only a bounded set of connections and gossip
+ * carries the rest — hold a valid certificate of our organisation whose subject is `msg.from`:
+ * the advert carries it, and `checkAuthor` verifies it (once per certificate, see
+ * `author-certs.ts`). An author with neither is ignored and never believed.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeAdvert, encodeAdvert, MAX_ADVERT_BYTES } from './advert-codec.ts'
 import type { MeshNode } from './create-node.ts'
-import type { Advert, AdvertSource } from './types.ts'
+import type { Advert, AdvertSource, CertificateCheck, MemberCertificate } from './types.ts'
 
 export const ADVERT_TOPIC = 'meshcc/adverts/1'
 export const MAX_CLOCK_SKEW_MS = 30_000
@@ -21,6 +27,8 @@ export const MAX_CLOCK_SKEW_MS = 30_000
 export interface ReceivedAdvert {
   advert: Advert
   receivedAt: number
+  /** The author's certificate, when it was checked from the advert (author not connected). */
+  cert?: MemberCertificate
 }
 
 export interface AdvertsInit {
@@ -29,11 +37,18 @@ export interface AdvertsInit {
   isMember: (peer: PeerId | string) => boolean
   version: string
   certExpiry: () => number
-  /** Publish period; adverts expire after three periods without a new one. Default 2 s. */
+  /** This node's certificate, carried in each advert for members not connected to us. */
+  certificate?: () => Uint8Array
+  /**
+   * Verdict on the certificate of an author that is not an admitted member: `bytes` from its
+   * advert, or one held from before; undefined when there is none. The subject must be `author`.
+   */
+  checkAuthor?: (author: PeerId, bytes?: Uint8Array) => Promise<CertificateCheck | undefined>
+  /** Publish period; adverts expire after three periods without a new one. Default 5 s. */
   intervalMs?: number
   now?: () => number
   onAdvert?: (peerId: PeerId, advert: Advert) => void
-  /** A member relayed an advert whose author is not connected to us (yet). */
+  /** A member relayed an advert whose author is not connected to us (believed or not). */
   onUnknownAuthor?: (peerId: PeerId, addrs: readonly string[]) => void
   onExpired?: (peerId: string) => void
   onRejected?: (from: string, reason: string) => void
@@ -53,7 +68,7 @@ export class Adverts {
 
   constructor(init: AdvertsInit) {
     this.#init = init
-    this.#intervalMs = init.intervalMs ?? 2_000
+    this.#intervalMs = init.intervalMs ?? 5_000
     this.#now = init.now ?? Date.now
   }
 
@@ -119,7 +134,30 @@ export class Adverts {
   get(peer: PeerId | string): ReceivedAdvert | undefined {
     const r = this.#received.get(peer.toString())
     if (r === undefined || this.#now() - r.receivedAt > this.expiryMs) return undefined
+    if (r.cert !== undefined && this.#now() >= r.cert.expiresAt) return undefined
     return r
+  }
+
+  /** Forgets the advert of `peer` (e.g. it was refused). */
+  forget(peer: PeerId | string): void {
+    if (this.#received.delete(peer.toString())) this.#init.onExpired?.(peer.toString())
+  }
+
+  /**
+   * Checks again the authors known only by gossip (after the revocation list changed) and drops
+   * the adverts of those whose certificate no longer passes. Returns the peers dropped.
+   */
+  async recheckAuthors(): Promise<string[]> {
+    const dropped: string[] = []
+    for (const [peer, r] of [...this.#received]) {
+      if (r.cert === undefined || this.#init.isMember(peer)) continue
+      const check = await this.#init.checkAuthor?.(peerIdFromString(peer))
+      if (check === undefined || !check.ok) {
+        dropped.push(peer)
+        this.forget(peer)
+      }
+    }
+    return dropped
   }
 
   /** Peer ids with a live advert. */
@@ -147,7 +185,8 @@ export class Adverts {
       ts: now,
     }
     this.#last = advert
-    this.#init.node.services.pubsub.publish(ADVERT_TOPIC, encodeAdvert(advert)).catch(() => {
+    const cert = this.#init.certificate?.()
+    this.#init.node.services.pubsub.publish(ADVERT_TOPIC, encodeAdvert(advert, cert)).catch(() => {
       // No subscribed peers, or stopping: the next period retries.
     })
   }
@@ -161,7 +200,10 @@ export class Adverts {
     }
   }
 
-  readonly #validate = (propagationSource: PeerId, msg: Message): TopicValidatorResult => {
+  readonly #validate = async (
+    propagationSource: PeerId,
+    msg: Message,
+  ): Promise<TopicValidatorResult> => {
     const reject = (from: string, reason: string): TopicValidatorResult => {
       this.#init.onRejected?.(from, reason)
       return TopicValidatorResult.Reject
@@ -174,20 +216,30 @@ export class Adverts {
     if (msg.data.length > MAX_ADVERT_BYTES) return reject(author, 'oversize')
     const decoded = decodeAdvert(msg.data)
     if (!decoded.ok) return reject(author, decoded.reason)
-    // A member may relay an advert of a member we have no connection to: we cannot check that
-    // author's certificate, so we neither use nor forward it (no penalty for the relay), but we
-    // may dial it (admission decides).
-    if (!this.#init.isMember(msg.from)) {
-      this.#init.onUnknownAuthor?.(msg.from, decoded.advert.addrs)
-      return TopicValidatorResult.Ignore
-    }
     const { advert } = decoded
+    let cert: MemberCertificate | undefined
+    // A member may relay an advert of a member we have no connection to: believe it only if the
+    // author's certificate (carried, or held from before) is valid and names the signer. If not,
+    // neither use nor forward it (no penalty for the relay: its revocation list may be older).
+    if (!this.#init.isMember(msg.from)) {
+      const check = await this.#init.checkAuthor?.(msg.from, decoded.cert)
+      this.#init.onUnknownAuthor?.(msg.from, advert.addrs)
+      if (check === undefined) return TopicValidatorResult.Ignore
+      if (!check.ok) {
+        this.#init.onRejected?.(author, `author certificate: ${check.reason}`)
+        return TopicValidatorResult.Ignore
+      }
+      cert = check.cert
+    }
     const now = this.#now()
     if (Math.abs(advert.ts - now) > MAX_CLOCK_SKEW_MS) return reject(author, 'clock skew')
     const prev = this.#received.get(author)
     // Older or repeated: may come late over a second path, so ignore rather than penalise.
     if (prev !== undefined && advert.seq <= prev.advert.seq) return TopicValidatorResult.Ignore
-    this.#received.set(author, { advert, receivedAt: now })
+    this.#received.set(
+      author,
+      cert === undefined ? { advert, receivedAt: now } : { advert, receivedAt: now, cert },
+    )
     this.#init.onAdvert?.(msg.from, advert)
     return TopicValidatorResult.Accept
   }

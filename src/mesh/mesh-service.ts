@@ -24,6 +24,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { FsDatastore } from 'datastore-fs'
 import { meshccVersion } from '../daemon/version.ts'
 import { Admission } from './admission.ts'
+import { AuthorCerts } from './author-certs.ts'
 import type { Member } from './admission.ts'
 import { Adverts } from './adverts.ts'
 import { createMeshNode } from './create-node.ts'
@@ -66,6 +67,10 @@ export interface MeshInit {
   admissionTimeoutMs?: number
   denyTtlMs?: number
   discoveryIntervalMs?: number
+  /** Connected peers discovery dials up to (default 10); members beyond are known by gossip. */
+  targetPeers?: number
+  /** Connected peers above which idle member connections are closed (default 20). */
+  maxPeers?: number
   /** How often libp2p pings each connection (round-trip times, dead-peer detection). Default 10 s. */
   pingIntervalMs?: number
   /** Exempt from inbound rate limits (tests on one host: `['/ip4/127.0.0.0/ipcidr/8']`). */
@@ -166,6 +171,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
       adverts?.publishSoon(1_100)
       crlGossip?.publishSoon(1_100)
       discovery?.walkSoon()
+      discovery?.pruneSoon()
       emit('member:admitted', {
         peerId: m.peerId.toString(),
         org: m.cert.org,
@@ -173,19 +179,34 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
         roles: m.cert.roles,
       })
     },
-    onRefused: (p, reason) => emit('member:refused', { peerId: p.toString(), reason }),
+    onRefused: (p, reason) => {
+      // Its gossiped advert is believed again only if its certificate still verifies.
+      authorCerts.forget(p)
+      adverts?.forget(p)
+      emit('member:refused', { peerId: p.toString(), reason })
+    },
     onDebug: (msg, fields) => emit('debug', { msg, ...fields }),
     onLeft: (p) => {
       emit('member:left', { peerId: p.toString() })
     },
   })
   const adm = admission
+  const authorCerts = new AuthorCerts({ verify: init.credentials.verify })
+  /** Re-checks members and gossip-only advert authors (expiry, a newer revocation list). */
+  const recheckAll = async (): Promise<PeerId[]> => {
+    authorCerts.clear()
+    const cut = await adm.recheck()
+    await adverts?.recheckAuthors()
+    return cut
+  }
   adverts = new Adverts({
     node,
     source: init.advertSource,
     isMember: (p) => adm.isMember(p),
     version,
     certExpiry: () => init.credentials.self().expiresAt,
+    certificate: () => init.credentials.certificate(),
+    checkAuthor: (p, bytes) => authorCerts.check(p, bytes),
     ...(init.advertIntervalMs === undefined ? {} : { intervalMs: init.advertIntervalMs }),
     onAdvert: (p, advert) => emit('advert', { peerId: p.toString(), advert }),
     onUnknownAuthor: (p, addrs) => discovery?.foundInAdvert(p, addrs),
@@ -206,7 +227,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
       revocations: init.revocations,
       isMember: (p) => adm.isMember(p),
       onNewList: () => {
-        void adm.recheck().then((cut) => {
+        void recheckAll().then((cut) => {
           emit('revocations:updated', { cut: cut.map(String) })
         })
       },
@@ -218,6 +239,9 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
     denied,
     ...(init.bootstrap === undefined ? {} : { bootstrap: init.bootstrap }),
     ...(init.discoveryIntervalMs === undefined ? {} : { intervalMs: init.discoveryIntervalMs }),
+    ...(init.targetPeers === undefined ? {} : { targetPeers: init.targetPeers }),
+    ...(init.maxPeers === undefined ? {} : { maxPeers: init.maxPeers }),
+    isMember: (p) => adm.isMember(p),
   })
 
   await admission.start()
@@ -227,7 +251,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
   adverts.run()
   crlGossip?.run()
   discovery.start()
-  const recheckTimer = setInterval(() => void adm.recheck(), init.recheckIntervalMs ?? 60_000)
+  const recheckTimer = setInterval(() => void recheckAll(), init.recheckIntervalMs ?? 60_000)
   recheckTimer.unref()
 
   let stopping: Promise<void> | undefined
@@ -258,11 +282,11 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
     addrs: () => node.getMultiaddrs().map((a) => a.toString()),
     snapshot: () => directory.snapshot(),
     changed: () => ads.changed(),
-    recheck: () => adm.recheck(),
+    recheck: () => recheckAll(),
     refresh: () => adm.refresh(),
     revocationsChanged: async () => {
       crlGossip?.publishSoon(0)
-      return adm.recheck()
+      return recheckAll()
     },
     dial: async (target: string) => {
       await node.dial(target.startsWith('/') ? multiaddr(target) : peerIdFromString(target))

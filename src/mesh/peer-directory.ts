@@ -2,8 +2,9 @@
  * The peer directory: admitted members, their latest live advert and round-trip time, as the
  * snapshot `meshcc peers --json` prints (`{ self, peers }`). A member stays listed while it has an
  * admitted connection or a live advert, so a member that vanishes without closing its connection
- * drops out when its advert expires. Round-trip times come from libp2p's connection monitor, which
- * pings every connection (`/ipfs/ping/1.0.0`) and aborts those that stop answering.
+ * drops out when its advert expires. Members this node is not connected to (the mesh keeps a
+ * bounded set of connections) are listed from their gossiped advert and certificate. Round-trip
+ * times come from libp2p's connection monitor, which pings every connection (`/ipfs/ping/1.0.0`) and aborts those that stop answering.
  */
 import type { Connection } from '@libp2p/interface'
 import type { Admission } from './admission.ts'
@@ -60,7 +61,9 @@ export class PeerDirectory {
       const live = adverts.get(id)
       const a = live?.advert
       // The advert author was a member when it was accepted; keep showing what its cert said.
-      const cert = member?.cert
+      // Members known only by gossip (no connection to us) show the certificate their advert
+      // carried, with `connected: false` and no round-trip time.
+      const cert = member?.cert ?? live?.cert
       const conns = node.getConnections().filter((c) => c.remotePeer.toString() === id)
       peers.push({
         peerId: id,

@@ -1,6 +1,6 @@
 /**
- * meshcc in local-only mode: the package's own `bin/meshcc` (the native client) with a fresh
- * `MESHCC_HOME` per session. The daemon starts on demand with the first compile, as it would for a
+ * meshcc in local-only mode (`MESHCC_MODE=local`): the package's own `bin/meshcc` (the native
+ * client) with a fresh `MESHCC_HOME` per session. The daemon starts on demand with the first compile, as it would for a
  * user; `close()` stops it (`meshcc daemon stop`, then the pid in run/daemon.pid if it lingers)
  * and deletes the home.
  *
@@ -59,7 +59,8 @@ export async function openMeshcc(opts: MeshccOptions): Promise<ToolSession> {
   const home = join(opts.dir, 'home')
   await mkdir(home, { recursive: true })
   const bin = join(opts.root, 'bin', 'meshcc')
-  const env = { ...cleanEnv(), MESHCC_HOME: home }
+  // Local-only mode: a fresh home has not joined a mesh anyway; MESHCC_MODE=local says so.
+  const env = { ...cleanEnv(), MESHCC_HOME: home, MESHCC_MODE: 'local' }
   // A daemon restart inside a session would reset its counters: remember the last reading of
   // every daemon pid seen, and add them up.
   const lastCpu = new Map<number, number>()

@@ -59,7 +59,7 @@ describe('loadConfig', () => {
     }))
 
   it('warns about unknown keys instead of failing', () =>
-    withToml('cache_size = "1G"\ncahce_size = "2G"\n[mesh]\nport = 1\n', (configFile) => {
+    withToml('cache_size = "1G"\ncahce_size = "2G"\n[meshh]\nport = 1\n', (configFile) => {
       const c = loadConfig({}, { configFile })
       assert.equal(c.warnings.length, 2)
       assert.match(c.warnings[0]!, /cahce_size/)
