@@ -31,6 +31,29 @@ export interface BuildRow {
   remoteJobs: number
   /** Objects that differ from (or are missing against) the local build's. */
   diffs: string[]
+  /** Changes of the tool's own counters over the build (meshcc's stats), non-zero ones. */
+  counterDelta: Record<string, number>
+}
+
+function delta(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined) {
+  const out: Record<string, number> = {}
+  const walk = (x: Record<string, unknown>, y: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(y)) {
+      const u = x[k]
+      if (typeof v === 'number' && !/bytes|entries|time_saved/.test(k)) {
+        const d = v - (typeof u === 'number' ? u : 0)
+        if (d !== 0) out[prefix + k] = d
+      } else if (v && typeof v === 'object' && !Array.isArray(v)) {
+        walk(
+          (u && typeof u === 'object' ? u : {}) as Record<string, unknown>,
+          v as Record<string, unknown>,
+          `${prefix}${k}.`,
+        )
+      }
+    }
+  }
+  if (b) walk(a ?? {}, b, '')
+  return out
 }
 
 export interface BuildOptions {
@@ -123,9 +146,11 @@ export async function measureBuilds(o: BuildOptions): Promise<BuildRow[]> {
     }
     const cpu0 = tool ? await tool.clientDaemonCpu() : 0
     const rj0 = tool ? await tool.remoteJobs() : 0
+    const c0 = await tool?.counters?.()
     const t = await timed(ns[0]!, [...ns.slice(1), ...cmd], o.scratch, { cwd, env, ...sig })
     const daemon = tool ? (await tool.clientDaemonCpu()) - cpu0 : 0
     const remote = tool ? (await tool.remoteJobs()) - rj0 : 0
+    const counterDelta = delta(c0, await tool?.counters?.())
     const objs = await objects(outDir)
     if (!tool) reference.set(project, objs)
     built.push({ objs })
@@ -138,6 +163,7 @@ export async function measureBuilds(o: BuildOptions): Promise<BuildRow[]> {
       objects: objs.size,
       remoteJobs: remote,
       diffs: [],
+      counterDelta,
     })
     o.log(
       `build ${project} with ${label} -j${jobs}: ${t.wall.toFixed(1)} s, ${objs.size} objects, ${remote} remote`,

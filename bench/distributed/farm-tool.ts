@@ -22,6 +22,8 @@ export interface FarmTool {
   clientDaemonCpu(): Promise<number>
   /** Jobs compiled on a builder so far (from the builders' own logs or counters). */
   remoteJobs(): Promise<number>
+  /** The tool's own counters, for the notes (meshcc: its stats); undefined when it has none. */
+  counters?(): Promise<Record<string, unknown>>
   /** One line on the versions and set-up, for the report. */
   describe(): string
   stop(): Promise<void>

@@ -168,6 +168,7 @@ export async function startMeshccFarm(
       return typeof s['remote_compiles'] === 'number' ? s['remote_compiles'] : 0
     },
     stats,
+    counters: stats,
     describe: () =>
       `bin/meshcc (native client) + daemons at ${head.stdout.trim() || 'unknown revision'} (working tree); 3 members joined by invitation, mDNS off; client MESHCC_MODE=remote MESHCC_RECACHE=1; builders' slots = their cores`,
     async replaceBuilders(opts = {}) {

@@ -188,7 +188,8 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
       zstdTree: o.zstdTree,
       yamlTree,
       scratch,
-      localJobs: 2,
+      // The same -j as the tools: on a shared machine fewer processes would get a smaller share.
+      localJobs: 4,
       reps: 1,
       quick: true,
       signal,
@@ -222,6 +223,12 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
       ]),
     })
     for (const b of builds) {
+      if (Object.keys(b.counterDelta).length > 0)
+        notes.push(
+          `${b.tool} counters over the ${b.project} build: ${Object.entries(b.counterDelta)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        )
       if (b.tool === 'local') continue
       checks.push({
         name: `${b.tool}, ${b.project}: objects byte-identical to the local build`,
@@ -231,7 +238,7 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
       })
     }
     notes.push(
-      `Whole builds: C = Debian libzstd (the \`zstd\` program, 43 units at -O3: \`make -jN HAVE_ZLIB=0 HAVE_LZMA=0 HAVE_LZ4=0 CC="<tool> gcc" zstd-release\`); C++ = Debian ${yamlPackage.name} ${yamlPackage.version} (library, CMake Release, tests/tools off, \`CMAKE_CXX_COMPILER_LAUNCHER=<tool>\`, configure not timed, \`make -jN\`). -j = the builders' remote slots (2 builders × 2) for the tools, 2 (the client's cores) for local gcc. One build per tool, local gcc included in the rotated order; the local build's objects are the reference for the comparison. The machine is shared (other work runs on it), so single builds carry noise of tens of percent. Link steps and other non-compile work run on the client for every tool.`,
+      `Whole builds: C = Debian libzstd (the \`zstd\` program, 43 units at -O3: \`make -jN HAVE_ZLIB=0 HAVE_LZMA=0 HAVE_LZ4=0 CC="<tool> gcc" zstd-release\`); C++ = Debian ${yamlPackage.name} ${yamlPackage.version} (library, CMake Release, tests/tools off, \`CMAKE_CXX_COMPILER_LAUNCHER=<tool>\`, configure not timed, \`make -jN\`). -j4 for every tool = the builders' remote slots (2 builders × 2); local gcc gets -j4 too, since on this shared machine fewer processes would simply get a smaller share of the same cores. One build per tool, local gcc included in the rotated order; the local build's objects are the reference for the comparison. The machine is shared (other work runs on it), so single builds carry noise of tens of percent. Link steps and other non-compile work run on the client for every tool.`,
     )
 
     // 3. First job on a builder that lacks the toolchain.

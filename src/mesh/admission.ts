@@ -37,6 +37,8 @@ export const CERT_METADATA = 'meshcc/cert'
 
 /** Score gossipsub adds (×10) for a peer that is not (yet) a member: below the publish threshold. */
 const OUTSIDER_APP_SCORE = -6
+/** A deadline timer firing this late means the event loop stalled (see `#arm`). */
+const STALL_MS = 1_000
 
 export interface Member {
   peerId: PeerId
@@ -204,10 +206,26 @@ export class Admission {
       conn.abort(new AdmissionRefusedError(`denied: ${entry.reason}`))
       return
     }
+    this.#arm(conn, 0)
+    // The dialer starts the exchange, so a new connection runs it once.
+    if (conn.direction === 'outbound') void this.#initiate(conn)
+  }
+
+  /**
+   * Starts the admission deadline of `conn`. A deadline that fires late because this process's
+   * event loop stalled (a busy host) is granted again, up to twice: the exchange may have been
+   * queued behind the stall, and refusing honest members then makes the stall worse.
+   */
+  #arm(conn: Connection, extensions: number): void {
+    const due = Date.now() + this.#timeoutMs
     const timer = setTimeout(() => {
       this.#timers.delete(conn.id)
       const member = this.#members.get(conn.remotePeer.toString())
       if (conn.status !== 'open' || member?.connections.has(conn.id)) return
+      if (Date.now() - due > STALL_MS && extensions < 2) {
+        this.#arm(conn, extensions + 1)
+        return
+      }
       this.#debug(
         'auth deadline passed',
         conn,
@@ -231,8 +249,6 @@ export class Admission {
     }, this.#timeoutMs)
     timer.unref()
     this.#timers.set(conn.id, timer)
-    // The dialer starts the exchange, so a new connection runs it once.
-    if (conn.direction === 'outbound') void this.#initiate(conn)
   }
 
   async #initiate(conn: Connection): Promise<void> {

@@ -135,6 +135,13 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
         },
         // A peer refused in the mesh by a stale score retries the graft soon, not after 1 min.
         pruneBackoff: 5_000,
+        // A smaller mesh degree than the default 6 (5…12): each advert reaches a node over
+        // fewer duplicate paths, which is most of the gossip cost in a large mesh; every member
+        // still keeps several connections (discovery's target), so the overlay stays connected.
+        D: 4,
+        Dlo: 3,
+        Dhi: 8,
+        Dlazy: 4,
       }),
     },
   }

@@ -1,7 +1,7 @@
 /**
  * Finding members and staying connected to a bounded set of them. libp2p v3 only records
  * discovered peers in the peer store; it dials nobody by itself. While this node is connected to
- * fewer than `targetPeers` peers (default 10), this module dials:
+ * fewer than `targetPeers` peers (default 8), this module dials:
  * - peers new to the peer store (`peer:discovery`: mDNS, the DHT, identify);
  * - known members whose addresses changed (`peer:update`, e.g. a member restarted on a new port);
  * - configured bootstrap addresses, while connected to nobody;
@@ -12,7 +12,7 @@
  *   which finds members in other offices.
  * A full mesh would cost N² connections; gossipsub spreads adverts over this random overlay
  * instead, and members we are not connected to are known from their relayed adverts. Once more
- * than `maxPeers` (default 20) peers are connected (others dialled us), random idle member
+ * than `maxPeers` (default 16) peers are connected (others dialled us), random idle member
  * connections are closed down to `maxPeers`; connections younger than 10 s or carrying meshcc's
  * own protocols (jobs, toolchain blobs) are kept, so a member dialled on demand stays. Admission
  * decides who stays at all.
@@ -32,9 +32,9 @@ export interface DiscoveryInit {
   /** Period of redials and DHT walks. Default 10 s. */
   intervalMs?: number
   dialTimeoutMs?: number
-  /** Connected peers this node dials up to. Default 10. */
+  /** Connected peers this node dials up to. Default 8. */
   targetPeers?: number
-  /** Connected peers above which idle member connections are closed. Default 20. */
+  /** Connected peers above which idle member connections are closed. Default 16. */
   maxPeers?: number
   /** Whether `peer` is an admitted member (only members' connections are pruned). */
   isMember?: (peer: string) => boolean
@@ -77,8 +77,8 @@ export class Discovery {
     this.#init = init
     this.#intervalMs = init.intervalMs ?? 10_000
     this.#bootstrap = (init.bootstrap ?? []).map((a) => multiaddr(a))
-    this.#targetPeers = init.targetPeers ?? 10
-    this.#maxPeers = Math.max(init.maxPeers ?? 20, this.#targetPeers)
+    this.#targetPeers = init.targetPeers ?? 8
+    this.#maxPeers = Math.max(init.maxPeers ?? 16, this.#targetPeers)
   }
 
   /** Distinct peers with an open connection. */

@@ -1,0 +1,206 @@
+/**
+ * Mesh scale benchmark (issue 4): N members of one organisation in this process, on libp2p's
+ * memory transport, each running the real mesh (admission, discovery, gossip adverts, DHT) with
+ * its production timings. Measures:
+ * - convergence: time from the last node's start until every node holds a live advert of every
+ *   other (also from the first node's start);
+ * - gossip traffic in steady state: bytes received on gossipsub streams (`/meshsub/…`, payload
+ *   before yamux/Noise framing) per node per second, and all bytes on the connections (every
+ *   protocol, encrypted) for scale;
+ * - resident memory per node: growth of the process RSS over the empty process ÷ N; and CPU in
+ *   steady state as a share of one core per node.
+ *
+ * Each node bootstraps to up to three earlier ones (a connected but sparse start); discovery
+ * then dials every member it hears of. Only the memory transport is used: nothing leaves the
+ * process.
+ *
+ * Run: node bench/mesh/mesh-scale.ts [--nodes 100] [--advert-ms 2000] [--measure-s 20]
+ * [--timeout-s 240] [--json]
+ * (the project's Node 24; `--expose-gc` makes the memory figure steadier).
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { AbstractMessageStream, AbstractMultiaddrConnection } from '@libp2p/utils'
+import { decodeCertificate, issueCertificate } from '../../src/identity/certificate.ts'
+import { orgFromSecretKey } from '../../src/identity/org-key.ts'
+import { identityCredentials } from '../../src/mesh/identity-credentials.ts'
+import { type Mesh, startMesh } from '../../src/mesh/mesh-service.ts'
+import type { AdvertFields } from '../../src/mesh/types.ts'
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '100' },
+    'measure-s': { type: 'string', default: '20' },
+    'timeout-s': { type: 'string', default: '240' },
+    /** Advert period (production default 2 s; adverts expire after three periods). */
+    'advert-ms': { type: 'string', default: '2000' },
+    json: { type: 'boolean', default: false },
+  },
+})
+const N = Number(values.nodes)
+const measureS = Number(values['measure-s'])
+const timeoutMs = Number(values['timeout-s']) * 1000
+
+// Byte counters: patched into the shared stream base classes (one copy of @libp2p/utils).
+const counts = { gossip: 0, wire: 0 }
+const proto = AbstractMessageStream.prototype as unknown as {
+  onData(this: { protocol?: string }, data: { byteLength: number }): void
+}
+const onData = proto.onData
+proto.onData = function (data) {
+  if (this instanceof AbstractMultiaddrConnection) counts.wire += data.byteLength
+  else if (this.protocol?.startsWith('/meshsub/')) counts.gossip += data.byteLength
+  onData.call(this, data)
+}
+
+const gc = (globalThis as { gc?: () => void }).gc
+const rss = (): number => {
+  gc?.()
+  return process.memoryUsage().rss
+}
+const log = (msg: string) => {
+  if (!values.json) process.stderr.write(`${msg}\n`)
+}
+
+const org = orgFromSecretKey('bench', new Uint8Array(randomBytes(32)))
+const trusted = [{ org: org.org, publicKey: org.publicKey }]
+const home = await mkdtemp(join(tmpdir(), 'meshcc-bench-mesh-'))
+const baseline = rss()
+const meshes: Mesh[] = []
+/** Churn during the run (refusals by reason, departures, expired adverts). */
+const events = new Map<string, number>()
+const addrs: string[] = []
+const t0 = performance.now()
+for (let i = 0; i < N; i++) {
+  const key = await generateKeyPair('Ed25519')
+  const peerId = peerIdFromPrivateKey(key)
+  const certificate = issueCertificate(org, { peerId, name: `n${i}`, roles: ['builder', 'client'] })
+  const cert = decodeCertificate(certificate)
+  if (cert === undefined) throw new Error('certificate does not decode')
+  const fields: AdvertFields = {
+    host: `n${i}`,
+    platform: 'linux',
+    arch: 'x64',
+    cores: 8,
+    freeSlots: 8,
+    load: 0.1,
+    queuedJobs: 0,
+    speed: 1,
+    toolchains: ['gcc-12-x86_64-linux-gnu'],
+  }
+  const bootstrap = [...new Set([0, Math.floor(i / 2), i - 1].filter((j) => j >= 0 && j < i))].map(
+    (j) => addrs[j] as string,
+  )
+  const addr = `/memory/${peerId.toString()}`
+  const mesh = await startMesh({
+    home: join(home, String(i)),
+    privateKey: key,
+    credentials: identityCredentials({
+      identity: () => ({ certificate, cert }),
+      trustedOrgKeys: () => trusted,
+    }),
+    advertSource: () => fields,
+    transport: 'memory',
+    listen: [addr],
+    bootstrap,
+    persist: false,
+    advertIntervalMs: Number(values['advert-ms']),
+  })
+  for (const type of ['member:refused', 'member:left', 'advert:expired', 'advert:rejected']) {
+    mesh.addEventListener(type, (e) => {
+      const reason = (e as CustomEvent<{ reason?: string }>).detail.reason
+      const k = reason === undefined ? type : `${type}: ${reason.replace(/\d+/g, 'N')}`
+      events.set(k, (events.get(k) ?? 0) + 1)
+    })
+  }
+  const idx = i
+  mesh.addEventListener('member:refused', (e) => {
+    const d = (e as CustomEvent<{ peerId: string; reason: string }>).detail
+    process.stderr.write(`REFUSED t=${((performance.now() - t0) / 1000).toFixed(1)} node ${idx} refuses ${addrs.findIndex((a) => a.endsWith(d.peerId))}: ${d.reason}\n`)
+  })
+  mesh.addEventListener('debug', (e) => {
+    const d = (e as CustomEvent<{ msg: string; error?: string; peer?: string }>).detail
+    process.stderr.write(`DEBUG t=${((performance.now() - t0) / 1000).toFixed(1)} node ${idx} ${d.msg} ${addrs.findIndex((a) => a.endsWith(d.peer ?? '?'))} ${d.error}\n`)
+  })
+  meshes.push(mesh)
+  addrs.push(`${addr}/p2p/${peerId.toString()}`)
+}
+const started = performance.now()
+log(`${N} nodes started in ${((started - t0) / 1000).toFixed(1)} s`)
+
+const seen = () => meshes.reduce((a, m) => a + m.adverts.peers().length, 0)
+const want = N * (N - 1)
+let converged: number | undefined
+let lastLog = 0
+while (performance.now() - started < timeoutMs) {
+  const s = seen()
+  if (s === want) {
+    converged = performance.now()
+    break
+  }
+  if (performance.now() - lastLog > 5_000) {
+    lastLog = performance.now()
+    const conns = meshes.reduce((a, m) => a + m.node.getConnections().length, 0) / 2
+    log(
+      `  ${((performance.now() - started) / 1000).toFixed(0)} s: ${s}/${want} adverts held, ${conns} connections`,
+    )
+  }
+  await new Promise((r) => setTimeout(r, 100))
+}
+const partial = seen()
+
+// Steady state: traffic, CPU and memory over the measurement window.
+counts.gossip = 0
+counts.wire = 0
+const cpu0 = process.cpuUsage()
+const w0 = performance.now()
+for (let k = 0; k < measureS; k++) {
+  await new Promise((r) => setTimeout(r, 1000))
+  const per = meshes.map((m, i) => ({ i, ads: m.adverts.peers().length, conns: new Set(m.node.getConnections().map((c) => c.remotePeer.toString())).size, members: m.admission.members().length, topicPeers: m.node.services.pubsub.getSubscribers('meshcc/adverts/1').length, meshPeers: m.node.services.pubsub.getMeshPeers('meshcc/adverts/1').length }))
+  per.sort((a, b) => a.ads - b.ads)
+  process.stderr.write(`${k}: ${JSON.stringify(per.slice(0, 3))} maxconns ${Math.max(...per.map((p) => p.conns))}\n`)
+}
+const windowS = (performance.now() - w0) / 1000
+const cpu = process.cpuUsage(cpu0)
+const minSeen = Math.min(...meshes.map((m) => m.adverts.peers().length))
+const connections = meshes.reduce((a, m) => a + m.node.getConnections().length, 0) / 2
+const memory = rss()
+
+const result = {
+  nodes: N,
+  advertMs: Number(values['advert-ms']),
+  startS: round((started - t0) / 1000),
+  convergedS: converged === undefined ? null : round((converged - started) / 1000),
+  convergedFromFirstStartS: converged === undefined ? null : round((converged - t0) / 1000),
+  advertsHeldAtEnd: partial,
+  advertsWanted: want,
+  minAdvertsPerNodeInWindow: minSeen,
+  connections,
+  gossipBytesPerNodePerS: Math.round(counts.gossip / N / windowS),
+  wireBytesPerNodePerS: Math.round(counts.wire / N / windowS),
+  rssPerNodeMiB: round((memory - baseline) / N / 1024 ** 2),
+  rssTotalMiB: round(memory / 1024 ** 2),
+  cpuPerNodePctOfCore: round(((cpu.user + cpu.system) / 1e6 / windowS / N) * 100),
+  measureS: round(windowS),
+  events: Object.fromEntries(events),
+  node: process.version,
+}
+if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`)
+else {
+  const { events: churn, ...figures } = result
+  console.table(figures)
+  console.table(churn)
+}
+
+await Promise.all(meshes.map((m) => m.stop().catch(() => {})))
+await rm(home, { recursive: true, force: true })
+process.exit(converged === undefined ? 1 : 0)
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100
+}
