@@ -178,7 +178,8 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
     notes.push(
       `Per-job units: ${units.map((u) => u.title).join('; ')}. hyperfine -N inside the client namespace, ${quick ? 2 : 4} rounds × (1 warm-up + ${quick ? 3 : 5} runs) per tool and unit, tool order rotated each round, runs pooled. Wall overhead = median remote − median local (plain gcc on the client) in the same run.`,
       "Client CPU per job = user + sys of the compile command's process tree (the tool's client and the preprocessor it runs) + the CPU its client-side daemon spent meanwhile ÷ jobs (icecc: the client's iceccd; meshcc: the client daemon and what it ran; distcc has none). Builders' CPU is not counted.",
-      "All three hosts share this machine's cores: a remote compile here costs the same CPU as a local one, so these figures compare the tools' overheads, not the speed-up a real farm gives.",
+      "All three hosts share this machine's cores: a remote compile here costs the same CPU as a local one, so these figures compare the tools' overheads, not the speed-up a real farm gives. Other work runs on the machine too: on the real units a difference of less than ~100 ms is within the noise (a negative overhead means the remote compile happened to get more CPU than the local one); the tiny unit shows the fixed cost per job most clearly.",
+      'meshcc runs with MESHCC_RECACHE=1, so each of its jobs also stores the result in its local cache (as a normal miss does); distcc and icecream have no cache.',
     )
 
     // 2. Whole builds.

@@ -21,6 +21,7 @@ import { type ProgressSink, terminalProgress } from '../toolchain/progress.ts'
 import { ToolchainStore, type ToolchainSummary } from '../toolchain/store.ts'
 import { parseCommand } from './args.ts'
 import { toolchainHelp } from './toolchain-help.ts'
+import { daemonTransfers, formatTransfers, withTransfers } from './transfer-list.ts'
 
 export interface ToolchainCommandIo {
   stdout: ProgressSink
@@ -57,7 +58,11 @@ export async function runToolchainCommand(argv: string[], io: ToolchainCommandIo
           const { values } = parseCommand('toolchain list', rest, {}, 0)
           if (values.help) return help(out, sub)
           const list = await store.list()
-          print(list, () => formatList(list))
+          // Transfers the daemon runs for builder jobs (none when no daemon runs).
+          const transfers = await daemonTransfers(nodePaths(io.env as NodeJS.ProcessEnv), sig)
+          print(withTransfers(list, transfers), () =>
+            [formatList(list), formatTransfers(transfers)].filter((s) => s !== '').join('\n\n'),
+          )
           return 0
         }
         case 'package': {

@@ -2,7 +2,8 @@
  * The daemon's control commands (`MCJ1` JSON messages on the local socket), used by the CLI:
  * `status`, `stop`, `stats`, `stats-zero`, `cache-clear`, and for the mesh `peers` (the
  * directory snapshot `meshcc peers` shows), `mesh-self` (peer id and addresses, for
- * `meshcc org invite`) and `mesh-start` (start or restart the mesh after `meshcc join`).
+ * `meshcc org invite`) and `mesh-start` (start or restart the mesh after `meshcc join`), and
+ * `transfers` (toolchain transfers under way, for `meshcc toolchain list`).
  * Replies are `{ ok: true, … }` or `{ ok: false, error: { code, message, hint } }`.
  *
  * @example
@@ -12,6 +13,7 @@
  */
 import { MeshccError, NotJoinedError, ProtocolError } from '../errors.ts'
 import type { DirectorySnapshot } from '../mesh/types.ts'
+import type { TransferProgressEvent } from '../toolchain-transfer/transfer-progress.ts'
 import type { StatsSnapshot } from '../stats/types.ts'
 
 export type ControlCommand =
@@ -23,6 +25,7 @@ export type ControlCommand =
   | 'peers'
   | 'mesh-self'
   | 'mesh-start'
+  | 'transfers'
 export const controlCommands: readonly ControlCommand[] = [
   'status',
   'stop',
@@ -32,6 +35,7 @@ export const controlCommands: readonly ControlCommand[] = [
   'peers',
   'mesh-self',
   'mesh-start',
+  'transfers',
 ]
 
 /** This node's place in the mesh, as `mesh-self` and `mesh-start` answer it. */
@@ -70,6 +74,8 @@ export interface ControlHooks {
   clearCache(): CacheCleared | Promise<CacheCleared>
   /** The mesh this daemon hosts; absent in daemons built without one (tests). */
   mesh?: MeshControl
+  /** Toolchain transfers under way (`meshcc toolchain list`); none when absent. */
+  transfers?: () => readonly TransferProgressEvent[]
 }
 
 /** What the mesh host answers; each throws NotJoinedError while the node is not a member. */
@@ -120,6 +126,8 @@ export async function runControl(value: unknown, ctx: ControlContext): Promise<C
         return { ok: true, self: mesh(ctx).self() }
       case 'mesh-start':
         return { ok: true, self: await mesh(ctx).start() }
+      case 'transfers':
+        return { ok: true, transfers: ctx.hooks.transfers?.() ?? [] }
     }
   } catch (err) {
     if (err instanceof MeshccError) return { ok: false, error: err.toJSON() }

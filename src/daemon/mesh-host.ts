@@ -6,9 +6,10 @@
  * issues one if `meshcc org init` made the organisation), starts the libp2p mesh with the
  * settings, serves `/meshcc/enroll/1.0.0` when this node holds the organisation key, writes
  * the ports it got back into `mesh.toml`, and logs the mesh's events. The advert is built from
- * the machine and the daemon: cores, free slots (cores − compiles running), load, toolchains in
- * the store; a poll tells the mesh when the slot count moved, so the compile path itself is
- * untouched.
+ * the machine and the daemon: cores, free slots (cores − compiles running), load, the learned
+ * speed figure (`speed-estimator.ts`), toolchains in the store; a poll tells the mesh when the
+ * slot count moved, so the compile path itself is untouched, and `changed()` when the speed
+ * figure moved.
  *
  * @example
  * ```ts
@@ -56,6 +57,8 @@ export interface MeshHostInit {
     detach(): Promise<void>
     advert(base: AdvertFields): AdvertFields
   }
+  /** The advertised speed figure (default 1: unknown). */
+  speed?: () => number
   /** How often the slot count is compared (default 250 ms). */
   slotPollMs?: number
   /** How often the toolchain list is re-read (default 30 s). */
@@ -129,6 +132,11 @@ export class MeshHost implements MeshControl {
     return run
   }
 
+  /** Publishes a fresh advert (something in it moved), if the mesh runs. */
+  changed(): void {
+    this.#mesh?.changed()
+  }
+
   /** The advert fields of this node now. */
   advert(): AdvertFields {
     const cores = this.#cores
@@ -141,7 +149,7 @@ export class MeshHost implements MeshControl {
       freeSlots: Math.max(0, cores - running),
       load: Math.round(((loadavg()[0] ?? 0) / cores) * 100) / 100,
       queuedJobs: Math.max(0, running - cores),
-      speed: 1,
+      speed: this.#init.speed?.() ?? 1,
       toolchains: this.#toolchains,
     }
     return this.#init.remote === undefined ? fields : this.#init.remote.advert(fields)

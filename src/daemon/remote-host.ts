@@ -7,7 +7,9 @@
  *   `builder` role; otherwise the log says why this node refuses to build;
  * - the client side for the pipeline (`remote-miss.ts`): the executor, the local toolchain ids,
  *   and one placement per mode (`auto`, `remote`) over one shared pool of local slots;
- * - the advert fields it owns: free builder slots and the toolchains held.
+ * - the advert fields it owns: free builder slots and the toolchains held;
+ * - the toolchain transfers under way (for `meshcc toolchain list`, through the `transfers`
+ *   control command), each logged at most once a second while it lasts.
  *
  * `attach(mesh)` after each mesh start, `detach()` before it stops.
  *
@@ -24,7 +26,7 @@ import type { RemoteClient } from '../compile/remote-miss.ts'
 import type { NodePaths } from '../config/paths.ts'
 import type { HomeMesh } from '../mesh/start-from-home.ts'
 import type { AdvertFields } from '../mesh/types.ts'
-import { BuilderService } from '../remote/builder-service.ts'
+import { type BuilderJobEvent, BuilderService } from '../remote/builder-service.ts'
 import { RemoteExecutor } from '../remote/remote-executor.ts'
 import { probeSandbox } from '../sandbox/probe.ts'
 import { systemClock } from '../scheduler/clock.ts'
@@ -33,6 +35,7 @@ import { Placement } from '../scheduler/placement.ts'
 import type { BuilderView, ReserveFn } from '../scheduler/types.ts'
 import { viewsFromDirectory } from '../scheduler/views-from-directory.ts'
 import { startToolchainTransfer, type ToolchainTransfer } from '../toolchain-transfer/service.ts'
+import type { TransferProgressEvent } from '../toolchain-transfer/transfer-progress.ts'
 import { LocalToolchains } from '../toolchain/local-toolchains.ts'
 import { ToolchainStore } from '../toolchain/store.ts'
 import type { Logger } from './logger.ts'
@@ -42,6 +45,8 @@ export interface RemoteHostInit {
   log: Logger
   /** Compile slots: local (own jobs) and offered to builders. Default: the number of cores. */
   slots?: number
+  /** Each job built for a member, when it ends (the speed estimator learns from them). */
+  onBuilderJob?: (event: BuilderJobEvent) => void
 }
 
 interface Attached {
@@ -54,11 +59,15 @@ interface Attached {
 
 /** The member view is rebuilt at most this often (every placement decision reads it). */
 const VIEW_TTL_MS = 50
+/** A transfer's progress is logged at most this often. */
+const PROGRESS_LOG_MS = 1_000
 
 export class RemoteHost {
   readonly #init: RemoteHostInit
   readonly #slots: number
   #on: Attached | undefined
+  /** Toolchain transfers under way, by toolchain id: their latest progress. */
+  readonly #transfers = new Map<string, TransferProgressEvent>()
 
   constructor(init: RemoteHostInit) {
     this.#init = init
@@ -73,6 +82,11 @@ export class RemoteHost {
   /** Builder counters, while this node builds. */
   builder(): BuilderService | undefined {
     return this.#on?.builder
+  }
+
+  /** Toolchain transfers under way (those that lasted more than a moment), oldest first. */
+  transfers(): TransferProgressEvent[] {
+    return [...this.#transfers.values()]
   }
 
   /** The advert fields this host owns, over the mesh host's defaults. */
@@ -160,6 +174,7 @@ export class RemoteHost {
     if (on === undefined) return
     // Jobs waiting for a slot compile here (remote-miss.ts falls back on the rejection).
     for (const p of on.placements.values()) p.close(new Error('the mesh stopped'))
+    this.#transfers.clear()
     await on.transfer.stop().catch(() => {})
   }
 
@@ -183,12 +198,39 @@ export class RemoteHost {
       return undefined
     }
     const fetched = new Set<string>()
+    const loggedAt = new Map<string, number>()
+    // Jobs waiting on each transfer (concurrent jobs share one): it is shown until the last ends.
+    const waiting = new Map<string, number>()
+    const onProgress = (p: TransferProgressEvent): void => {
+      this.#transfers.set(p.id, p)
+      const now = performance.now()
+      if (now - (loggedAt.get(p.id) ?? Number.NEGATIVE_INFINITY) < PROGRESS_LOG_MS) return
+      loggedAt.set(p.id, now)
+      log.info('toolchain transfer progress', {
+        id: p.id,
+        phase: p.phase,
+        done: p.done,
+        total: p.total,
+        bytesPerSecond: Math.round(p.bytesPerSecond),
+        peers: p.peers,
+        elapsedMs: Math.round(p.elapsedMs),
+      })
+    }
     const builder = new BuilderService({
       store,
       slots: this.#slots,
       workDir: join(this.#init.paths.home, 'jobs'),
       ensureToolchain: async (id, { from, signal }) => {
-        const r = await transfer.ensureToolchain(id, { signal, hintPeers: [from] })
+        waiting.set(id, (waiting.get(id) ?? 0) + 1)
+        const r = await transfer
+          .ensureToolchain(id, { signal, hintPeers: [from], onProgress })
+          .finally(() => {
+            const left = (waiting.get(id) ?? 1) - 1
+            if (left > 0) return void waiting.set(id, left)
+            waiting.delete(id)
+            this.#transfers.delete(id)
+            loggedAt.delete(id)
+          })
         // Concurrent jobs share one transfer: log it once.
         if (r.transfer !== undefined && !fetched.has(id)) {
           fetched.add(id)
@@ -205,7 +247,8 @@ export class RemoteHost {
         }
       },
       onChange: () => mesh.changed(),
-      onJob: (e) =>
+      onJob: (e) => {
+        this.#init.onBuilderJob?.(e)
         log.debug('remote job', {
           jobId: e.jobId,
           peer: e.peer,
@@ -213,7 +256,8 @@ export class RemoteHost {
           exitCode: e.exitCode,
           wallMs: e.wallMs,
           ...(e.status === 'compiled' ? {} : { detail: e.detail }),
-        }),
+        })
+      },
     })
     await builder.register(mesh)
     log.info('building for the mesh', { slots: this.#slots, sandboxLevel: probe.level })

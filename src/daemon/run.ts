@@ -26,6 +26,7 @@ import { StatsRecorder } from '../stats/recorder.ts'
 import { startDaemon } from './daemon.ts'
 import { createLogger } from './logger.ts'
 import { MeshHost } from './mesh-host.ts'
+import { NodeSpeed } from './node-speed.ts'
 import { RemoteHost } from './remote-host.ts'
 import { readMeshSettings } from './mesh-settings.ts'
 
@@ -88,12 +89,18 @@ export async function runDaemon({ stderr = false }: RunDaemonOptions = {}): Prom
   }
 
   let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined
-  const remote = new RemoteHost({ paths, log })
+  // The advert's speed figure, learned from the compiles this node runs.
+  const speed = new NodeSpeed({
+    log: log.child({ component: 'speed' }),
+    onChange: () => meshHost.changed(),
+  })
+  const remote = new RemoteHost({ paths, log, onBuilderJob: (e) => speed.builderJob(e) })
   const meshHost = new MeshHost({
     paths,
     log: log.child({ component: 'mesh' }),
     running: () => daemon?.status().activeRequests ?? 0,
     remote,
+    speed: () => speed.advertised(),
   })
   try {
     await store.start()
@@ -104,7 +111,9 @@ export async function runDaemon({ stderr = false }: RunDaemonOptions = {}): Prom
       log,
       config,
       tempDir: join(paths.home, 'tmp'),
-      compileMiss: remoteMissCompiler({ client: () => remote.client(), stats, log }),
+      compileMiss: speed.observeMisses(
+        remoteMissCompiler({ client: () => remote.client(), stats, log }),
+      ),
     })
     daemon = await startDaemon(
       {
@@ -115,6 +124,7 @@ export async function runDaemon({ stderr = false }: RunDaemonOptions = {}): Prom
         keepAlive: () => meshHost.joined(),
         control: {
           mesh: meshHost,
+          transfers: () => remote.transfers(),
           stats: () => stats.snapshot(store.stats()),
           zeroStats: async () => {
             stats.zero()
@@ -147,6 +157,7 @@ export async function runDaemon({ stderr = false }: RunDaemonOptions = {}): Prom
     stopSignal.abort(err)
   })
   // Compiles are served already; the mesh comes up beside them.
+  speed.calibrateLater({ signal: stopSignal.signal })
   if (joined) {
     meshHost.start().catch((err) => log.error('the mesh did not start', { err }))
   }

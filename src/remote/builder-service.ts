@@ -66,6 +66,10 @@ export interface BuilderJobEvent {
   exitCode: number | null
   wallMs: number
   detail: string
+  /** Size of the (preprocessed) input the client sent; 0 if none was read. */
+  inputBytes: number
+  /** CPU time of the compile on this node, as the response reports it (0 if none ran). */
+  cpuMs: number
 }
 
 export interface BuilderCounters {
@@ -136,6 +140,7 @@ export class BuilderService {
     const started = performance.now()
     let response: JobResponse | undefined
     let jobId = '-'
+    let inputBytes = 0
     try {
       let req: JobRequest
       try {
@@ -152,6 +157,7 @@ export class BuilderService {
         return
       }
       jobId = req.jobId
+      inputBytes = req.input.size
       const stopKeepalive = srv.keepalive(this.#o.keepaliveMs ?? KEEPALIVE_MS)
       try {
         response = await this.#runJob(req, peer, gone.signal)
@@ -173,6 +179,8 @@ export class BuilderService {
         exitCode: response?.exitCode ?? null,
         wallMs: Math.round(performance.now() - started),
         detail: response?.detail ?? 'stream closed before the response',
+        inputBytes,
+        cpuMs: response?.cpuMs ?? 0,
       })
     }
   }
