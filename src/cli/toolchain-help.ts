@@ -22,7 +22,9 @@ Map a compiler to an imported toolchain in $MESHCC_HOME/config.toml:
   list: `Usage: meshcc toolchain list [--json]
 
 Lists the toolchains this node holds: id, platform, targets, size, whether every file is present
-and whether the tree is unpacked.`,
+and whether the tree is unpacked. Toolchains the daemon is fetching from members for builder jobs
+follow under "in transfer" (phase, percent, bytes, rate, sending members); with --json each has
+a "transfer" object.`,
   package: `Usage: meshcc toolchain package [COMPILER] [--lang c,c++,objective-c,objective-c++] [--json]
 
 Packages the local compiler (default: cc) with everything it needs to compile -c elsewhere:

@@ -33,6 +33,8 @@ export function observeMissSpeed(
 ): MissCompiler {
   const sizes = new Map<string, number>()
   let running = 0
+  /** Counts the times more compiles ran here than there are cores. */
+  let crowded = 0
   const sizeOf = async (path: string): Promise<number> => {
     const known = sizes.get(path)
     if (known !== undefined) return known
@@ -45,15 +47,18 @@ export function observeMissSpeed(
     return size
   }
   return async (ctx: RequestContext, job: MissCompile): Promise<MissRun> => {
-    running++
-    const alone = running <= (init.cores ?? Number.POSITIVE_INFINITY)
+    const cores = init.cores ?? Number.POSITIVE_INFINITY
+    const crowdedAtStart = ++running > cores
+    if (crowdedAtStart) crowded++
+    const crowdedBefore = crowded
     let run: MissRun
     try {
       run = await (inner === undefined ? job.local() : inner(ctx, job))
     } finally {
       running--
     }
-    // Still uncontended at the end, a local compile that succeeded: worth a sample.
+    // Uncontended all along, a local compile that succeeded: worth a sample.
+    const alone = !crowdedAtStart && crowded === crowdedBefore
     if (run.where === 'remote' || run.exitCode !== 0 || !alone) return run
     const cwd = ctx.request.cwd
     const depfile = job.injectedDepfile ?? ctx.inv.depfile?.path

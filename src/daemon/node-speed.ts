@@ -2,8 +2,10 @@
  * The node's speed figure as the daemon composes it: one estimator (`speed-estimator.ts`) fed
  * by the misses compiled here (`miss-speed.ts`), the jobs built for members (preprocessed bytes
  * and the CPU time the builder measured), and seeded by a calibration compile run once in the
- * background shortly after start. When the advertised figure moves, `onChange` fires (the
- * daemon publishes a fresh advert).
+ * background. The calibration is scheduled by the first read of the figure (the first advert,
+ * so only a node that joined a mesh spends the CPU on it, and never on a daemon started for one
+ * local compile). When the advertised figure moves, `onChange` fires (the daemon publishes a
+ * fresh advert).
  *
  * @example
  * ```ts
@@ -11,7 +13,6 @@
  * compileMiss: speed.observeMisses(remoteMissCompiler(...))
  * new RemoteHost({ ..., onBuilderJob: (e) => speed.builderJob(e) })
  * new MeshHost({ ..., speed: () => speed.advertised() })
- * speed.calibrateLater({ signal })
  * ```
  */
 import { cpus } from 'node:os'
@@ -29,18 +30,30 @@ export interface NodeSpeedInit {
   estimator?: SpeedEstimator
   /** Runs the calibration (tests); default: compile the fixed unit with `cc`. */
   calibrate?: (options: { signal?: AbortSignal }) => Promise<SpeedSample>
+  /** Delay between the first read of the figure and the calibration (default 2 s). */
+  calibrateDelayMs?: number
+  /** Cancels a calibration not yet run or under way (the daemon stops). */
+  signal?: AbortSignal
 }
 
 export class NodeSpeed {
   readonly estimator: SpeedEstimator
   readonly #init: NodeSpeedInit
+  #calibrating = false
 
   constructor(init: NodeSpeedInit) {
     this.#init = init
     this.estimator = init.estimator ?? new SpeedEstimator()
   }
 
+  /** The figure to advertise; the first call schedules the calibration. */
   advertised(): number {
+    if (!this.#calibrating) {
+      this.calibrateLater({
+        delayMs: this.#init.calibrateDelayMs ?? 2_000,
+        ...(this.#init.signal === undefined ? {} : { signal: this.#init.signal }),
+      })
+    }
     return this.estimator.advertised()
   }
 
@@ -58,8 +71,13 @@ export class NodeSpeed {
     this.#sample({ bytes: e.inputBytes, cpuMs: e.cpuMs }, 'remote')
   }
 
-  /** Seeds the figure after `delayMs` (off the start path); failures are logged, not fatal. */
+  /**
+   * Seeds the figure after `delayMs` (off the start path), once; failures are logged, not
+   * fatal (the figure is then learned from compiles alone).
+   */
   calibrateLater({ delayMs = 2_000, signal }: { delayMs?: number; signal?: AbortSignal } = {}) {
+    if (this.#calibrating) return
+    this.#calibrating = true
     const timer = setTimeout(() => {
       if (signal?.aborted) return
       ;(this.#init.calibrate ?? calibrate)(signal === undefined ? {} : { signal })

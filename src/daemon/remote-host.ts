@@ -39,6 +39,7 @@ import type { TransferProgressEvent } from '../toolchain-transfer/transfer-progr
 import { LocalToolchains } from '../toolchain/local-toolchains.ts'
 import { ToolchainStore } from '../toolchain/store.ts'
 import type { Logger } from './logger.ts'
+import { TransferBoard } from './transfer-board.ts'
 
 export interface RemoteHostInit {
   paths: NodePaths
@@ -59,19 +60,18 @@ interface Attached {
 
 /** The member view is rebuilt at most this often (every placement decision reads it). */
 const VIEW_TTL_MS = 50
-/** A transfer's progress is logged at most this often. */
-const PROGRESS_LOG_MS = 1_000
 
 export class RemoteHost {
   readonly #init: RemoteHostInit
   readonly #slots: number
   #on: Attached | undefined
-  /** Toolchain transfers under way, by toolchain id: their latest progress. */
-  readonly #transfers = new Map<string, TransferProgressEvent>()
+  /** Toolchain transfers under way, with their latest progress. */
+  readonly #transfers: TransferBoard
 
   constructor(init: RemoteHostInit) {
     this.#init = init
     this.#slots = init.slots ?? Math.max(1, cpus().length)
+    this.#transfers = new TransferBoard(init.log.child({ component: 'remote' }))
   }
 
   /** The client side for the pipeline, while attached. */
@@ -86,7 +86,7 @@ export class RemoteHost {
 
   /** Toolchain transfers under way (those that lasted more than a moment), oldest first. */
   transfers(): TransferProgressEvent[] {
-    return [...this.#transfers.values()]
+    return this.#transfers.list()
   }
 
   /** The advert fields this host owns, over the mesh host's defaults. */
@@ -198,39 +198,14 @@ export class RemoteHost {
       return undefined
     }
     const fetched = new Set<string>()
-    const loggedAt = new Map<string, number>()
-    // Jobs waiting on each transfer (concurrent jobs share one): it is shown until the last ends.
-    const waiting = new Map<string, number>()
-    const onProgress = (p: TransferProgressEvent): void => {
-      this.#transfers.set(p.id, p)
-      const now = performance.now()
-      if (now - (loggedAt.get(p.id) ?? Number.NEGATIVE_INFINITY) < PROGRESS_LOG_MS) return
-      loggedAt.set(p.id, now)
-      log.info('toolchain transfer progress', {
-        id: p.id,
-        phase: p.phase,
-        done: p.done,
-        total: p.total,
-        bytesPerSecond: Math.round(p.bytesPerSecond),
-        peers: p.peers,
-        elapsedMs: Math.round(p.elapsedMs),
-      })
-    }
     const builder = new BuilderService({
       store,
       slots: this.#slots,
       workDir: join(this.#init.paths.home, 'jobs'),
       ensureToolchain: async (id, { from, signal }) => {
-        waiting.set(id, (waiting.get(id) ?? 0) + 1)
-        const r = await transfer
-          .ensureToolchain(id, { signal, hintPeers: [from], onProgress })
-          .finally(() => {
-            const left = (waiting.get(id) ?? 1) - 1
-            if (left > 0) return void waiting.set(id, left)
-            waiting.delete(id)
-            this.#transfers.delete(id)
-            loggedAt.delete(id)
-          })
+        const r = await this.#transfers.track(id, (onProgress) =>
+          transfer.ensureToolchain(id, { signal, hintPeers: [from], onProgress }),
+        )
         // Concurrent jobs share one transfer: log it once.
         if (r.transfer !== undefined && !fetched.has(id)) {
           fetched.add(id)

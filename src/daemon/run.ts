@@ -93,6 +93,7 @@ export async function runDaemon({ stderr = false }: RunDaemonOptions = {}): Prom
   const speed = new NodeSpeed({
     log: log.child({ component: 'speed' }),
     onChange: () => meshHost.changed(),
+    signal: stopSignal.signal,
   })
   const remote = new RemoteHost({ paths, log, onBuilderJob: (e) => speed.builderJob(e) })
   const meshHost = new MeshHost({
@@ -157,7 +158,6 @@ export async function runDaemon({ stderr = false }: RunDaemonOptions = {}): Prom
     stopSignal.abort(err)
   })
   // Compiles are served already; the mesh comes up beside them.
-  speed.calibrateLater({ signal: stopSignal.signal })
   if (joined) {
     meshHost.start().catch((err) => log.error('the mesh did not start', { err }))
   }

@@ -62,9 +62,9 @@ export async function calibrate({
 }
 
 /**
- * Runs the compiler under `/usr/bin/time`-free accounting: Node gives no child rusage, so the
- * compile runs under `sh -c 'cmd; times'`, whose `times` builtin prints the children's user
- * and system CPU time.
+ * Runs the compiler and returns its CPU milliseconds. Node gives no child resource usage, so
+ * the compile runs under `sh -c 'cmd; times'`, whose `times` builtin prints the children's user
+ * and system CPU time (POSIX, no `/usr/bin/time` needed).
  */
 function timedRun(
   compiler: string,
