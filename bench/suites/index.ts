@@ -1,7 +1,10 @@
 /** Every benchmark suite, in the order a full run measures them. */
 import { cacheHitSuite } from './cache-hit.ts'
 import { missUnitSuite } from './miss-unit.ts'
-import { farmAnchorsSuite, meshScaleSuite } from './pending.ts'
+import { distributedSuite } from '../distributed/suite.ts'
+import { meshScaleSuite } from '../mesh/suite.ts'
+import { schedulingSuite } from '../scheduling/suite.ts'
+import { farmAnchorsSuite } from './pending.ts'
 import { projectBuildSuite } from './project-build.ts'
 import type { Suite } from './types.ts'
 
@@ -10,5 +13,7 @@ export const suites: readonly Suite[] = [
   missUnitSuite,
   projectBuildSuite,
   meshScaleSuite,
+  schedulingSuite,
+  distributedSuite,
   farmAnchorsSuite,
 ]

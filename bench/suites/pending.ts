@@ -5,16 +5,9 @@
  */
 import type { Suite } from './types.ts'
 
-export const meshScaleSuite: Suite = {
-  id: 'mesh-100',
-  title: '100-node mesh in network namespaces: discovery, placement, build speed-up',
-  issue: 4,
-  pending: 'needs the mesh (issue 4)',
-}
-
 export const farmAnchorsSuite: Suite = {
   id: 'farm-anchors',
-  title: 'Distributed builds against distcc, icecream and sccache-dist',
+  title: 'Distributed builds against sccache-dist (distcc and icecream: see the distributed suite)',
   issue: 5,
-  pending: 'needs remote compilation (issue 5)',
+  pending: 'sccache-dist is not built by the benchmark yet',
 }

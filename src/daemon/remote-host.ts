@@ -115,7 +115,12 @@ export class RemoteHost {
       onError: (what, err) => log.debug('toolchain transfer', { what, err }),
     })
     const builder = await this.#startBuilder(mesh, store, transfer, log)
-    const local = new LocalToolchains(store, { configFile: paths.configFile, env: process.env })
+    // Re-checked (a few hundred lstats) at most every 2 s, not for every job of a build.
+    const local = new LocalToolchains(store, {
+      configFile: paths.configFile,
+      env: process.env,
+      recheckMs: 2000,
+    })
     const announced = new Set<string>()
     // Ids known to be ready, by compiler, so `auto` never waits for a first packaging.
     const ready = new Map<string, string>()

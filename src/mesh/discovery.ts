@@ -12,8 +12,8 @@
  *   which finds members in other offices.
  * A full mesh would cost N² connections; gossipsub spreads adverts over this random overlay
  * instead, and members we are not connected to are known from their relayed adverts. Once more
- * than `maxPeers` (default 16) peers are connected (others dialled us), random idle member
- * connections are closed down to `maxPeers`; connections younger than 10 s or carrying meshcc's
+ * than `maxPeers` (default 20) peers are connected (others dialled us), random idle member
+ * connections are closed down to `maxPeers`; connections younger than 30 s or carrying meshcc's
  * own protocols (jobs, toolchain blobs) are kept, so a member dialled on demand stays. Admission
  * decides who stays at all.
  */
@@ -34,7 +34,7 @@ export interface DiscoveryInit {
   dialTimeoutMs?: number
   /** Connected peers this node dials up to. Default 8. */
   targetPeers?: number
-  /** Connected peers above which idle member connections are closed. Default 16. */
+  /** Connected peers above which idle member connections are closed. Default 20. */
   maxPeers?: number
   /** Whether `peer` is an admitted member (only members' connections are pruned). */
   isMember?: (peer: string) => boolean
@@ -44,7 +44,7 @@ export interface DiscoveryInit {
 /** Protocols of the overlay itself: a connection carrying only these is idle. */
 const OVERLAY_PROTOCOLS = ['/meshsub/', '/ipfs/', '/meshcc/kad/', '/meshcc/auth/', '/libp2p/']
 /** A connection younger than this is never pruned (its admission or first job may be running). */
-const PRUNE_GRACE_MS = 10_000
+const PRUNE_GRACE_MS = 30_000
 
 interface Backoff {
   next: number
@@ -78,7 +78,7 @@ export class Discovery {
     this.#intervalMs = init.intervalMs ?? 10_000
     this.#bootstrap = (init.bootstrap ?? []).map((a) => multiaddr(a))
     this.#targetPeers = init.targetPeers ?? 8
-    this.#maxPeers = Math.max(init.maxPeers ?? 16, this.#targetPeers)
+    this.#maxPeers = Math.max(init.maxPeers ?? 20, this.#targetPeers)
   }
 
   /** Distinct peers with an open connection. */

@@ -69,7 +69,7 @@ export interface MeshInit {
   discoveryIntervalMs?: number
   /** Connected peers discovery dials up to (default 8); members beyond are known by gossip. */
   targetPeers?: number
-  /** Connected peers above which idle member connections are closed (default 16). */
+  /** Connected peers above which idle member connections are closed (default 20). */
   maxPeers?: number
   /** How often libp2p pings each connection (round-trip times, dead-peer detection). Default 10 s. */
   pingIntervalMs?: number

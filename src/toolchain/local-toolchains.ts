@@ -4,6 +4,9 @@
  * stat data (size, mtime, inode) of every file and link it was packaged from. A compiler upgrade
  * changes some stat, so the next job repackages; otherwise the answer costs a few hundred
  * `lstat`s instead of hashing 150 MiB (sccache's "weak key → strong key" map, made complete).
+ * The daemon passes `recheckMs` (2 s): an answer checked less than that ago is reused as is,
+ * since a parallel build asks for every job and the client's CPU per remote job is what limits
+ * how wide it spreads; a compiler replaced during a build is noticed within that delay.
  *
  * @example
  * ```ts
@@ -32,12 +35,16 @@ export class LocalToolchains {
   readonly #stateFile: string
   readonly #configFile: string | undefined
   readonly #env: Env
+  readonly #recheckMs: number
   #running = new Map<string, Promise<string>>()
+  /** Recent answers by the compiler as named: id and when it was last checked. */
+  #recent = new Map<string, { id: string; at: number }>()
 
   constructor(
     store: ToolchainStore,
-    options: { stateFile?: string; configFile?: string; env?: Env } = {},
+    options: { stateFile?: string; configFile?: string; env?: Env; recheckMs?: number } = {},
   ) {
+    this.#recheckMs = options.recheckMs ?? 0
     this.#store = store
     this.#stateFile = options.stateFile ?? join(store.root, 'local.json')
     this.#configFile = options.configFile
@@ -46,6 +53,15 @@ export class LocalToolchains {
 
   /** The toolchain id builders need to run `compiler` (packaging it if needed). */
   async idFor(compiler: string, { signal }: { signal?: AbortSignal } = {}): Promise<string> {
+    const recent = this.#recent.get(compiler)
+    if (recent !== undefined && performance.now() - recent.at < this.#recheckMs) return recent.id
+    const at = performance.now()
+    const id = await this.#check(compiler, signal)
+    this.#recent.set(compiler, { id, at })
+    return id
+  }
+
+  async #check(compiler: string, signal: AbortSignal | undefined): Promise<string> {
     if (this.#configFile !== undefined) {
       const mapped = toolchainFor(readToolchainMap(this.#configFile), compiler)
       if (mapped !== undefined) return mapped
