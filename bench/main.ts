@@ -150,7 +150,10 @@ export async function main(argv: string[]): Promise<number> {
     const skipped: { suite: Suite; reason: string }[] = []
     const failures: { suite: Suite; error: string }[] = []
     for (const suite of suites) {
-      if (only && !only.includes(suite.id)) continue
+      if (only && !only.includes(suite.id)) {
+        skipped.push({ suite, reason: 'not selected in this run (--only)' })
+        continue
+      }
       if (suite.pending || !suite.run) {
         skipped.push({ suite, reason: `pending: ${suite.pending ?? 'no runner'}` })
         continue

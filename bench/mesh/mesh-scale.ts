@@ -14,7 +14,7 @@
  * then dials every member it hears of. Only the memory transport is used: nothing leaves the
  * process.
  *
- * Run: node bench/mesh/mesh-scale.ts [--nodes 100] [--advert-ms 2000] [--measure-s 20]
+ * Run: node bench/mesh/mesh-scale.ts [--nodes 100] [--advert-ms 5000] [--measure-s 20]
  * [--timeout-s 240] [--json]
  * (the project's Node 24; `--expose-gc` makes the memory figure steadier).
  */
@@ -38,7 +38,7 @@ const { values } = parseArgs({
     'measure-s': { type: 'string', default: '20' },
     'timeout-s': { type: 'string', default: '240' },
     /** Advert period (production default 2 s; adverts expire after three periods). */
-    'advert-ms': { type: 'string', default: '2000' },
+    'advert-ms': { type: 'string', default: '5000' },
     json: { type: 'boolean', default: false },
   },
 })
