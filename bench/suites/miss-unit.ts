@@ -116,6 +116,7 @@ async function runMissUnit(ctx: BenchContext): Promise<SuiteResult> {
     notes: [
       `Unit: zstd ${hitUnit.dir}/${hitUnit.source}; ${reps} repetitions per row (medians), tool order rotated; ` +
         'a fresh cache per compile, primed by one compile of another file (meshcc daemon already running).',
+      'CPU comes in 10 ms clock ticks (GNU time, /proc/<pid>/stat): each CPU figure is ±10 ms, i.e. about ±3 % of a ~300 ms compile.',
     ],
   }
 }

@@ -156,6 +156,16 @@ function classify(
     }
   }
 
+  // -MT/-MQ/-MF/-MP without -M/-MM/-MD/-MMD is an error for gcc ("to generate dependencies you
+  // must specify either '-M' or '-MM'"). The pipeline adds its own -MD on a miss, which would
+  // make such a command succeed: run it as is instead, so the compiler's error comes through.
+  if (
+    s.deps.kind === undefined &&
+    !s.deps.only &&
+    (s.deps.path !== undefined || s.deps.targets.length > 0 || s.deps.phony)
+  ) {
+    return no(family, 'unsupported-option', 'dependency options without -M, -MM, -MD or -MMD')
+  }
   const explicitOutput = s.output !== undefined
   const output =
     s.output ??

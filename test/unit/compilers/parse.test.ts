@@ -96,6 +96,11 @@ test('output-only options never reach the key, in any order (randomized)', () =>
     for (const extra of extras) {
       if (next() < 0.5) units.splice(Math.floor(next() * (units.length + 1)), 0, extra)
     }
+    // -MF/-MT/-MQ/-MP alone are a compiler error (see dependency-options-alone.test.ts).
+    const flat = units.flat()
+    const generates = flat.some((a) => a === '-MD' || a === '-MMD' || a.startsWith('-Wp,-M'))
+    const depOnly = flat.some((a) => ['-MF', '-MT', '-MQ', '-MP'].includes(a))
+    if (depOnly && !generates) units.push(['-MD'])
     const args = units.flat()
     assert.deepEqual(ok(args).hashedArgs, expected, args.join(' '))
   }
@@ -192,7 +197,12 @@ test('depfile defaults for gcc and clang', () => {
     ],
     phony: true,
   })
-  assert.equal(ok(['-c', 'a.c', '-MF', 'x.d']).depfile, undefined)
+  // -MF without -M/-MD is a gcc error (clang warns): run as is, never cached.
+  const alone = parseCompilerArgs(['-c', 'a.c', '-MF', 'x.d'], {
+    compiler: '/usr/bin/gcc',
+    cwd: '/tmp',
+  })
+  assert.equal(alone.cacheable, false)
 })
 
 test('-Wp keeps its non-dependency parts in the key and in the preprocessor args', () => {
