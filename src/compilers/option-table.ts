@@ -200,28 +200,27 @@ flag(['-MV', '-Mmodules', '-Mno-modules'], 'unsupported') // other depfile forma
 joinedOrSeparate(['-D', '-U', '-A'])
 equalsOrSeparate(['--define-macro'], { key: '-D' })
 equalsOrSeparate(['--undefine-macro'], { key: '-U' })
+/**
+ * Options that add a directory to the header search path (joined or separate value). Also
+ * used by the remote builder (src/remote/builder-args.ts), which drops them: the preprocessed
+ * text it compiles already holds every header.
+ */
+export const INCLUDE_SEARCH_OPTIONS: readonly string[] = [
+  '-I',
+  '-isystem',
+  '-iquote',
+  '-idirafter',
+  '-iprefix',
+  '-iwithprefix',
+  '-iwithprefixbefore',
+  '-isysroot',
+  '-isystem-after',
+  '-cxx-isystem',
+  '-iframework',
+  '-iframeworkwithsysroot',
+]
 flag(['-I-'])
-joinedOrSeparate(
-  [
-    '-I',
-    '-isystem',
-    '-iquote',
-    '-idirafter',
-    '-iprefix',
-    '-iwithprefix',
-    '-iwithprefixbefore',
-    '-isysroot',
-    '-imacros',
-    '-isystem-after',
-    '-cxx-isystem',
-    '-iframework',
-    '-iframeworkwithsysroot',
-    '-F',
-    '-L',
-    '-B',
-  ],
-  { path: true },
-)
+joinedOrSeparate([...INCLUDE_SEARCH_OPTIONS, '-imacros', '-F', '-L', '-B'], { path: true })
 joinedOrSeparate(['-iwithsysroot', '-imultilib', '-imultiarch'])
 equalsOrSeparate(['--include-directory'], { path: true, key: '-I' })
 equalsOrSeparate(['--include-directory-after'], { path: true, key: '-idirafter' })

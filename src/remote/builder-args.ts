@@ -15,24 +15,9 @@
  * `-D`/`-U` stay: clang's `-frewrite-includes` text does not hold command-line macros, and
  * gcc's directives-only text repeats them identically (an identical redefinition is silent).
  */
-import { matchOption } from '../compilers/option-table.ts'
+import { INCLUDE_SEARCH_OPTIONS, matchOption } from '../compilers/option-table.ts'
 
-const DROP_KEYS = new Set([
-  '-I',
-  '-I-',
-  '-isystem',
-  '-iquote',
-  '-idirafter',
-  '-iprefix',
-  '-iwithprefix',
-  '-iwithprefixbefore',
-  '-isysroot',
-  '-isystem-after',
-  '-cxx-isystem',
-  '-iframework',
-  '-iframeworkwithsysroot',
-  '-iwithsysroot',
-])
+const DROP_KEYS = new Set([...INCLUDE_SEARCH_OPTIONS, '-I-', '-iwithsysroot'])
 
 /** `-Wp,` parts that belong to dependency output, with how many values follow each. */
 const WP_DEP: Record<string, number> = {

@@ -6,6 +6,7 @@
  * Everything that moves in time (clock, timers, randomness) is injected, so that tests and the
  * scheduling simulation (`bench/scheduling/`) run the same code deterministically in virtual time.
  */
+import type { AdvertFields } from '../mesh/types.ts'
 
 /** Time source and timer. `now()` is in milliseconds on any monotonic origin. */
 export interface Clock {
@@ -17,23 +18,12 @@ export interface Clock {
 /** A uniform random number in [0, 1). */
 export type Random = () => number
 
-/** What the placement knows about one member, from its latest advert and the connection. */
-export interface BuilderView {
+/**
+ * What the placement knows about one member: its latest advert's capacity fields (the mesh's
+ * `AdvertFields` minus the display host) plus what the connection tells.
+ */
+export interface BuilderView extends Omit<AdvertFields, 'host'> {
   peerId: string
-  /** `linux`, `darwin`, `win32`: must match the toolchain's host platform. */
-  platform: string
-  /** `x64`, `arm64`. */
-  arch: string
-  cores: number
-  /** Free compile slots when the advert was published. */
-  freeSlots: number
-  /** One-minute load average ÷ cores. */
-  load: number
-  queuedJobs: number
-  /** Advertised speed (1 = reference machine). */
-  speed: number
-  /** Toolchain ids the member holds. */
-  toolchains: readonly string[]
   version: string
   /** Local clock time at which the advert arrived (same origin as {@link Clock.now}). */
   advertAt: number
