@@ -54,6 +54,6 @@ const patterns = filter.length > 0 ? filter : ['test/**/*.test.ts']
 const res = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=2', '--test-timeout=900000', '--test-reporter=spec', ...patterns],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, MESHCC_TEST: '1' } },
+  { cwd: root, stdio: 'inherit' },
 )
 process.exit(res.status ?? 1)
