@@ -1,8 +1,9 @@
 /**
  * `meshcc doctor [--json]`: real checks of the installation and the environment, each ok, warn
  * or fail with a hint: Node ≥ 24, the native client and the built JS, `MESHCC_HOME` writable, the
- * daemon (see doctor-daemon.ts), the cache directory's size, the compilers on PATH and any
- * masquerade directory.
+ * daemon (see doctor-daemon.ts), the mesh (joined, certificate and its renewal, members connected,
+ * listen addresses, mDNS, private-network key: doctor-mesh.ts), the cache directory's size, the
+ * compilers on PATH and any masquerade directory.
  */
 import {
   accessSync,
@@ -17,10 +18,11 @@ import {
 } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { formatBytes } from '../config/units.ts'
 import type { NodePaths } from '../config/paths.ts'
+import { formatBytes } from '../config/units.ts'
 import { parseCommand } from './args.ts'
 import { checkClientTimeout, checkDaemon, checkFallbacks } from './doctor-daemon.ts'
+import { checkMesh } from './doctor-mesh.ts'
 import { commandHelp } from './help.ts'
 import { type Output, printJson } from './output.ts'
 
@@ -48,6 +50,7 @@ export async function doctorCommand(args: string[], o: Output, paths: NodePaths)
     checkBuilt(),
     checkHome(paths),
     ...(await checkDaemon(paths)),
+    ...(await checkMesh(paths)),
     checkClientTimeout(),
     await checkFallbacks(paths),
     checkCache(paths),

@@ -21,7 +21,9 @@ Commands:
   daemon start|status|stop      manage this node's daemon (started on demand by any compile)
   stats [--zero]                cache hits, misses, uncacheable reasons, fallbacks, time saved
   cache clear                   remove every entry of the local cache
-  org init|invite|revoke|show   create an organisation, invite machines, revoke members
+  org init|invite|issue|revoke|show
+                                create an organisation, invite machines, issue certificates,
+                                revoke members
   toolchain list|package|add|show|materialize|remove
                                 toolchains this node holds, by content hash
   doctor                        check the installation and environment
@@ -70,9 +72,12 @@ statistics are kept (\`meshcc stats --zero\` resets them).
   doctor: `Usage: meshcc doctor [--json]
 
 Checks Node (≥ 24), the native client, MESHCC_HOME, the daemon (running, failed to start,
-or not answering), the client timeout, compiles that ran without the daemon, the cache
-directory, the compilers on PATH and any masquerade directory. Prints ok/warn/fail with a
-hint for each problem. Exit status 1 if a check failed.
+or not answering), the client timeout, compiles that ran without the daemon, the mesh
+(joined or not; the certificate, its organisation, days to expiry and its renewal over the
+mesh; admitted members connected now; listen addresses; mDNS; the private-network key), the
+cache directory, the compilers on PATH and any masquerade directory. Prints ok/warn/fail
+with a hint for each problem; --json prints { ok, checks: [{ name, status, detail, hint }] }.
+Exit status 1 if a check failed.
 `,
   join: `Usage: meshcc join [--invite TOKEN | --cert FILE [--ca FILE]] [options]
 
@@ -83,6 +88,8 @@ the daemon.
   --invite TOKEN        join the organisation of the node that printed TOKEN
                         (\`meshcc org invite\` there); the token is single-use by default
   --cert FILE           install a certificate for this node made elsewhere
+                        (\`meshcc org issue --peer ID\` on an admin node; the peer id is
+                        shown by \`meshcc org show\` here)
   --ca FILE             the organisation's public key for --cert (default: the one trusted)
   (neither)             keep this node's certificate; on a machine with no organisation,
                         create a personal one (then invite other machines from here)

@@ -37,12 +37,14 @@ import {
   IdentityFileError,
   UsageError,
 } from '../errors.ts'
+import { type Certificate, decodeCertificate } from '../identity/certificate.ts'
+import { parseCertificateFile } from '../identity/certificate-file.ts'
 import { parseInvitation } from '../identity/invitation.ts'
 import { ensurePersonalOrg, saveNodeIdentity } from '../identity/node-identity.ts'
 import { parseOrgKey } from '../identity/org-key.ts'
 import { type IdentityPaths, identityPaths } from '../identity/paths.ts'
 import type { TrustedOrgKey } from '../identity/types.ts'
-import { verifyCertificate } from '../identity/verify-certificate.ts'
+import { type CertificateFailure, verifyCertificate } from '../identity/verify-certificate.ts'
 import { loadOrCreatePeerKey, peerKeyPath } from '../mesh/node-key.ts'
 import { parseCommand } from './args.ts'
 import { controlRequest } from './control-client.ts'
@@ -207,30 +209,83 @@ async function installCertificate(
   caFile: string | undefined,
   peerId: ReturnType<typeof peerIdFromPrivateKey>,
 ): Promise<string> {
-  const read = async (file: string): Promise<Uint8Array> => {
+  const read = async (file: string, what: string): Promise<Uint8Array> => {
     try {
       return new Uint8Array(await readFile(file))
     } catch (err) {
-      throw new UsageError(`meshcc join: cannot read ${file}`, { cause: err })
+      throw new UsageError(`meshcc join: cannot read ${what} ${file}`, {
+        cause: err,
+        hint:
+          caFile === undefined && file === ids.trustAnchor
+            ? 'pass --ca FILE with the organisation key (`org.pub` on the admin node)'
+            : 'check the path',
+      })
     }
   }
-  const certificate = await read(certFile)
+  const contents = await read(certFile, 'the certificate')
   const anchorFile = caFile ?? ids.trustAnchor
   let anchor: TrustedOrgKey
   try {
-    anchor = parseOrgKey(new TextDecoder().decode(await read(anchorFile)))
+    anchor = parseOrgKey(new TextDecoder().decode(await read(anchorFile, 'the organisation key')))
   } catch (err) {
+    if (err instanceof UsageError) throw err
     throw new IdentityFileError(`${anchorFile} is not an organisation public key`, {
       cause: err,
       hint: 'pass --ca FILE with the organisation key (`org.pub` on the admin node: name:base64url)',
     })
   }
-  const r = verifyCertificate(certificate, { trustedOrgKeys: [anchor], expectedPeerId: peerId })
+  const certificate = parseCertificateFile(contents)
+  const r =
+    certificate === undefined
+      ? ({ ok: false, reason: 'malformed' } as const)
+      : verifyCertificate(certificate, { trustedOrgKeys: [anchor], expectedPeerId: peerId })
   if (!r.ok) {
-    throw new CertificateRejectedError(`${certFile} is ${r.reason} for this node (${peerId})`)
+    const cert = certificate === undefined ? undefined : decodeCertificate(certificate)
+    throw certificateRefusal(r.reason, { certFile, anchorFile, anchor, cert, peerId: `${peerId}` })
   }
-  await saveNodeIdentity(ids, { certificate, trustAnchor: anchor })
+  await saveNodeIdentity(ids, { certificate: r.cert.bytes, trustAnchor: anchor })
   return r.cert.org
+}
+
+/** A refused certificate file, with what is wrong in words and what to do about it. */
+function certificateRefusal(
+  reason: CertificateFailure,
+  c: {
+    certFile: string
+    anchorFile: string
+    anchor: TrustedOrgKey
+    cert: Certificate | undefined
+    peerId: string
+  },
+): CertificateRejectedError {
+  const fresh = `ask an admin for a certificate for this node: \`meshcc org issue --peer ${c.peerId}\``
+  const when = (unix: number | undefined) =>
+    unix === undefined ? '?' : new Date(unix * 1000).toISOString()
+  const texts: Record<string, [string, string]> = {
+    'subject-mismatch': [
+      `is for peer ${c.cert?.peerId ?? '?'}, not for this node (${c.peerId})`,
+      fresh,
+    ],
+    'wrong-org': [
+      `is issued by organisation ${c.cert?.org ?? '?'}, not by ${c.anchor.org} (the key in ${c.anchorFile})`,
+      'pass --ca with the org.pub of the organisation that issued it, or ask an admin of yours for one',
+    ],
+    expired: [`expired at ${when(c.cert?.exp)}`, fresh],
+    'not-yet-valid': [
+      `is valid only from ${when(c.cert?.nbf)}`,
+      "check this machine's clock, or wait until then",
+    ],
+    'bad-signature': [
+      'does not carry a valid signature of the organisation (damaged or forged)',
+      fresh,
+    ],
+    malformed: ['is not a meshcc certificate', `${fresh}; pass the file it writes with --out`],
+  }
+  const [what, hint] = texts[reason] ?? [`is ${reason}`, fresh]
+  return Object.assign(
+    new CertificateRejectedError(`meshcc join: ${c.certFile} ${what}`, { hint }),
+    { reason },
+  )
 }
 
 async function daemonRunning(paths: NodePaths): Promise<boolean> {

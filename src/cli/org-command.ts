@@ -1,5 +1,6 @@
 /**
- * `meshcc org …`: create an organisation, invite machines, revoke members, show the identity.
+ * `meshcc org …`: create an organisation, invite machines, issue certificates for given peer
+ * ids, revoke members, show the identity.
  *
  * `runOrgCommand(argv, io)` takes the arguments after `org` (a leading `org` is tolerated),
  * writes results to `io.stdout` and returns the exit code. Errors are thrown as MeshccError
@@ -30,6 +31,7 @@ import { peerIdStringFromSubject, peerMultihash } from '../identity/peer.ts'
 import { normalizeGroups, normalizeRoles, type TrustedOrgKey } from '../identity/types.ts'
 import { iso, json, type OrgCommandIo, parseOrgArgs, splitList } from './org-args.ts'
 import { printOrgHelp } from './org-help.ts'
+import { orgIssue } from './org-issue.ts'
 import { orgShow } from './org-show.ts'
 
 export type { OrgCommandIo, OrgMeshInfo, TextSink } from './org-args.ts'
@@ -243,6 +245,8 @@ export async function runOrgCommand(argv: string[], io: OrgCommandIo): Promise<n
       return invite(rest, io, paths)
     case 'revoke':
       return revokeCommand(rest, io, paths)
+    case 'issue':
+      return orgIssue(rest, io, paths)
     case 'show':
       return orgShow(rest, io, paths)
     case '--help':

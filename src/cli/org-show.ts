@@ -1,8 +1,11 @@
 /**
- * `meshcc org show`: the organisation this machine administers, this node's certificate and
- * trust anchor, and the revocation list, as text or `--json`
- * (`{ org, node, crl }`, each null when absent).
+ * `meshcc org show`: this node's peer id, the organisation this machine administers, this
+ * node's certificate and trust anchor, and the revocation list, as text or `--json`
+ * (`{ peerId, org, node, crl }`, the last three null when absent). The peer key is created if
+ * the node has none yet, so a machine can tell an admin its peer id before it joins
+ * (`meshcc org issue --peer ID`).
  */
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeCertificate } from '../identity/certificate.ts'
 import { verifyCrl } from '../identity/crl.ts'
 import { fromBase64Url, toHex } from '../identity/encoding.ts'
@@ -12,6 +15,7 @@ import type { IdentityPaths } from '../identity/paths.ts'
 import { peerIdStringFromSubject } from '../identity/peer.ts'
 import type { TrustedOrgKey } from '../identity/types.ts'
 import { verifyCertificate } from '../identity/verify-certificate.ts'
+import { loadOrCreatePeerKey } from '../mesh/node-key.ts'
 import { iso, json, type OrgCommandIo, parseOrgArgs } from './org-args.ts'
 import { printOrgHelp } from './org-help.ts'
 
@@ -22,6 +26,9 @@ export async function orgShow(
 ): Promise<number> {
   const { values } = parseOrgArgs('show', args, {}, 0)
   if (values['help'] === true) return printOrgHelp(io, 'show')
+  const peerId = peerIdFromPrivateKey(
+    await loadOrCreatePeerKey(paths.peerKey, io.signal === undefined ? {} : { signal: io.signal }),
+  ).toString()
   const org = await loadOrgIfPresent(paths)
   const anchorText = await readIfExists(paths.trustAnchor)
   let anchor: TrustedOrgKey | undefined
@@ -50,6 +57,7 @@ export async function orgShow(
     }
   }
   const result = {
+    peerId,
     org:
       org === undefined
         ? null
@@ -95,7 +103,7 @@ export async function orgShow(
     json(io, result)
     return 0
   }
-  const lines: string[] = []
+  const lines: string[] = [`this node: peer id ${peerId}`]
   if (result.org === null) lines.push('organisation: none held on this machine')
   else
     lines.push(

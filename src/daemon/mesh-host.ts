@@ -4,7 +4,8 @@
  *
  * At each start it makes sure of the node's certificate (an admin node renews its own, and
  * issues one if `meshcc org init` made the organisation), starts the libp2p mesh with the
- * settings, serves `/meshcc/enroll/1.0.0` when this node holds the organisation key, writes
+ * settings, serves `/meshcc/enroll/1.0.0` and `/meshcc/renew/1.0.0` when this node holds the
+ * organisation key (otherwise it renews its own certificate over the mesh: `src/renewal/`), writes
  * the ports it got back into `mesh.toml`, and logs the mesh's events. The advert is built from
  * the machine and the daemon: cores, free slots (cores − compiles running), load, the learned
  * speed figure (`speed-estimator.ts`), toolchains in the store; a poll tells the mesh when the
@@ -19,13 +20,12 @@
  * ```
  */
 import { readFile } from 'node:fs/promises'
-import { hostname, loadavg } from 'node:os'
-import { cpus } from 'node:os'
+import { cpus, hostname, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { NodePaths } from '../config/paths.ts'
-import { ENROLL_PROTOCOL } from '../enroll/wire.ts'
 import { enrollmentHandler } from '../enroll/serve.ts'
+import { ENROLL_PROTOCOL } from '../enroll/wire.ts'
 import { ConfigError, NotJoinedError } from '../errors.ts'
 import { loadCrl } from '../identity/crl-store.ts'
 import { bytesEqual } from '../identity/encoding.ts'
@@ -36,6 +36,7 @@ import { identityPaths } from '../identity/paths.ts'
 import { loadOrCreatePeerKey, peerKeyPath } from '../mesh/node-key.ts'
 import { type HomeMesh, startMeshFromHome } from '../mesh/start-from-home.ts'
 import type { AdvertFields, DirectorySnapshot } from '../mesh/types.ts'
+import { renewalTimings, startRenewal } from '../renewal/host.ts'
 import { ToolchainStore } from '../toolchain/store.ts'
 import type { MeshControl, MeshSelf } from './control.ts'
 import type { Logger } from './logger.ts'
@@ -63,8 +64,20 @@ export interface MeshHostInit {
   slotPollMs?: number
   /** How often the toolchain list is re-read (default 30 s). */
   toolchainPollMs?: number
-  /** How often the own certificate is checked for renewal (default 6 h). */
+  /**
+   * Longest time between two checks of the own certificate for renewal (default 6 h, or
+   * `MESHCC_RENEW_CHECK`). A member also wakes when its certificate is due.
+   */
   renewCheckMs?: number
+  /** First retry of a failed renewal (default 30 s, at most `renewCheckMs`). */
+  renewRetryMs?: number
+  /**
+   * Lifetime of the certificates this node issues when it holds the organisation key: its own,
+   * enrolled and renewed members' (default 14 days, or `MESHCC_CERT_TTL`).
+   */
+  certTtlSeconds?: number
+  /** Where `MESHCC_CERT_TTL` and `MESHCC_RENEW_CHECK` are read (default `process.env`). */
+  env?: NodeJS.ProcessEnv
 }
 
 /** Invitations carry at most 16 addresses; these are the most useful first. */
@@ -75,6 +88,7 @@ export class MeshHost implements MeshControl {
   #mesh: HomeMesh | undefined
   #settings: MeshSettings | undefined
   #timers: NodeJS.Timeout[] = []
+  #renewal: { stop(): Promise<void> } | undefined
   #toolchains: string[] = []
   #queue: Promise<unknown> = Promise.resolve()
   /** Why the last start failed, for `peers` and `mesh-self` to report. */
@@ -176,9 +190,12 @@ export class MeshHost implements MeshControl {
     const key = await loadOrCreatePeerKey(peerKeyPath(paths.home))
     const peerId = peerIdFromPrivateKey(key)
     const org = await loadOrgIfPresent(ids)
+    const timings = renewalTimings(this.#init)
+    const ttl =
+      timings.certTtlSeconds === undefined ? {} : { certTtlSeconds: timings.certTtlSeconds }
     if (org !== undefined) {
       // The admin's own certificate: issued after `meshcc org init`, renewed before it lapses.
-      const { created } = await ensurePersonalOrg(ids, peerId)
+      const { created } = await ensurePersonalOrg(ids, peerId, ttl)
       if (created !== false) log.info('own certificate issued', { created, org: org.org })
     }
     let psk: Uint8Array | undefined
@@ -234,6 +251,7 @@ export class MeshHost implements MeshControl {
           org,
           ledger,
           crl: () => loadCrl(ids, [org]),
+          ...ttl,
           onResult: (peer, r) =>
             r.ok
               ? log.info('enrolled a new member', { peer, name: r.name })
@@ -242,6 +260,15 @@ export class MeshHost implements MeshControl {
         { maxInboundStreams: 1, maxOutboundStreams: 1 },
       )
     }
+    // Key holders renew members' certificates; members renew their own (`src/renewal/`).
+    this.#renewal = await startRenewal({
+      mesh,
+      home: paths.home,
+      org: admin ? org : undefined,
+      log,
+      ...timings,
+      retryMs: this.#init.renewRetryMs,
+    })
     const pinned = pinListenPorts(listened, mesh.addrs())
     if (pinned !== undefined) {
       this.#settings = { ...settings, listen: pinned }
@@ -249,7 +276,7 @@ export class MeshHost implements MeshControl {
         log.warn('cannot record the listen ports', { err }),
       )
     }
-    this.#startTimers(mesh, admin)
+    this.#startTimers(mesh, admin, timings.renewCheckMs, ttl)
     await this.#init.remote
       ?.attach(mesh)
       .catch((err) => log.error('distributed compilation did not start', { err }))
@@ -261,6 +288,9 @@ export class MeshHost implements MeshControl {
   async #stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t)
     this.#timers = []
+    const renewal = this.#renewal
+    this.#renewal = undefined
+    await renewal?.stop()
     const mesh = this.#mesh
     this.#mesh = undefined
     if (mesh === undefined) return
@@ -269,7 +299,12 @@ export class MeshHost implements MeshControl {
     this.#init.log.info('mesh stopped')
   }
 
-  #startTimers(mesh: HomeMesh, admin: boolean): void {
+  #startTimers(
+    mesh: HomeMesh,
+    admin: boolean,
+    renewCheckMs: number,
+    ttl: { certTtlSeconds?: number },
+  ): void {
     const { log, paths } = this.#init
     let lastRunning = this.#init.running()
     const slots = setInterval(() => {
@@ -284,19 +319,16 @@ export class MeshHost implements MeshControl {
     }, this.#init.toolchainPollMs ?? 30_000)
     this.#timers.push(slots, toolchains)
     if (admin) {
-      const renew = setInterval(
-        () => {
-          const ids = identityPaths(paths.home)
-          void ensurePersonalOrg(ids, mesh.peerId)
-            .then(async ({ created }) => {
-              if (created === false) return
-              log.info('own certificate renewed', { created })
-              await mesh.reloadIdentity()
-            })
-            .catch((err) => log.warn('renewing the own certificate failed', { err }))
-        },
-        this.#init.renewCheckMs ?? 6 * 3_600_000,
-      )
+      const renew = setInterval(() => {
+        const ids = identityPaths(paths.home)
+        void ensurePersonalOrg(ids, mesh.peerId, ttl)
+          .then(async ({ created }) => {
+            if (created === false) return
+            log.info('own certificate renewed', { created })
+            await mesh.reloadIdentity()
+          })
+          .catch((err) => log.warn('renewing the own certificate failed', { err }))
+      }, renewCheckMs)
       this.#timers.push(renew)
     }
     for (const t of this.#timers) t.unref()

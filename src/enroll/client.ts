@@ -20,13 +20,13 @@ import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
-import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { EnrollmentError } from '../errors.ts'
 import type { Certificate } from '../identity/certificate.ts'
 import { type Invitation, invitationProof } from '../identity/invitation.ts'
 import { verifyCertificate } from '../identity/verify-certificate.ts'
+import { requestOnce } from './frame.ts'
 import {
   decodeEnrollReply,
   ENROLL_PROTOCOL,
@@ -95,18 +95,18 @@ export async function enroll(o: EnrollOptions): Promise<Enrolled> {
           failures.push(`${addr}: answered by ${connection.remotePeer}, not the inviter ${inviter}`)
           continue
         }
-        const stream = await connection.newStream(ENROLL_PROTOCOL, { signal: s })
-        const lp = lpStream(stream, { maxDataLength: MAX_ENROLL_REPLY_BYTES })
-        await lp.write(
-          encodeEnrollRequest({
-            invitation: inv.signed,
-            proof: invitationProof(inv, peerId),
-            name: o.name,
+        const request = encodeEnrollRequest({
+          invitation: inv.signed,
+          proof: invitationProof(inv, peerId),
+          name: o.name,
+        })
+        const reply = decodeEnrollReply(
+          await requestOnce(connection, ENROLL_PROTOCOL, request, {
+            maxReplyBytes: MAX_ENROLL_REPLY_BYTES,
+            timeoutMs: ENROLL_TIMEOUT_MS,
+            signal: s,
           }),
-          { signal: s },
         )
-        const reply = decodeEnrollReply((await lp.read({ signal: s })).subarray())
-        await stream.close({ signal: s }).catch(() => {})
         if (reply === undefined) {
           failures.push(`${addr}: unreadable reply`)
           continue

@@ -13,15 +13,15 @@
  * ```
  */
 import type { Connection, Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
 import type { RevocationList } from '../identity/crl.ts'
 import { type InvitationLedger, redeemInvitation } from '../identity/invitation-ledger.ts'
 import type { Org } from '../identity/types.ts'
+import { answerOnce } from './frame.ts'
 import {
   decodeEnrollRequest,
   ENROLL_TIMEOUT_MS,
-  encodeEnrollReply,
   type EnrollReply,
+  encodeEnrollReply,
   MAX_ENROLL_REPLY_BYTES,
   MAX_ENROLL_REQUEST_BYTES,
 } from './wire.ts'
@@ -40,35 +40,35 @@ export function enrollmentHandler(
   init: EnrollmentInit,
 ): (stream: Stream, connection: Connection) => Promise<void> {
   return async (stream, connection) => {
-    const signal = AbortSignal.timeout(ENROLL_TIMEOUT_MS)
-    const lp = lpStream(stream, {
-      maxDataLength: Math.max(MAX_ENROLL_REQUEST_BYTES, MAX_ENROLL_REPLY_BYTES),
-    })
-    const bytes = (await lp.read({ signal })).subarray()
-    const request =
-      bytes.length <= MAX_ENROLL_REQUEST_BYTES ? decodeEnrollRequest(bytes) : undefined
-    let reply: EnrollReply
-    if (request === undefined) reply = { ok: false, reason: 'malformed' }
-    else {
-      const r = await redeemInvitation(
-        init.ledger,
-        request.invitation,
-        request.proof,
-        connection.remotePeer,
-        {
-          org: init.org,
-          name: request.name,
-          crl: await init.crl(),
-          ...(init.certTtlSeconds === undefined ? {} : { certTtlSeconds: init.certTtlSeconds }),
-        },
-      )
-      reply = r.ok ? { ok: true, certificate: r.certificate } : { ok: false, reason: r.reason }
+    const limits = {
+      maxRequestBytes: MAX_ENROLL_REQUEST_BYTES,
+      maxFrameBytes: MAX_ENROLL_REPLY_BYTES,
+      timeoutMs: ENROLL_TIMEOUT_MS,
     }
-    init.onResult?.(connection.remotePeer.toString(), {
-      ...reply,
-      ...(request === undefined ? {} : { name: request.name }),
+    await answerOnce(stream, limits, async (bytes) => {
+      const request = bytes === undefined ? undefined : decodeEnrollRequest(bytes)
+      let reply: EnrollReply
+      if (request === undefined) reply = { ok: false, reason: 'malformed' }
+      else {
+        const r = await redeemInvitation(
+          init.ledger,
+          request.invitation,
+          request.proof,
+          connection.remotePeer,
+          {
+            org: init.org,
+            name: request.name,
+            crl: await init.crl(),
+            ...(init.certTtlSeconds === undefined ? {} : { certTtlSeconds: init.certTtlSeconds }),
+          },
+        )
+        reply = r.ok ? { ok: true, certificate: r.certificate } : { ok: false, reason: r.reason }
+      }
+      init.onResult?.(connection.remotePeer.toString(), {
+        ...reply,
+        ...(request === undefined ? {} : { name: request.name }),
+      })
+      return encodeEnrollReply(reply)
     })
-    await lp.write(encodeEnrollReply(reply), { signal })
-    await stream.close({ signal }).catch(() => {})
   }
 }

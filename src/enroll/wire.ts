@@ -12,6 +12,7 @@
  * `used-up`, `not-admin`).
  */
 import { fromBase64Url, toBase64Url } from '../identity/encoding.ts'
+import { encodeJsonFrame, parseJsonFrame as parse } from './frame.ts'
 
 export const ENROLL_PROTOCOL = '/meshcc/enroll/1.0.0'
 export const MAX_ENROLL_REQUEST_BYTES = 8 * 1024
@@ -28,18 +29,13 @@ export interface EnrollRequest {
 
 export type EnrollReply = { ok: true; certificate: Uint8Array } | { ok: false; reason: string }
 
-const text = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
-
 export function encodeEnrollRequest(r: EnrollRequest): Uint8Array {
-  return text.encode(
-    JSON.stringify({
-      v: 1,
-      invitation: toBase64Url(r.invitation),
-      proof: toBase64Url(r.proof),
-      name: r.name,
-    }),
-  )
+  return encodeJsonFrame({
+    v: 1,
+    invitation: toBase64Url(r.invitation),
+    proof: toBase64Url(r.proof),
+    name: r.name,
+  })
 }
 
 export function decodeEnrollRequest(bytes: Uint8Array): EnrollRequest | undefined {
@@ -53,12 +49,10 @@ export function decodeEnrollRequest(bytes: Uint8Array): EnrollRequest | undefine
 }
 
 export function encodeEnrollReply(r: EnrollReply): Uint8Array {
-  return text.encode(
-    JSON.stringify(
-      r.ok
-        ? { v: 1, ok: true, certificate: toBase64Url(r.certificate) }
-        : { v: 1, ok: false, reason: r.reason },
-    ),
+  return encodeJsonFrame(
+    r.ok
+      ? { v: 1, ok: true, certificate: toBase64Url(r.certificate) }
+      : { v: 1, ok: false, reason: r.reason },
   )
 }
 
@@ -73,15 +67,4 @@ export function decodeEnrollReply(bytes: Uint8Array): EnrollReply | undefined {
     return { ok: false, reason: o['reason'].slice(0, 64) }
   }
   return undefined
-}
-
-function parse(bytes: Uint8Array): Record<string, unknown> | undefined {
-  try {
-    const o: unknown = JSON.parse(decoder.decode(bytes))
-    return typeof o === 'object' && o !== null && !Array.isArray(o)
-      ? (o as Record<string, unknown>)
-      : undefined
-  } catch {
-    return undefined
-  }
 }

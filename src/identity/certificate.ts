@@ -26,10 +26,10 @@ import {
 import { decodeEnvelope, encodeEnvelope, KIND_CERT } from './envelope.ts'
 import { type PeerRef, peerIdStringFromSubject, peerMultihash } from './peer.ts'
 import {
+  GROUP_RE,
   isRole,
   isStrictlySorted,
   isValidHostLabel,
-  GROUP_RE,
   MAX_GROUPS,
   normalizeGroups,
   normalizeRoles,

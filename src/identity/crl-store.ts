@@ -9,7 +9,7 @@
  */
 import { watch } from 'node:fs'
 import { dirname } from 'node:path'
-import { verifyCrl, type RevocationList } from './crl.ts'
+import { type RevocationList, verifyCrl } from './crl.ts'
 import { readIfExists, writeFileAtomic } from './files.ts'
 import type { IdentityPaths } from './paths.ts'
 import type { TrustedOrgKey } from './types.ts'

@@ -23,8 +23,8 @@ import {
   toBase64Url,
 } from './encoding.ts'
 import { decodeEnvelope, encodeEnvelope, KIND_CRL } from './envelope.ts'
-import { findTrustedKey } from './trust.ts'
 import { type PeerRef, peerMultihash, SUBJECT_LENGTH } from './peer.ts'
+import { findTrustedKey } from './trust.ts'
 import { isStrictlySorted, ORG_NAME_RE, type Org, type TrustedOrgKey } from './types.ts'
 
 /** Largest encoded revocation list accepted (about 3000 entries). */

@@ -75,8 +75,8 @@ export {
   parseOrgKey,
 } from './org-key.ts'
 export { type IdentityPaths, identityPaths } from './paths.ts'
-export { type RenewResult, renewCertificate } from './renew.ts'
 export { type PeerRef, peerIdStringFromSubject, peerMultihash } from './peer.ts'
+export { type RenewOptions, type RenewResult, renewCertificate } from './renew.ts'
 export {
   CLOCK_SKEW_SECONDS,
   type Org,

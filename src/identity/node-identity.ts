@@ -11,13 +11,13 @@
  */
 import { hostname } from 'node:os'
 import { CertificateRejectedError, IdentityFileError } from '../errors.ts'
-import { DEFAULT_CERT_TTL_SECONDS, issueCertificate, type Certificate } from './certificate.ts'
+import { type Certificate, DEFAULT_CERT_TTL_SECONDS, issueCertificate } from './certificate.ts'
 import { bytesEqual } from './encoding.ts'
 import { readIfExists, writeFileAtomic } from './files.ts'
 import { createOrg, formatOrgKey, loadOrgIfPresent, parseOrgKey } from './org-key.ts'
 import type { IdentityPaths } from './paths.ts'
 import type { PeerRef } from './peer.ts'
-import { type Org, ORG_NAME_RE, type TrustedOrgKey } from './types.ts'
+import { ORG_NAME_RE, type Org, type TrustedOrgKey } from './types.ts'
 import { needsRenewal, verifyCertificate } from './verify-certificate.ts'
 
 export interface NodeIdentity {

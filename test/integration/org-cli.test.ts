@@ -70,7 +70,7 @@ describe('meshcc org', () => {
       assert.match(r.stdout.toString(), /^Usage: meshcc org/)
     }
     const main = await cli(['--help'])
-    assert.match(main.stdout.toString(), /\n {2}org init\|invite\|revoke\|show +\S/)
+    assert.match(main.stdout.toString(), /\n {2}org init\|invite\|issue\|revoke\|show\s+\S/)
     for (const args of [['org'], ['org', 'frobnicate'], ['org', 'invite', '--bogus']]) {
       const r = await cli(args)
       assert.equal(r.code, 2, args.join(' '))

@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict'
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
-import { OrgNotFoundError, UnknownFlagError, UsageError } from '../../../src/errors.ts'
 import { runOrgCommand } from '../../../src/cli/org-command.ts'
+import { OrgNotFoundError, UnknownFlagError, UsageError } from '../../../src/errors.ts'
+import { parseCertificateFile } from '../../../src/identity/certificate-file.ts'
 import { verifyCrl } from '../../../src/identity/crl.ts'
+import { toBase64Url } from '../../../src/identity/encoding.ts'
 import { readIfExists } from '../../../src/identity/files.ts'
 import { parseInvitation } from '../../../src/identity/invitation.ts'
 import { ensurePersonalOrg } from '../../../src/identity/node-identity.ts'
 import { loadOrg } from '../../../src/identity/org-key.ts'
 import { identityPaths } from '../../../src/identity/paths.ts'
+import { verifyCertificate } from '../../../src/identity/verify-certificate.ts'
 import { newPeerId, tempHome } from './fixtures.ts'
 
 async function cli(t: TestContext) {
@@ -128,7 +132,12 @@ describe('meshcc org', () => {
   it('show reports org, node certificate and revocations', async (t) => {
     const { run, paths } = await cli(t)
     const empty = JSON.parse((await run('show', '--json')).stdout) as Record<string, unknown>
-    assert.deepEqual(empty, { org: null, node: null, crl: null })
+    const self = empty['peerId']
+    assert.match(String(self), /^12D3KooW/)
+    assert.deepEqual(empty, { peerId: self, org: null, node: null, crl: null })
+    // The peer key was created once and is kept: the id stays the same.
+    const again = JSON.parse((await run('show', '--json')).stdout) as Record<string, unknown>
+    assert.equal(again['peerId'], self)
     const peer = await newPeerId()
     const { org } = await ensurePersonalOrg(paths, peer, { name: 'box' })
     const revoked = await newPeerId()
@@ -151,7 +160,7 @@ describe('meshcc org', () => {
 
   it('every command has --help, unknown flags and commands are refused', async (t) => {
     const { run } = await cli(t)
-    for (const sub of ['init', 'invite', 'revoke', 'show']) {
+    for (const sub of ['init', 'invite', 'issue', 'revoke', 'show']) {
       const r = await run(sub, '--help')
       assert.equal(r.code, 0)
       assert.match(r.stdout, new RegExp(`^Usage: meshcc org ${sub}`))
@@ -163,5 +172,54 @@ describe('meshcc org', () => {
     await assert.rejects(run('frobnicate'), UsageError)
     await assert.rejects(run('--frob'), UnknownFlagError)
     await assert.rejects(run('init', '--name'), UsageError)
+  })
+
+  it('issue signs a certificate for a given peer id, as text or to a file', async (t) => {
+    const { run, paths, home } = await cli(t)
+    await assert.rejects(run('issue', '--peer', (await newPeerId()).toString()), {
+      code: 'ERR_MESHCC_ORG_NOT_FOUND',
+    })
+    await run('init', '--name', 'acme')
+    const org = await loadOrg(paths)
+    const peer = (await newPeerId()).toString()
+    const text = await run('issue', '--peer', peer, '--roles', 'builder', '--groups', 'ci,eu')
+    assert.equal(text.code, 0)
+    assert.match(text.stdout, /^[A-Za-z0-9_-]+\n$/)
+    const bytes = parseCertificateFile(new TextEncoder().encode(text.stdout))
+    assert.ok(bytes)
+    const v = verifyCertificate(bytes, { trustedOrgKeys: [org], expectedPeerId: peer })
+    assert.ok(v.ok)
+    assert.deepEqual([v.cert.roles, v.cert.groups, v.cert.name], [['builder'], ['ci', 'eu'], peer])
+    assert.equal(v.cert.exp - v.cert.nbf, 14 * 86400)
+
+    const out = join(home, 'm.cert')
+    const filed = await run(
+      'issue',
+      '--peer',
+      peer,
+      '--name',
+      'box',
+      '--ttl',
+      '2h',
+      '--out',
+      out,
+      '--json',
+    )
+    const info = JSON.parse(filed.stdout) as { file: string; serial: string; certificate: string }
+    assert.equal(info.file, out)
+    const raw = new Uint8Array(await readFile(out))
+    assert.deepEqual(parseCertificateFile(raw), raw)
+    const w = verifyCertificate(raw, { trustedOrgKeys: [org], expectedPeerId: peer })
+    assert.ok(w.ok)
+    assert.deepEqual(
+      [w.cert.serial, w.cert.name, w.cert.exp - w.cert.nbf],
+      [info.serial, 'box', 7200],
+    )
+    assert.equal(info.certificate, toBase64Url(raw))
+
+    await assert.rejects(run('issue'), UsageError)
+    await assert.rejects(run('issue', '--peer', 'nonsense'), UsageError)
+    await assert.rejects(run('issue', '--peer', peer, '--ttl', '400d'), UsageError)
+    await assert.rejects(run('issue', '--peer', peer, '--roles', 'root'), UsageError)
   })
 })
