@@ -9,7 +9,7 @@
  * the builder to unpack and check the toolchain; the others found it installed.
  * Toolchain cost = median(first jobs) − median(the others).
  */
-import { readdir, stat } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { median } from '../lib/numbers.ts'
 import { run } from '../lib/proc.ts'
@@ -112,12 +112,46 @@ export async function iceccFirstJob(
   }
 }
 
+/** What a builder's daemon logged about a toolchain it pulled (`toolchain fetched from members`). */
+interface Pulled {
+  seconds: number
+  fetchSeconds: number
+  bytes: number
+  wireBytes: number
+  holders: number
+}
+
+async function pulls(home: string): Promise<Pulled[]> {
+  const text = await readFile(join(home, 'logs', 'daemon.log'), 'utf8').catch(() => '')
+  const out: Pulled[] = []
+  for (const line of text.split('\n')) {
+    if (!line.includes('toolchain fetched from members')) continue
+    try {
+      const j = JSON.parse(line) as Partial<Pulled>
+      if (typeof j.seconds === 'number' && typeof j.bytes === 'number')
+        out.push({
+          seconds: j.seconds,
+          fetchSeconds: j.fetchSeconds ?? Number.NaN,
+          bytes: j.bytes,
+          wireBytes: j.wireBytes ?? Number.NaN,
+          holders: j.holders ?? Number.NaN,
+        })
+    } catch {
+      // not a JSON line
+    }
+  }
+  return out
+}
+
 /**
  * meshcc: the client has already packaged its compiler (earlier jobs). For each sample the
  * builders are replaced by fresh members with empty toolchain stores, then the client compiles
  * `tiny.c` until every builder holds the toolchain. A job after which a builder's store went
  * from empty to holding it is a first job on that builder (it pulled the toolchain from the
  * members that hold it); the others found it. Toolchain cost = median(first) − median(others).
+ * The size reported is what the builders pulled (their logs: with language sets, the C
+ * toolchain of `tiny.c`, not everything the client holds), with the wire bytes and the pull's
+ * own time (finding holders, pieces, materialising).
  */
 export async function meshccFirstJob(
   farm: Farm,
@@ -132,6 +166,7 @@ export async function meshccFirstJob(
   const argv = [...mesh.prefix, 'gcc', '-O2', '-c', 'tiny.c', '-o', join(scratch, 'fj-m.o')]
   const firsts: number[] = []
   const warms: number[] = []
+  const pullLog: Pulled[] = []
   // Make sure the client's own toolchain is packaged (a one-off, like icecc-create-env).
   await wallInNs(farm, argv, scratch, mesh.env, signal)
   for (let i = 0; i < samples; i++) {
@@ -154,9 +189,12 @@ export async function meshccFirstJob(
     }
     for (let k = 0; k < 2; k++)
       warms.push((await wallInNs(farm, argv, scratch, mesh.env, signal)).wall)
+    for (const b of mesh.builders()) pullLog.push(...(await pulls(b.home)))
   }
   if (firsts.length === 0) throw new Error('no meshcc builder ever pulled the toolchain')
-  const sizes = await mesh.clientToolchainBytes()
+  const MiB = 2 ** 20
+  const sizes =
+    pullLog.length > 0 ? median(pullLog.map((p) => p.bytes)) : await mesh.clientToolchainBytes()
   return {
     tool: 'meshcc',
     samples,
@@ -166,6 +204,13 @@ export async function meshccFirstJob(
     bytes: sizes,
     notes: [
       `first jobs on a fresh builder: ${firsts.map((c) => c.toFixed(2)).join(', ')} s; jobs that found the toolchain: median of ${warms.length}`,
+      pullLog.length > 0
+        ? `builders' pulls (their logs): ${(median(pullLog.map((p) => p.bytes)) / MiB).toFixed(1)} MiB, ` +
+          `${(median(pullLog.map((p) => p.wireBytes)) / MiB).toFixed(1)} MiB on the wire, ` +
+          `pull + materialise ${pullLog.map((p) => p.seconds.toFixed(2)).join(', ')} s ` +
+          `(pieces in at ${pullLog.map((p) => p.fetchSeconds.toFixed(2)).join(', ')} s), ` +
+          `holders ${pullLog.map((p) => p.holders).join(', ')}`
+        : 'no builder logged a pull (size: every toolchain the client holds)',
     ],
   }
 }

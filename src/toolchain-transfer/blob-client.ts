@@ -66,18 +66,29 @@ export class BlobSession {
   }
 
   /** The manifest bytes of toolchain `id` (unverified: the caller hashes them). */
-  manifest(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
-    return this.#request({ op: 'manifest', id, enc: this.#enc }, undefined, signal)
+  async manifest(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    return (await this.#exchange({ op: 'manifest', id, enc: this.#enc }, undefined, signal)).bytes
   }
 
   /** Chunk `index` of the file `fileSha256`, which must be `size` bytes (unverified). */
-  chunk(
+  async chunk(
     fileSha256: string,
     index: number,
     size: number,
     { signal }: { signal?: AbortSignal } = {},
   ): Promise<Uint8Array> {
-    return this.#request({ op: 'chunk', file: fileSha256, index, enc: this.#enc }, size, signal)
+    return (await this.chunkPacked(fileSha256, index, size, signal ? { signal } : {})).bytes
+  }
+
+  /** Like {@link chunk}, with the zstd frame it came in when the holder compressed it. */
+  async chunkPacked(
+    fileSha256: string,
+    index: number,
+    size: number,
+    { signal }: { signal?: AbortSignal } = {},
+  ): Promise<{ bytes: Uint8Array; packed: Uint8Array | undefined }> {
+    const req: BlobRequest = { op: 'chunk', file: fileSha256, index, enc: this.#enc }
+    return this.#exchange(req, size, signal)
   }
 
   async close(): Promise<void> {
@@ -93,11 +104,11 @@ export class BlobSession {
     this.#stream.abort(err)
   }
 
-  async #request(
+  async #exchange(
     req: BlobRequest,
     expectSize: number | undefined,
     outer: AbortSignal | undefined,
-  ): Promise<Uint8Array> {
+  ): Promise<{ bytes: Uint8Array; packed: Uint8Array | undefined }> {
     if (this.#broken) throw this.#broken
     if (this.#busy) throw new BlobProtocolError('one request at a time per session')
     this.#busy = true
@@ -128,7 +139,8 @@ export class BlobSession {
         throw new BlobProtocolError(`${this.peer} sent an inflated body for ${describe(req)}`)
       const body = await readBody(this.#bytes, reply.len)
       this.wireBytes += body.byteLength
-      return await decodePiece(body, reply.enc, reply.size)
+      const bytes = await decodePiece(body, reply.enc, reply.size)
+      return { bytes, packed: reply.enc === 'zstd' ? body : undefined }
     } catch (err) {
       if (!(err instanceof ToolchainNotFoundError)) this.abort(err as Error)
       throw err

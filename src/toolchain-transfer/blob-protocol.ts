@@ -55,6 +55,8 @@ export interface BlobServerOptions {
   onServed?: (piece: ServedPiece) => void
   /** Compressed pieces kept for the next requester, in bytes. Default 64 MiB. */
   cacheBytes?: number
+  /** The piece cache to use (shared with the node's packing of its own toolchains). */
+  cache?: PieceCache
 }
 
 export interface BlobServer {
@@ -95,9 +97,13 @@ export async function serveBlobs(
 /** The ungated handler (tests drive it over a stream pair; the node gets it via serveBlobs). */
 export function blobHandler(
   source: BlobSource,
-  { idleMs = 60_000, onServed, cacheBytes }: BlobServerOptions = {},
+  {
+    idleMs = 60_000,
+    onServed,
+    cacheBytes,
+    cache = new PieceCache(cacheBytes),
+  }: BlobServerOptions = {},
 ): (stream: Stream, connection: Connection) => Promise<void> {
-  const cache = new PieceCache(cacheBytes)
   return async (stream, connection) => {
     const peer = connection.remotePeer.toString()
     const bytes = byteStream(stream, { maxBufferSize: 64 * 1024 })

@@ -14,16 +14,27 @@ import type { Encoding } from './wire.ts'
 const compress = promisify(zstdCompress)
 const decompress = promisify(zstdDecompress)
 
+/** zlib's output buffer size for a piece of `size` bytes (its minimum is 64 bytes). */
+function outputChunk(size: number): number {
+  return Math.min(Math.max(size, 64 * 1024), 8 * 1024 * 1024)
+}
+
 /** Pieces smaller than this go as they are: compression would cost more than it saves. */
 const MIN_COMPRESS_BYTES = 4 * 1024
 
 export async function encodePiece(
   raw: Uint8Array,
   accepted: readonly Encoding[],
+  level = 1,
 ): Promise<{ enc: Encoding; body: Uint8Array }> {
   if (!accepted.includes('zstd') || raw.byteLength < MIN_COMPRESS_BYTES)
     return { enc: 'identity', body: raw }
-  const packed = await compress(raw, { params: { [constants.ZSTD_c_compressionLevel]: 1 } })
+  // One output buffer for the whole piece: the default 16 KiB would cost a thread-pool round
+  // trip and a buffer per 16 KiB.
+  const packed = await compress(raw, {
+    chunkSize: outputChunk(raw.byteLength),
+    params: { [constants.ZSTD_c_compressionLevel]: level },
+  })
   // Not worth a decode on the other side unless it saves a tenth.
   if (packed.byteLength > raw.byteLength * 0.9) return { enc: 'identity', body: raw }
   return { enc: 'zstd', body: packed }
@@ -37,7 +48,10 @@ export async function decodePiece(
   if (enc === 'identity') return body
   let out: Buffer
   try {
-    out = await decompress(body, { maxOutputLength: Math.max(size, 1) })
+    out = await decompress(body, {
+      maxOutputLength: Math.max(size, 1),
+      chunkSize: outputChunk(size),
+    })
   } catch (err) {
     throw new BlobProtocolError(`undecodable zstd piece: ${(err as Error).message}`)
   }

@@ -33,6 +33,7 @@ import { manifestId, type ToolchainManifest } from '../toolchain/manifest.ts'
 import type { ToolchainStore } from '../toolchain/store.ts'
 import { BlobSession } from './blob-client.ts'
 import { discoverHolders, type Holder, type HolderMesh, type HolderSource } from './holders.ts'
+import type { PieceCache } from './piece-cache.ts'
 import { type PeerStats, Swarm } from './swarm.ts'
 import { TransferProgress, type TransferProgressEvent } from './transfer-progress.ts'
 
@@ -59,6 +60,8 @@ export interface FetcherOptions {
   progressDelayMs?: number
   /** A toolchain was stored complete (announce it). */
   onStored?: (id: string) => void
+  /** Where pieces that arrived compressed are kept, to serve them on without compressing. */
+  pieces?: PieceCache
 }
 
 export interface EnsureOptions {
@@ -195,6 +198,9 @@ export class ToolchainFetcher {
       }
     }
     const started = performance.now()
+    // Until the pieces are in, a job that finds the manifest stored waits here, not fails.
+    let piecesIn: () => void = () => {}
+    store.filling(id, new Promise<void>((resolve) => (piecesIn = resolve)))
     const discovery = new AbortController()
     const stop = (): void => discovery.abort()
     signal.addEventListener('abort', stop, { once: true })
@@ -304,6 +310,16 @@ export class ToolchainFetcher {
           done += n
           progress.update(done, total, swarm?.livePeers().length ?? 0)
         },
+        ...(this.#o.pieces
+          ? {
+              onPacked: (ref, packed) =>
+                this.#o.pieces?.keep(`${ref.fileSha256}/${ref.index}`, {
+                  enc: 'zstd',
+                  body: packed,
+                  size: ref.size,
+                }),
+            }
+          : {}),
         onDrop: (peer, reason) => {
           dropped.push({ peer, reason })
           // A holder left: let one that was held back by maxPeers take its place.
@@ -324,6 +340,7 @@ export class ToolchainFetcher {
           ),
       )
       const fetchSeconds = (performance.now() - started) / 1000
+      piecesIn()
       progress.phase('materialize', 0, 0)
       const root = await store.materialize(id, {
         signal,
@@ -351,6 +368,7 @@ export class ToolchainFetcher {
         },
       }
     } finally {
+      piecesIn()
       progress.finish()
       discovery.abort()
       signal.removeEventListener('abort', stop)

@@ -13,6 +13,7 @@
  * await transfer.stop()
  * ```
  */
+import { join } from 'node:path'
 import type { Mesh } from '../mesh/mesh-service.ts'
 import type { ToolchainStore } from '../toolchain/store.ts'
 import { type BlobServer, type BlobServerOptions, serveBlobs } from './blob-protocol.ts'
@@ -22,6 +23,9 @@ import {
   type FetcherOptions,
   ToolchainFetcher,
 } from './fetcher.ts'
+import { packToolchain } from './pack-toolchain.ts'
+import { PackedPieces } from './packed-pieces.ts'
+import { PieceCache } from './piece-cache.ts'
 import { ToolchainProvider } from './provider.ts'
 
 export interface ToolchainTransferInit {
@@ -33,6 +37,8 @@ export interface ToolchainTransferInit {
   server?: BlobServerOptions
   reprovideMs?: number
   provideTimeoutMs?: number
+  /** Pack announced toolchains' pieces with zstd in the background. Default true. */
+  pack?: boolean
   onError?: (what: string, err: unknown) => void
   signal?: AbortSignal
 }
@@ -61,13 +67,29 @@ export async function startToolchainTransfer(
     ...(init.onAdvertChange ? { onChange: init.onAdvertChange } : {}),
     onError: (id, err) => init.onError?.(`provide ${id}`, err),
   })
-  const server = await serveBlobs(mesh, store, init.server)
+  // Compressed pieces, in memory and at rest, shared by serving, packing and fetching.
+  const pieces = new PieceCache(
+    init.server?.cacheBytes,
+    new PackedPieces(join(store.root, 'packed')),
+  )
+  const server = await serveBlobs(mesh, store, { cache: pieces, ...init.server })
   const fetcher = new ToolchainFetcher({
+    pieces,
     ...init.fetcher,
     mesh,
     store,
     onStored: (id) => void provider.announce(id),
   })
+  const packing = new Map<string, Promise<void>>()
+  // A toolchain this node made is packed in the background, once per run, so that the first
+  // builder to pull it is served from disk instead of waiting for compression.
+  const pack = (id: string): void => {
+    if (packing.has(id) || init.pack === false) return
+    const p = packToolchain(store, pieces, id, init.signal ? { signal: init.signal } : {}).catch(
+      (err: unknown) => init.onError?.(`pack ${id}`, err),
+    )
+    packing.set(id, p)
+  }
   const onAdmitted = (): void => provider.reprovideSoon()
   mesh.addEventListener('member:admitted', onAdmitted)
   // Announcing waits for DHT peers; do not hold up the daemon's start for it.
@@ -81,7 +103,10 @@ export async function startToolchainTransfer(
       return fetcher.ensureToolchain(id, options)
     },
     held: () => provider.held(),
-    announce: (id, options) => provider.announce(id, options),
+    announce: (id, options) => {
+      pack(id)
+      return provider.announce(id, options)
+    },
     withdraw: (id) => provider.withdraw(id),
     stop: async () => {
       mesh.removeEventListener('member:admitted', onAdmitted)

@@ -33,6 +33,8 @@ export interface SwarmInit {
   maxNotFound?: number
   onBytes?: (n: number) => void
   onDrop?: (peer: string, reason: string) => void
+  /** A piece that came compressed was verified and stored: its frame, to serve it on as is. */
+  onPacked?: (ref: ChunkRef, packed: Uint8Array) => void
 }
 
 interface PeerState {
@@ -156,9 +158,12 @@ export class Swarm {
         }
         const { ref } = a
         let bytes: Uint8Array
+        let packed: Uint8Array | undefined
         const before = session.wireBytes
         try {
-          bytes = await session.chunk(ref.fileSha256, ref.index, ref.size, { signal })
+          ;({ bytes, packed } = await session.chunkPacked(ref.fileSha256, ref.index, ref.size, {
+            signal,
+          }))
         } catch (err) {
           if (err instanceof ToolchainNotFoundError) {
             this.queue.failed(a.key, peer.id, { lacking: true })
@@ -191,6 +196,7 @@ export class Swarm {
           return
         }
         this.queue.done(a.key)
+        if (packed !== undefined) this.#init.onPacked?.(ref, packed)
         peer.stats.chunks++
         peer.stats.bytes += bytes.byteLength
         this.#init.onBytes?.(bytes.byteLength)

@@ -181,10 +181,12 @@ export async function importArchive(
       manifest,
       sources,
     }
-    // Staged files are already verified copies: move them into place instead of copying again.
+    // Staged files are already verified copies: move them into place instead of copying again,
+    // executable where some file of that content is (so trees can hard-link them).
+    const exec = new Set(manifest.files.filter((f) => f.mode & 0o111).map((f) => f.sha256))
     for (const [sha, src] of sources) {
       if (await store.hasBlob(sha)) continue
-      await chmod(src, 0o444)
+      await chmod(src, exec.has(sha) ? 0o555 : 0o444)
       await publish(src, store.blobPath(sha))
     }
     return await ingestToolchain(store, collected, options)

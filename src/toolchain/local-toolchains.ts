@@ -8,16 +8,25 @@
  * since a parallel build asks for every job and the client's CPU per remote job is what limits
  * how wide it spreads; a compiler replaced during a build is noticed within that delay.
  *
+ * With `languages`, the answer is the toolchain of only what a job in those languages runs
+ * (`packageLocalCompiler`'s language sets): a C job's gcc toolchain is a third of the full one,
+ * so a builder that lacks it pulls a third of the bytes. Pass the job's source language and the
+ * driver it runs (`gcc x.cpp` needs the C driver and the C++ front end). Without it, the full
+ * toolchain, as before. A compiler named in `[toolchains]` maps to its one toolchain either way.
+ *
  * @example
  * ```ts
  * const local = new LocalToolchains(store, { stateFile: join(store.root, 'local.json'), configFile, env })
  * const id = await local.idFor('/usr/bin/gcc')
+ * const cOnly = await local.idFor('/usr/bin/gcc', { languages: ['c'] })
  * ```
  */
 import { lstat, readFile, realpath, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { compilerFamily } from '../compilers/family.ts'
 import { ingestToolchain } from './ingest.ts'
 import { findProgram, packageLocalCompiler } from './package-local.ts'
+import type { ToolchainLanguage } from './manifest.ts'
 import { isErrno, tempName } from './safe-fs.ts'
 import type { ToolchainStore } from './store.ts'
 import { readToolchainMap, toolchainFor } from './toolchain-config.ts'
@@ -37,6 +46,7 @@ export class LocalToolchains {
   readonly #env: Env
   readonly #recheckMs: number
   #running = new Map<string, Promise<string>>()
+  #saving: Promise<void> = Promise.resolve()
   /** Recent answers by the compiler as named: id and when it was last checked. */
   #recent = new Map<string, { id: string; at: number }>()
 
@@ -51,44 +61,75 @@ export class LocalToolchains {
     this.#env = options.env ?? process.env
   }
 
-  /** The toolchain id builders need to run `compiler` (packaging it if needed). */
-  async idFor(compiler: string, { signal }: { signal?: AbortSignal } = {}): Promise<string> {
-    const recent = this.#recent.get(compiler)
+  /**
+   * The toolchain id builders need to run `compiler` (packaging it if needed); with `languages`,
+   * the toolchain of just those languages (the job's language and its driver's).
+   */
+  async idFor(
+    compiler: string,
+    { signal, languages }: { signal?: AbortSignal; languages?: readonly ToolchainLanguage[] } = {},
+  ): Promise<string> {
+    const set = languages === undefined ? undefined : [...new Set(languages)].sort()
+    const key = set === undefined ? compiler : `${compiler}\0${set.join(',')}`
+    const recent = this.#recent.get(key)
     if (recent !== undefined && performance.now() - recent.at < this.#recheckMs) return recent.id
     const at = performance.now()
-    const id = await this.#check(compiler, signal)
-    this.#recent.set(compiler, { id, at })
+    const id = await this.#check(compiler, set, signal)
+    this.#recent.set(key, { id, at })
     return id
   }
 
-  async #check(compiler: string, signal: AbortSignal | undefined): Promise<string> {
+  async #check(
+    compiler: string,
+    languages: ToolchainLanguage[] | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     if (this.#configFile !== undefined) {
       const mapped = toolchainFor(readToolchainMap(this.#configFile), compiler)
       if (mapped !== undefined) return mapped
     }
+    let set = languages
     const real = await realpath(await findProgram(compiler, this.#env))
-    const known = (await this.#load()).compilers[real]
+    // clang is one binary for every language: its sets are all the full toolchain.
+    if ((compilerFamily(compiler) ?? compilerFamily(real)) === 'clang') set = undefined
+    // The full toolchain keeps its old key, so existing state stays valid.
+    const key = set === undefined ? real : `${real}\0${set.join(',')}`
+    const known = (await this.#load()).compilers[key]
     if (known && (await this.#store.has(known.id)) && (await unchanged(known.stats)))
       return known.id
-    let p = this.#running.get(real)
+    let p = this.#running.get(key)
     if (!p) {
-      p = this.#package(real, signal).finally(() => this.#running.delete(real))
-      this.#running.set(real, p)
+      p = this.#package(real, key, set, signal).finally(() => this.#running.delete(key))
+      this.#running.set(key, p)
     }
     return p
   }
 
-  async #package(real: string, signal: AbortSignal | undefined): Promise<string> {
+  async #package(
+    real: string,
+    key: string,
+    set: ToolchainLanguage[] | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     const sig = signal ? { signal } : {}
-    const t = await packageLocalCompiler(real, { env: this.#env, ...sig })
+    const t = await packageLocalCompiler(real, {
+      env: this.#env,
+      ...sig,
+      ...(set === undefined ? {} : { languages: set }),
+    })
     const id = await ingestToolchain(this.#store, t, sig)
     const paths = [...t.manifest.files, ...t.manifest.symlinks].map((e) => `/${e.path}`)
     const stats = await Promise.all(paths.map(statKey))
-    const state = await this.#load()
-    state.compilers[real] = { id, stats }
-    const temp = tempName(this.#store.root, 'local-state')
-    await writeFile(temp, JSON.stringify(state), { flag: 'wx' })
-    await rename(temp, this.#stateFile)
+    // Several language sets may finish at once: one read-modify-write of the state at a time.
+    const save = this.#saving.then(async () => {
+      const state = await this.#load()
+      state.compilers[key] = { id, stats }
+      const temp = tempName(this.#store.root, 'local-state')
+      await writeFile(temp, JSON.stringify(state), { flag: 'wx' })
+      await rename(temp, this.#stateFile)
+    })
+    this.#saving = save.catch(() => {})
+    await save
     return id
   }
 

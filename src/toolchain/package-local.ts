@@ -10,6 +10,12 @@
  *   headers (not its runtime libraries).
  * - the loader closure (`ldd`) of every ELF file above, at the paths the loader uses.
  *
+ * With `languages`, a gcc toolchain holds only what those languages' `-c` jobs run: the drivers
+ * they need (gcc for C and Objective-C, g++ for C++ and Objective-C++), their front ends, `as`,
+ * specs and the compiler's headers, without lto-wrapper and the linker plugin (link-time only).
+ * A C job's toolchain is then a third of the full one, so a builder's first job pulls a third of
+ * the bytes; every set is still a complete, content-addressed toolchain of its own.
+ *
  * Not /usr/include: the client preprocesses, the builder needs no system headers. Everything is
  * laid out at its absolute host path under the root, symlinks included, modes normalised, so the
  * same installed compiler always yields the same id, on any machine where it is installed alike.
@@ -39,7 +45,10 @@ export interface PackageOptions {
   env?: Env
   signal?: AbortSignal
   onProgress?: PhaseProgress
-  /** gcc only: front ends to include (default: every one installed). */
+  /**
+   * gcc only: the languages the toolchain serves, as front ends and drivers (default: every
+   * front end installed, both drivers, and the LTO helpers, as before).
+   */
   languages?: readonly ToolchainLanguage[]
 }
 
@@ -92,13 +101,16 @@ export async function packageLocalCompiler(
     if (isAbsolute(resourceDir) && (await exists(join(resourceDir, 'include'))))
       await tree.add(join(resourceDir, 'include'), { recursive: true })
   } else {
+    const subset = options.languages !== undefined
     const langs = new Set(options.languages ?? GCC_FRONT_ENDS.map(([l]) => l))
+    const wantC = !subset || langs.has('c') || langs.has('objective-c')
+    const wantCxx = !subset || langs.has('c++') || langs.has('objective-c++')
     const { c, cxx } = gccSiblings(real)
-    const cDriver = (await exists(c)) ? await tree.add(c) : undefined
+    const cDriver = wantC && (await exists(c)) ? await tree.add(c) : undefined
     // The id must not depend on which driver was named: gcc's banner starts with its own name.
-    if (cDriver !== undefined && c !== real)
+    if (c !== real && (await exists(c)))
       version = (await askWith(c, '--version')).split('\n')[0] ?? ''
-    const cxxDriver = (await exists(cxx)) ? await tree.add(cxx) : undefined
+    const cxxDriver = wantCxx && (await exists(cxx)) ? await tree.add(cxx) : undefined
     for (const [lang, prog] of GCC_FRONT_ENDS) {
       if (!langs.has(lang)) continue
       const p = await ask(`-print-prog-name=${prog}`)
@@ -107,11 +119,11 @@ export async function packageLocalCompiler(
       const driver = lang === 'c' || lang === 'objective-c' ? cDriver : cxxDriver
       if (driver !== undefined) drivers[lang] = driver
     }
-    const wrapper = await ask('-print-prog-name=lto-wrapper')
+    const wrapper = subset ? '' : await ask('-print-prog-name=lto-wrapper')
     if (isAbsolute(wrapper) && (await exists(wrapper))) await tree.add(wrapper)
     const as = await ask('-print-prog-name=as')
     await tree.add(isAbsolute(as) ? as : await findProgram(as, env))
-    for (const name of ['liblto_plugin.so', 'specs']) {
+    for (const name of subset ? ['specs'] : ['liblto_plugin.so', 'specs']) {
       const p = await ask(`-print-file-name=${name}`)
       if (isAbsolute(p) && (await exists(p))) await tree.add(p)
     }

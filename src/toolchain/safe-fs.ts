@@ -70,8 +70,12 @@ export async function copyHashing(
 /** Moves a finished temp file into place; false when another writer got there first. */
 export async function publish(temp: string, final: string): Promise<boolean> {
   try {
-    await mkdir(join(final, '..'), { recursive: true })
-    await rename(temp, final)
+    // The parent usually exists already: make it only when the rename says it is missing.
+    await rename(temp, final).catch(async (err: unknown) => {
+      if (!isErrno(err, 'ENOENT')) throw err
+      await mkdir(join(final, '..'), { recursive: true })
+      await rename(temp, final)
+    })
     return true
   } catch (err) {
     await rm(temp, { force: true, recursive: true })

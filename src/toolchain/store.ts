@@ -1,28 +1,3 @@
-/**
- * The node's content-addressed toolchain store (`$MESHCC_HOME/toolchains`):
- *
- * ```
- * blobs/sha256/ab/<sha256>   file contents, shared by every toolchain that holds them (0444)
- * manifests/<id>             canonical manifest bytes; id = sha256(bytes)
- * partial/<sha256>/<index>   verified chunks of a large file still being received
- * trees/<id>/                materialised toolchain, used as the sandbox root
- * tmp/                       staging; everything becomes visible by rename
- * ```
- *
- * Nothing enters unverified: manifests are decoded strictly and must hash to the id asked for,
- * every blob and every chunk must hash to what a stored manifest says before it is written.
- * The chunk API (`missingChunks`, `readChunk`, `writeChunk`) is what the multi-peer fetcher
- * serves and fills; the store itself does no networking.
- *
- * @example
- * ```ts
- * const store = new ToolchainStore(join(paths.home, 'toolchains'))
- * const id = await store.putManifest(bytes, { expectedId })
- * for (const c of await store.missingChunks(id)) await store.writeChunk(c.fileSha256, c.index, await fetch(c))
- * const root = await store.materialize(id)
- * ```
- */
-import { createHash } from 'node:crypto'
 import { type FileHandle, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
@@ -31,7 +6,6 @@ import {
   ToolchainManifestError,
   ToolchainNotFoundError,
 } from '../errors.ts'
-import { assembleChunks } from './chunk-assembly.ts'
 import { chunkCount, chunkRange } from './limits.ts'
 import {
   decodeManifest,
@@ -40,7 +14,9 @@ import {
   type ToolchainManifest,
 } from './manifest.ts'
 import { materializeTree, type Progress } from './materialize.ts'
+import { PartialFile, readPartialChunk } from './partial-file.ts'
 import { copyHashing, isErrno, publish, READ_FLAGS, tempName, writeNewFile } from './safe-fs.ts'
+import { sha256Off, VerifiedBlobs } from './verified-blobs.ts'
 
 const HEX64 = /^[0-9a-f]{64}$/
 
@@ -75,13 +51,23 @@ export interface StoreUsage {
   treeBytes: number
 }
 
-type FileInfo = Pick<ManifestFile, 'size' | 'sha256' | 'chunks'>
+type FileInfo = Pick<ManifestFile, 'size' | 'sha256' | 'chunks'> & { mode?: number }
+
+/** Read-only blob mode, executable when the file that brought it in is. */
+export function blobMode(mode: number | undefined): number {
+  return (mode ?? 0) & 0o111 ? 0o555 : 0o444
+}
 
 export class ToolchainStore {
   readonly root: string
   #files: Map<string, FileInfo> | undefined
   #materializing = new Map<string, Promise<string>>()
-  #assembling = new Map<string, Promise<void>>()
+  /** Large files being received, by hash. */
+  #partials = new Map<string, Promise<PartialFile>>()
+  /** Transfers filling toolchains' blobs, by id (see {@link filling}). */
+  #filling = new Map<string, Promise<unknown>>()
+  /** Blobs verified by this process, with their stat data at the time. */
+  #verified = new VerifiedBlobs()
 
   constructor(root: string) {
     this.root = root
@@ -96,10 +82,15 @@ export class ToolchainStore {
   #manifestPath(id: string): string {
     return join(this.root, 'manifests', checkId(id))
   }
-  async #tmp(): Promise<string> {
+  #tmpMade: Promise<string> | undefined
+  // Made once per store object (the store never removes it).
+  #tmp(): Promise<string> {
     const dir = join(this.root, 'tmp')
-    await mkdir(dir, { recursive: true })
-    return dir
+    this.#tmpMade ??= mkdir(dir, { recursive: true }).then(() => dir)
+    this.#tmpMade.catch(() => {
+      this.#tmpMade = undefined
+    })
+    return this.#tmpMade
   }
 
   async has(id: string): Promise<boolean> {
@@ -140,7 +131,7 @@ export class ToolchainStore {
       await publish(temp, this.#manifestPath(id))
     }
     const files = await this.#fileIndex()
-    for (const f of manifest.files) files.set(f.sha256, f)
+    for (const f of manifest.files) indexFile(files, f)
     return id
   }
 
@@ -184,11 +175,7 @@ export class ToolchainStore {
       fh = await open(path, READ_FLAGS)
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err
-      try {
-        return await readFile(join(this.#partialDir(fileSha256), String(checkIndex(index))))
-      } catch {
-        throw new ToolchainNotFoundError(`no blob ${fileSha256} (chunk ${index}) on this node`)
-      }
+      return this.#readPartial(fileSha256, checkIndex(index))
     }
     try {
       const size = (await fh.stat()).size
@@ -227,46 +214,63 @@ export class ToolchainStore {
       throw new ToolchainIntegrityError(`file ${fileSha256} has no chunk ${index}`)
     const { start, end } = chunkRange(info.size, index)
     const want = info.chunks?.[index] ?? info.sha256
-    const got = createHash('sha256').update(bytes).digest('hex')
-    if (bytes.byteLength !== end - start || got !== want)
+    if (bytes.byteLength !== end - start || (await sha256Off(bytes)) !== want)
       throw new ToolchainIntegrityError(
         `chunk ${index} of file ${fileSha256} does not match its hash`,
       )
-    const temp = tempName(await this.#tmp(), 'chunk')
-    await writeNewFile(temp, bytes, 0o444)
+    const blob = this.blobPath(fileSha256)
     if (n === 1) {
-      await publish(temp, this.blobPath(fileSha256))
+      const temp = tempName(await this.#tmp(), 'blob')
+      await writeNewFile(temp, bytes, blobMode(info.mode))
+      if (await publish(temp, blob)) await this.#verified.record(fileSha256, blob)
       return { complete: true }
     }
-    await publish(temp, join(this.#partialDir(fileSha256), String(index)))
-    const have = await readdir(this.#partialDir(fileSha256)).catch(() => [] as string[])
-    if (have.length < n) return { complete: false }
-    await this.#assemble(info, n)
+    const partial = await this.#partial(info)
+    let complete: boolean
+    try {
+      complete = await partial.write(index, bytes, blob)
+    } catch (err) {
+      this.#partials.delete(fileSha256)
+      // Another process may have finished the same file meanwhile.
+      if (await this.hasBlob(fileSha256)) return { complete: true }
+      throw err
+    }
+    if (!complete) return { complete: false }
+    this.#partials.delete(fileSha256)
+    await this.#verified.record(fileSha256, blob)
     return { complete: true }
   }
 
-  // One assembly per file at a time; a concurrent finisher (another process) is not an error.
-  async #assemble(info: FileInfo, n: number): Promise<void> {
-    let p = this.#assembling.get(info.sha256)
+  #partial(info: FileInfo): Promise<PartialFile> {
+    let p = this.#partials.get(info.sha256)
     if (!p) {
-      p = (async () => {
-        if (await this.hasBlob(info.sha256)) return
-        const partial = this.#partialDir(info.sha256)
-        try {
-          await assembleChunks(
-            partial,
-            n,
-            info.sha256,
-            await this.#tmp(),
-            this.blobPath(info.sha256),
-          )
-        } catch (err) {
-          if (!(await this.hasBlob(info.sha256))) throw err
-        }
-      })().finally(() => this.#assembling.delete(info.sha256))
-      this.#assembling.set(info.sha256, p)
+      p = PartialFile.open(
+        { sha256: info.sha256, size: info.size, blobMode: blobMode(info.mode) },
+        this.#partialDir(info.sha256),
+      )
+      p.catch(() => this.#partials.delete(info.sha256))
+      this.#partials.set(info.sha256, p)
     }
-    await p
+    return p
+  }
+
+  async #readPartial(fileSha256: string, index: number): Promise<Uint8Array> {
+    const pending = this.#partials.get(fileSha256)
+    const partial = pending ? await pending.catch(() => undefined) : undefined
+    if (partial?.has(index) && !partial.complete) return partial.read(index)
+    // Written by an earlier process: the marker says the data is there.
+    const info = (await this.#fileIndex()).get(fileSha256)
+    const got = info && (await readPartialChunk(this.#partialDir(fileSha256), info.size, index))
+    if (got) return got
+    throw new ToolchainNotFoundError(`no blob ${fileSha256} (chunk ${index}) on this node`)
+  }
+
+  /**
+   * The mode of a blob about to go into a tree, after making sure it still holds what it was
+   * verified to hold (see `verified-blobs.ts`).
+   */
+  checkBlob(sha256: string, options: { signal?: AbortSignal } = {}): Promise<number> {
+    return this.#verified.check(sha256, this.blobPath(checkId(sha256)), options)
   }
 
   /** Copies a local file into the store, verifying it still has the digest it was packaged with. */
@@ -277,15 +281,18 @@ export class ToolchainStore {
   ): Promise<void> {
     if (await this.hasBlob(expected.sha256)) return
     const temp = tempName(await this.#tmp(), 'blob')
-    const got = await copyHashing(src, temp, 0o444, options).catch(async (err) => {
-      await rm(temp, { force: true })
-      throw err
-    })
+    const got = await copyHashing(src, temp, blobMode(expected.mode), options).catch(
+      async (err) => {
+        await rm(temp, { force: true })
+        throw err
+      },
+    )
     if (got.sha256 !== expected.sha256 || got.size !== expected.size) {
       await rm(temp, { force: true })
       throw new ToolchainIntegrityError(`${src} changed while it was being stored`)
     }
-    await publish(temp, this.blobPath(expected.sha256))
+    if (await publish(temp, this.blobPath(expected.sha256)))
+      await this.#verified.record(expected.sha256, this.blobPath(expected.sha256))
   }
 
   /** The toolchain as a directory tree (built once, atomically); returns its root. */
@@ -300,8 +307,24 @@ export class ToolchainStore {
     return p
   }
 
+  /**
+   * A transfer in this process is filling `id`'s blobs until `done` settles: materialising `id`
+   * meanwhile waits for it, so a job that finds the manifest already stored mid-transfer joins
+   * the transfer instead of failing on a tree that cannot be built yet.
+   */
+  filling(id: string, done: Promise<unknown>): void {
+    const p: Promise<unknown> = done
+      .catch(() => {})
+      .finally(() => {
+        if (this.#filling.get(id) === p) this.#filling.delete(id)
+      })
+    this.#filling.set(id, p)
+  }
+
   async #materialize(id: string, options: { signal?: AbortSignal; onProgress?: Progress }) {
     const final = this.treePath(id)
+    const pending = this.#filling.get(id)
+    if (pending !== undefined) await untilSettled(pending, options.signal)
     if (await exists(final)) return final
     const { manifest } = await this.getManifest(id)
     const missing = await this.missingBlobs(manifest)
@@ -312,7 +335,12 @@ export class ToolchainStore {
     await mkdir(join(this.root, 'trees'), { recursive: true })
     const temp = tempName(join(this.root, 'trees'), id.slice(0, 16))
     try {
-      await materializeTree(manifest, temp, (sha) => this.blobPath(sha), options)
+      await materializeTree(
+        manifest,
+        temp,
+        { path: (sha) => this.blobPath(sha), check: (sha, o) => this.checkBlob(sha, o) },
+        options,
+      )
     } catch (err) {
       await rm(temp, { recursive: true, force: true })
       throw err
@@ -361,8 +389,18 @@ export class ToolchainStore {
       await rm(path, { force: true })
       freedBytes += size
     }
-    for (const sha of await readdir(join(this.root, 'partial')).catch(() => [] as string[]))
-      if (!keep.has(sha)) await rm(this.#partialDir(sha), { recursive: true, force: true })
+    // Packed (compressed) copies of pieces, kept by the transfer service: `packed/ab/<sha>.<i>`.
+    for (const pre of await readdir(join(this.root, 'packed')).catch(() => [] as string[]))
+      for (const name of await readdir(join(this.root, 'packed', pre)).catch(() => [] as string[]))
+        if (!keep.has(name.slice(0, 64)))
+          await rm(join(this.root, 'packed', pre, name), { force: true })
+    for (const sha of await readdir(join(this.root, 'partial')).catch(() => [] as string[])) {
+      if (keep.has(sha)) continue
+      const pending = this.#partials.get(sha)
+      this.#partials.delete(sha)
+      await (await pending?.catch(() => undefined))?.close()
+      await rm(this.#partialDir(sha), { recursive: true, force: true })
+    }
     return { freedBytes }
   }
 
@@ -406,7 +444,7 @@ export class ToolchainStore {
     const files = new Map<string, FileInfo>()
     for (const id of await this.#ids()) {
       try {
-        for (const f of (await this.getManifest(id)).manifest.files) files.set(f.sha256, f)
+        for (const f of (await this.getManifest(id)).manifest.files) indexFile(files, f)
       } catch {
         // A damaged manifest names nothing; list() skips it too.
       }
@@ -419,6 +457,23 @@ export class ToolchainStore {
 function checkId(id: string): string {
   if (!HEX64.test(id)) throw new ToolchainNotFoundError(`'${id}' is not a toolchain or file hash`)
   return id
+}
+
+// Content listed both as a program and as data is stored executable: programs are the big files
+// worth a hard link; the data copy gets a real copy.
+function indexFile(files: Map<string, FileInfo>, f: ManifestFile): void {
+  const had = files.get(f.sha256)
+  if (had === undefined || !((had.mode ?? 0) & 0o111)) files.set(f.sha256, f)
+}
+
+function untilSettled(p: Promise<unknown>, signal: AbortSignal | undefined): Promise<unknown> {
+  if (signal === undefined) return p
+  signal.throwIfAborted()
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, resolve).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }
 
 function checkIndex(index: number): number {

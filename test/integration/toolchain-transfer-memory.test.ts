@@ -3,7 +3,7 @@
  * toolchain finds its holders through adverts, or through the DHT alone, pulls chunks from two
  * holders at once, verifies and materialises it; a holder serving a tampered chunk is dropped and
  * the transfer completes from the honest one; a non-member gets nothing; concurrent requests for
- * one toolchain make one transfer.
+ * one toolchain make one transfer; a job that finds the manifest mid-transfer waits for it.
  */
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
@@ -229,6 +229,18 @@ describe('toolchain transfer between members (memory transport)', () => {
       'manifest + each chunk once',
     )
     assert.ok(await treeMatches(r1!.root, t.manifest))
+  })
+
+  it('a job that finds the manifest stored mid-transfer waits for the pieces', async () => {
+    const t = makeToolchain({ bigFiles: [6], smallFiles: 4 })
+    await hold(t, a)
+    const pulling = d.transfer!.ensureToolchain(t.id, { dht: false })
+    // What a builder's second job does: the manifest is there, so it goes straight to the tree.
+    await waitFor(() => d.store.has(t.id), { what: 'manifest stored', intervalMs: 1 })
+    assert.equal((await d.store.missingChunks(t.id)).length > 0, true, 'pieces still to come')
+    const root = await d.store.materialize(t.id)
+    assert.equal(root, (await pulling).root)
+    assert.ok(await treeMatches(root, t.manifest))
   })
 
   it('refuses a non-member', async () => {

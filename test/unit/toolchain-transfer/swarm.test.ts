@@ -40,24 +40,34 @@ interface FakeOpts {
 
 function fake({ delayMs = 1, tamper = false, lacks }: FakeOpts) {
   const asked: number[] = []
+  const chunk = async (
+    _f: string,
+    i: number,
+    _size: number,
+    { signal }: { signal?: AbortSignal },
+  ) => {
+    asked.push(i)
+    // Like a real session: an abort ends the request at once.
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(resolve, delayMs)
+      signal?.addEventListener('abort', () => {
+        clearTimeout(t)
+        reject(signal.reason)
+      })
+    })
+    if (lacks?.(i)) throw new ToolchainNotFoundError('lacks it')
+    const b = Buffer.from(pieces[i]!)
+    if (tamper) b[0]! ^= 1
+    return b
+  }
   const open = async () =>
     ({
       wireBytes: 0,
-      chunk: async (_f: string, i: number, _size: number, { signal }: { signal?: AbortSignal }) => {
-        asked.push(i)
-        // Like a real session: an abort ends the request at once.
-        await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(resolve, delayMs)
-          signal?.addEventListener('abort', () => {
-            clearTimeout(t)
-            reject(signal.reason)
-          })
-        })
-        if (lacks?.(i)) throw new ToolchainNotFoundError('lacks it')
-        const b = Buffer.from(pieces[i]!)
-        if (tamper) b[0]! ^= 1
-        return b
-      },
+      chunk,
+      chunkPacked: async (f: string, i: number, size: number, o: { signal?: AbortSignal }) => ({
+        bytes: await chunk(f, i, size, o),
+        packed: undefined,
+      }),
       abort: () => {},
       close: async () => {},
     }) as unknown as BlobSession

@@ -102,8 +102,17 @@ describe('toolchain store', () => {
     const root = await store.materialize(id)
     assert.equal(root, store.treePath(id))
     assert.deepEqual(await readFile(join(root, 'usr/lib/cc1')), big)
-    assert.equal((await lstat(join(root, 'usr/bin/gcc'))).mode & 0o7777, 0o755)
-    assert.equal((await lstat(join(root, 'usr/share/copy-of-driver'))).mode & 0o7777, 0o644)
+    // Trees are read-only: programs 0555, data 0444 (hard links to the blobs where modes agree).
+    const gccSt = await lstat(join(root, 'usr/bin/gcc'))
+    const copySt = await lstat(join(root, 'usr/share/copy-of-driver'))
+    assert.equal(gccSt.mode & 0o7777, 0o555)
+    assert.equal(copySt.mode & 0o7777, 0o444)
+    assert.equal(gccSt.ino, (await lstat(store.blobPath(driverSha))).ino)
+    assert.notEqual(copySt.ino, gccSt.ino)
+    assert.equal(
+      (await lstat(join(root, 'usr/lib/cc1'))).ino,
+      (await lstat(store.blobPath(bigSha))).ino,
+    )
     assert.equal(await readlink(join(root, 'usr/bin/cc')), 'gcc')
     assert.equal(await store.materialize(id), root) // once only
     assert.deepEqual(await readdir(join(store.root, 'trees')), [id])
@@ -145,6 +154,47 @@ describe('toolchain store', () => {
     assert.ok(results.some((r) => r.complete))
     assert.deepEqual(await readFile(store.blobPath(bigSha)), big)
     assert.deepEqual(await readdir(join(store.root, 'tmp')), [])
+  })
+
+  it('resumes a large file after a restart, and serves what it already has meanwhile', async () => {
+    const store = freshStore()
+    await store.putManifest(bytes)
+    for (const i of [0, 1, 3]) await store.writeChunk(bigSha, i, chunkOf(i))
+    // A new process on the same store: the chunks written are kept and can be served.
+    const again = new ToolchainStore(store.root)
+    const missing = (await again.missingChunks(id)).filter((c) => c.fileSha256 === bigSha)
+    assert.deepEqual(
+      missing.map((c) => c.index),
+      [2, 4, 5],
+    )
+    assert.deepEqual(Buffer.from(await again.readChunk(bigSha, 3)), chunkOf(3))
+    await assert.rejects(again.readChunk(bigSha, 2), ToolchainNotFoundError)
+    for (const i of [5, 2])
+      assert.equal((await again.writeChunk(bigSha, i, chunkOf(i))).complete, false)
+    assert.equal((await again.writeChunk(bigSha, 4, chunkOf(4))).complete, true)
+    assert.deepEqual(await readFile(again.blobPath(bigSha)), big)
+    assert.equal((await lstat(again.blobPath(bigSha))).mode & 0o7777, 0o555)
+    assert.deepEqual(await readdir(join(again.root, 'partial')), [])
+  })
+
+  it('refuses a file whose chunks all verify but whose whole hash does not (no false blob)', async () => {
+    // A hostile manifest: cc1's chunk list is right, its file hash names other content.
+    const forged = buildManifest({
+      ...manifest,
+      files: manifest.files.map((f) =>
+        f.path === 'usr/lib/cc1' ? { ...f, sha256: driverSha.replace(/^./, 'e') } : f,
+      ),
+    })
+    const store = freshStore()
+    const forgedId = await store.putManifest(encodeManifest(forged))
+    const fake = forged.files.find((f) => f.path === 'usr/lib/cc1')!.sha256
+    for (let i = 0; i < 5; i++) await store.writeChunk(fake, i, chunkOf(i))
+    await assert.rejects(store.writeChunk(fake, 5, chunkOf(5)), ToolchainIntegrityError)
+    assert.equal(await store.hasBlob(fake), false)
+    assert.equal(
+      (await store.missingChunks(forgedId)).filter((c) => c.fileSha256 === fake).length,
+      6,
+    )
   })
 
   it('refuses ids that are not hashes (no path tricks)', async () => {
