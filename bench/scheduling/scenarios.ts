@@ -45,9 +45,12 @@ export const PICKERS: readonly {
   name: string
   make?: () => CandidatePicker
   hedge?: boolean
+  reservations?: 'advert' | 'builder'
 }[] = [
   { name: 'power-of-2' },
   { name: 'power-of-2 + hedging', hedge: true },
+  { name: 'power-of-2, no reservation round trip (daemon today)', reservations: 'advert' },
+  { name: 'same + hedging', reservations: 'advert', hedge: true },
   { name: 'least-loaded', make: leastLoadedPicker },
   { name: 'random', make: randomPicker },
   { name: 'round-robin', make: roundRobinPicker },
@@ -90,6 +93,7 @@ export async function runScenario(
       const opts: Partial<SimOptions> = { ...scenario.sim, seed }
       if (p.make !== undefined) opts.picker = p.make
       if (p.hedge === true) opts.hedge = true
+      if (p.reservations !== undefined) opts.reservations = p.reservations
       const r = await simulate(w, opts)
       onRun?.(p.name, seed, r)
       results.push(r)

@@ -57,7 +57,9 @@ function header(n: number): string {
     `- Information: adverts every ${s.advertIntervalMs / 1000} s (random phase), gossip delay`,
     `  ${s.gossipDelayMs.join('–')} ms unless stated; round trips 0.2–3 ms (three members at`,
     `  20–30 ms), ${s.transferMs} ms transfer each way; a builder grants a reservation if a slot`,
-    '  is free when it arrives, else answers busy at once.',
+    '  is free when it arrives, else answers busy at once (rows "no reservation round trip": the',
+    "  daemon's protocol today, the client reserves from adverts and its own accounting and the",
+    '  builder answers busy when the job itself arrives; a busy job goes to another member at once).',
     '- Bound: max(total work ÷ total capacity, longest job on the fastest member). Goal: power-of-2',
     '  within 10 % of it (scenario `history`, median over the farms).',
   ].join('\n')

@@ -12,6 +12,7 @@
  */
 import { LocalPool } from '../../src/scheduler/local-pool.ts'
 import type { CandidatePicker } from '../../src/scheduler/pickers.ts'
+import { advertReserve } from '../../src/scheduler/advert-reserve.ts'
 import { Placement, type PlacementInit } from '../../src/scheduler/placement.ts'
 import { seededRandom } from '../../src/scheduler/random.ts'
 import { runWithPlacement } from '../../src/scheduler/run-with-placement.ts'
@@ -39,6 +40,14 @@ export interface SimOptions {
   maxParallelProbes?: number
   /** Hedge stragglers (runWithPlacement's option). Default off. */
   hedge?: boolean
+  /**
+   * How a slot is reserved. `builder` (default): a reservation round trip to the builder before
+   * sending, granted if a slot is free when it arrives. `advert` (what the daemon does today):
+   * the client reserves from the adverts and its own accounting, without a round trip, and sends
+   * the job; a builder with no free slot when the job arrives answers BUSY and the job goes to
+   * another member.
+   */
+  reservations?: 'advert' | 'builder'
   /** Other placement settings, for experiments. */
   placement?: Partial<Omit<PlacementInit, 'clock' | 'reserve' | 'members' | 'localSlots'>>
 }
@@ -61,7 +70,10 @@ export interface SimResult {
   ratio: number
   remote: number
   local: number
+  /** BUSY answers from builders (reservations refused, or jobs refused on arrival). */
   busy: number
+  /** Reservations the clients refused themselves from their accounting (no message sent). */
+  heldBack: number
   waited: number
   /** Busy slot-time ÷ (slots × makespan). */
   utilisation: number
@@ -78,6 +90,8 @@ export interface JobTrace {
   /** Speed of the member that ran it. */
   speed: number
   where: 'local' | 'remote'
+  /** Attempts, `where@member:outcome` each (BUSY answers, failures, hedges…). */
+  attempts: string[]
 }
 
 interface Lease {
@@ -97,20 +111,26 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
   let busySlotMs = 0
   const clients = w.members.filter((m) => m.client)
   const views = clients.map(() => new Map<string, BuilderView>())
-  const placements: Placement[] = clients.map((c, ci) => {
+  const byAdvert = (o.reservations ?? 'builder') === 'advert'
+  let busyAnswers = 0
+  const placements: Placement[] = []
+  clients.forEach((c, ci) => {
+    const members = () => [...views[ci]!.values()]
     const init: ConstructorParameters<typeof Placement>[0] = {
       clock,
       random: seededRandom(o.seed * 1000 + ci),
       localSlots: pools[c.index]!,
       selfSpeed: c.speed,
-      members: () => [...views[ci]!.values()],
-      reserve: (peer) => reserve(c.index, Number(peer.slice(1))),
+      members,
+      reserve: byAdvert
+        ? advertReserve(() => placements[ci])
+        : (peer) => reserve(c.index, Number(peer.slice(1))),
     }
     if (o.picker !== undefined) init.picker = o.picker()
     if (o.d !== undefined) init.d = o.d
     if (o.maxParallelProbes !== undefined) init.maxParallelProbes = o.maxParallelProbes
     if (o.placement !== undefined) Object.assign(init, o.placement)
-    return new Placement(init)
+    placements.push(new Placement(init))
   })
 
   const releaseSlot = (lease: Lease) => {
@@ -124,7 +144,9 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
     return new Promise((resolve) => {
       clock.schedule(half, () => {
         let reply: ReserveReply = { granted: false, reason: 'busy' }
+        busyAnswers++
         if (pools[builder]!.tryAcquire()) {
+          busyAnswers--
           const lease: Lease = { builder, used: false, released: false }
           // A grant nobody uses is given back when its lease runs out.
           clock.schedule(LEASE_MS, () => {
@@ -204,12 +226,25 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
         }
       },
       remote: async (slot, _job, { signal }) => {
-        const lease = slot.lease as Lease
-        lease.used = true
-        const b = w.members[lease.builder]!
+        const b = w.members[Number(slot.peer.slice(1))]!
         const half = w.rtt(c.index, b.index) / 2
-        try {
+        let lease = slot.lease as Lease | undefined
+        const reserved = lease !== undefined
+        if (lease === undefined) {
+          // Reserved from the adverts: the job travels, and the builder admits it only if a
+          // slot is free when it arrives; else it answers BUSY at once.
           await clock.sleep(half + o.transferMs, { signal })
+          if (!pools[b.index]!.tryAcquire()) {
+            busyAnswers++
+            await clock.sleep(half, { signal })
+            return { kind: 'busy' }
+          }
+          lease = { builder: b.index, used: true, released: false }
+        } else {
+          lease.used = true
+        }
+        try {
+          if (reserved) await clock.sleep(half + o.transferMs, { signal })
           const d = job.work / b.speed
           const t = clock.now()
           try {
@@ -219,7 +254,7 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
           }
         } finally {
           // Done or cancelled (a hedge won): the builder's slot is free again.
-          releaseSlot(lease)
+          releaseSlot(lease!)
         }
         await clock.sleep(half + o.transferMs, { signal })
         return { kind: 'compiled', result: undefined }
@@ -234,6 +269,10 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
       endAt: clock.now() - startAt,
       speed: builder.speed,
       where: report.where,
+      attempts: report.attempts.map(
+        (a) =>
+          `${a.where}${a.peer ?? ''}:${a.outcome}@${Math.round(clock.now() - startAt - a.elapsedMs)}`,
+      ),
     })
   }
 
@@ -268,7 +307,8 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
     ratio: makespanMs / bound.boundMs,
     remote: sum((p) => p.counters.remote),
     local: sum((p) => p.counters.local),
-    busy: sum((p) => p.counters.busy),
+    busy: busyAnswers,
+    heldBack: sum((p) => p.counters.heldBack),
     waited: sum((p) => p.counters.waited),
     utilisation: busySlotMs / (slots * makespanMs),
     wallMs: performance.now() - started,

@@ -24,6 +24,11 @@ export interface ScoredCandidate {
   view: BuilderView
   /** Free slots the advert showed, corrected by own jobs started or finished since. */
   headroom: number
+  /**
+   * The same before clamping at zero and before a BUSY back-off: -1 once our claims have used
+   * the last slot we count on (a reservation that counts its own claim grants while ≥ 0).
+   */
+  room: number
   /** Learned speed relative to this machine. */
   speed: number
   /** Sampling weight (proportional share: headroom × attractiveness). */
@@ -41,6 +46,8 @@ export interface ScoringContext {
   versionOk(version: string): boolean
   /** The advert's free slots corrected by what this client did and heard since. */
   known(peer: string, advertAt: number, freeSlots: number): Known
+  /** The member answered BUSY a moment ago (after its advert): no headroom there for now. */
+  backingOff(peer: string, advertAt: number): boolean
   /**
    * Share of the slots that turned over since the last first-hand figure that this client may
    * count on (the other clients want them too). Default 0.5.
@@ -53,6 +60,18 @@ export interface ScoringContext {
   expectedMs: number
   /** Length of a typical job here, ms: longer jobs weigh speed more. */
   typicalMs: number
+  /**
+   * Many jobs of this client are waiting (the bulk of a build, not its tail): shorter than
+   * typical jobs then leave the fast members to the long ones.
+   */
+  bulk?: boolean
+  /**
+   * Share of an advert's free slots this client counts on for jobs that are not long (the other
+   * clients read the same advert): lowered by BUSY answers, raised by accepted jobs. Default 1.
+   */
+  share?: number
+  /** The job is long: it counts on every free slot (the fast ones are kept for such jobs). */
+  long?: boolean
   /** Weight of a builder that must first fetch the toolchain. Default 0.25. */
   missingToolchainFactor: number
 }
@@ -81,7 +100,12 @@ export function scoreCandidate(view: BuilderView, ctx: ScoringContext): ScoredCa
   const busy = Math.max(0, view.cores - Math.max(0, k.base))
   const turnLength = ctx.typicalMs / Math.max(speed, 1e-3)
   const turned = busy * Math.min(1, Math.max(0, ctx.now - k.at) / turnLength) * ctx.turnoverShare
-  const headroom = Math.max(0, Math.min(view.cores, k.free + Math.floor(turned)))
+  // Adverts arrive after a gossip delay: one published before our latest jobs got there may
+  // still show their slots free. Never more of our own jobs than the member has cores.
+  const share = ctx.long === true ? 1 : (ctx.share ?? 1)
+  const counted = k.free - k.base + Math.floor(Math.max(0, k.base) * share + turned)
+  const room = Math.min(view.cores - k.running, counted, view.cores)
+  const headroom = ctx.backingOff(view.peerId, view.advertAt) ? 0 : Math.max(0, room)
   // Two round trips per job (reservation, then job and result) against the job's length.
   const rtt = view.rttMs ?? 1
   const rttFactor = ctx.expectedMs / (ctx.expectedMs + 2 * rtt)
@@ -90,12 +114,22 @@ export function scoreCandidate(view: BuilderView, ctx: ScoringContext): ScoredCa
   // more than an empty one, so speed counts more the longer the job: beyond four typical jobs,
   // each doubling of the length adds one power of the quality, up to eight.
   const gamma = 1 + Math.min(7, Math.max(0, Math.log2(ctx.expectedMs / ctx.typicalMs) - 2))
-  const quality = (speed * rttFactor * tc * ctx.failureFactor(view.peerId)) ** gamma
+  // Speed matching (the rule for machines of unequal speed: long jobs on fast machines, short
+  // ones fill the slow): in the bulk of a build, where a short job runs barely matters, but a
+  // fast slot it takes is one a long job of some client may need. Such jobs weigh speed less,
+  // down to the inverse of speed for jobs of half the typical length or less. Only with an
+  // estimate: a job of unknown length may be the longest of the build.
+  const speedPower =
+    ctx.bulk === true && ctx.job.estimateMs !== undefined
+      ? Math.min(gamma, Math.max(-1, Math.log2(ctx.expectedMs / ctx.typicalMs)))
+      : gamma
+  const quality = speed ** speedPower * (rttFactor * tc * ctx.failureFactor(view.peerId)) ** gamma
   // Chance that a slot is really free: one free slot in an old advert is a gamble.
   const freeChance = 1 - 0.9 * Math.exp(-headroom)
   return {
     view,
     headroom,
+    room,
     speed,
     // Long jobs care whether a slot is free, not how many: headroom's weight fades as speed's grows.
     weight: (headroom > 0 ? headroom ** (1 / gamma) : FULL_WEIGHT) * quality,

@@ -22,6 +22,7 @@ const KEEP_ENDED_MS = 60_000
 export class InFlight {
   readonly #peers = new Map<string, Job[]>()
   readonly #full = new Map<string, number>()
+  readonly #backOff = new Map<string, { at: number; until: number }>()
 
   /**
    * Records a claim on one slot of `peer` (a reservation being asked, then the job). `end` when
@@ -68,6 +69,30 @@ export class InFlight {
     this.#full.set(peer, now)
   }
 
+  /**
+   * The builder answered BUSY to a job at `now`: besides {@link markFull}, none of our jobs is
+   * sent there before `until` (it would most likely be refused again).
+   */
+  backOff(peer: string, now: number, until: number): void {
+    this.markFull(peer, now)
+    this.#backOff.set(peer, {
+      at: now,
+      until: Math.max(until, this.#backOff.get(peer)?.until ?? 0),
+    })
+  }
+
+  /**
+   * True while `peer` is in a busy back-off, unless an advert received after the BUSY answer
+   * (`advertAt`) tells more.
+   */
+  backingOff(peer: string, now: number, advertAt = -Infinity): boolean {
+    const b = this.#backOff.get(peer)
+    if (b === undefined) return false
+    if (now < b.until) return advertAt <= b.at
+    this.#backOff.delete(peer)
+    return false
+  }
+
   /** Free slots of `peer` given its advert (received at `advertAt`) and what we know since. */
   correctedFree(peer: string, advertAt: number, freeSlots: number): number {
     return this.known(peer, advertAt, freeSlots).free
@@ -83,7 +108,8 @@ export class InFlight {
     let at = advertAt
     let base = freeSlots
     if (full !== undefined) {
-      if (full > advertAt) {
+      // An advert received at the very instant of a BUSY answer is no newer than the answer.
+      if (full >= advertAt) {
         at = full
         base = 0
       } else {
@@ -91,7 +117,9 @@ export class InFlight {
       }
     }
     let free = base
+    let running = 0
     for (const j of this.#peers.get(peer) ?? []) {
+      if (j.endedAt === undefined) running++
       // A job started at the very instant the figure was taken is not in it.
       if (j.startedAt >= at) {
         if (j.endedAt === undefined) free--
@@ -99,7 +127,7 @@ export class InFlight {
         free++
       }
     }
-    return { base, at, free }
+    return { base, at, free, running }
   }
 }
 
@@ -107,4 +135,6 @@ export interface Known {
   base: number
   at: number
   free: number
+  /** Our own jobs (and claims) on that member now. */
+  running: number
 }

@@ -19,18 +19,32 @@ export function bestSpeed(candidates: readonly ScoredCandidate[]): number {
 }
 
 /**
- * The candidates fast enough for the job: a long job only goes to members at least 85 % as fast
- * as the fastest eligible one, relaxing to 50 % as it waits (by the fraction of its own length it
- * has waited). Other jobs may go anywhere.
+ * The candidates fast enough for the job (speed matching). A long job only goes to members at
+ * least 85 % as fast as the fastest eligible one, relaxing to 50 % as it waits (by the fraction of
+ * its own length it has waited). A shorter job with an estimate of several typical jobs (given
+ * `typicalMs`) is held to a lower floor that grows with its length: 30 % of the fastest at four
+ * typical jobs, 60 % at eight (a job that would run three times longer on a slow member than
+ * on a fast one is better off waiting a moment for the fast one), relaxing to 60 % of that
+ * floor as it waits. Other jobs may go anywhere.
  */
 export function fastEnough(
   job: PlacementJob,
   candidates: ScoredCandidate[],
   longJobMs: number,
   waitedMs: number,
+  typicalMs?: number,
 ): ScoredCandidate[] {
-  if (!isLong(job, longJobMs)) return candidates
-  const ratio = Math.max(0.5, 0.85 - waitedMs / (job.estimateMs ?? 1))
+  const e = job.estimateMs
+  if (e === undefined) return candidates
+  let ratio: number
+  if (isLong(job, longJobMs)) {
+    ratio = Math.max(0.5, 0.85 - waitedMs / e)
+  } else {
+    if (typicalMs === undefined) return candidates
+    const floor = Math.min(0.85, 0.3 * (Math.log2(e / typicalMs) - 1))
+    if (floor <= 0) return candidates
+    ratio = Math.max(0.6 * floor, floor - waitedMs / e)
+  }
   const best = bestSpeed(candidates)
   return candidates.filter((c) => c.speed >= best * ratio)
 }

@@ -33,6 +33,8 @@ export interface PlacementInit {
   maxAdvertAgeMs?: number
   /** A reservation not answered within this counts as unreachable. Default 2 s. */
   reserveTimeoutMs?: number
+  /** After a BUSY answer to a job, no job of ours goes to that member for this long. Default 500 ms. */
+  busyBackoffMs?: number
   /** Waiting jobs try members again at least this often. Default 250 ms. */
   retryIntervalMs?: number
   /**
@@ -42,6 +44,11 @@ export interface PlacementInit {
   maxParallelProbes?: number
   /** Jobs estimated longer than this go first to a clearly faster free member. Default 5 s. */
   longJobMs?: number
+  /**
+   * With at least this many jobs waiting, jobs shorter than typical leave fast members to longer
+   * ones (speed matching). Default 16.
+   */
+  bulkWaiting?: number
   /** "Clearly faster": relative speed at least this. Default 1.2. */
   fasterThanLocal?: number
   /** Share of slots turned over since the last figure that we count on. Default 0.5. */
@@ -59,15 +66,24 @@ export interface AcquireOptions {
   exclude?: ReadonlySet<string>
   /** Only members at least this fast relative to this machine (for hedges). */
   minSpeed?: number
+  /**
+   * The job's place in the queue, kept across calls for the same job (the placement writes it on
+   * the first): a job sent back by a BUSY answer waits ahead of jobs submitted after it.
+   */
+  ticket?: { seq?: number }
+  /** Join the queue of waiting jobs without trying members first (after repeated BUSY answers). */
+  wait?: boolean
 }
 
 export interface PlacementCounters {
   local: number
   remote: number
-  /** Reservations refused as busy. */
+  /** BUSY answers: reservations refused, and jobs a builder refused on arrival. */
   busy: number
   /** Reservations that failed (unreachable, timeout). */
   reserveErrors: number
+  /** Reservations the client's own accounting refused (no message sent). */
+  heldBack: number
   /** Jobs that had to wait for a slot. */
   waited: number
   /** Reservation rounds started for waiting jobs. */

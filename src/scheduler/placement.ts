@@ -51,6 +51,7 @@ export class Placement {
     remote: 0,
     busy: 0,
     reserveErrors: 0,
+    heldBack: 0,
     waited: 0,
     probes: 0,
   }
@@ -65,6 +66,10 @@ export class Placement {
   readonly #maxProbes: number
   readonly #faster: number
   readonly #longJobMs: number
+  /** AIMD share of advertised free slots counted on ({@link ScoringContext.share}). */
+  #share = 1
+  /** Reservations answered (granted, busy, or failed): rounds that got none change nothing. */
+  #answers = 0
   #ticking = false
   #pumpQueued = false
 
@@ -107,6 +112,7 @@ export class Placement {
   async acquire(job: PlacementJob, options: AcquireOptions = {}): Promise<Slot> {
     const { signal, exclude = NONE } = options
     signal?.throwIfAborted()
+    if (options.ticket !== undefined) options.ticket.seq ??= this.#waiters.ticket()
     if (this.#mode === 'local') return this.acquireLocal(job, { signal })
     const allowLocal = this.#mode === 'auto'
     if (allowLocal && !this.#prefersRemote(job, exclude) && this.local.tryAcquire()) {
@@ -114,7 +120,7 @@ export class Placement {
     }
     // Jobs already waiting go first (longest first), and only so many reservation rounds run
     // at once: a burst of new jobs joins the queue instead of racing for the same slots.
-    if (this.#waiters.size === 0 && this.#probes < this.#maxProbes) {
+    if (options.wait !== true && this.#waiters.size === 0 && this.#probes < this.#maxProbes) {
       this.#probes++
       let slot: Slot | undefined
       try {
@@ -130,7 +136,13 @@ export class Placement {
     if (!allowLocal && this.candidates(job, exclude).length === 0) {
       return this.acquireLocal(job, { signal })
     }
-    return this.#wait(job, { allowLocal, allowRemote: true, exclude, signal })
+    return this.#wait(job, {
+      allowLocal,
+      allowRemote: true,
+      exclude,
+      signal,
+      seq: options.ticket?.seq,
+    })
   }
 
   /** A local slot, waiting for one if needed (the final fallback of a job). */
@@ -154,12 +166,14 @@ export class Placement {
     since: number,
   ): Promise<Slot | undefined> {
     const { signal, exclude = NONE } = options
+    const now = this.#clock.now()
     const order = this.#picker.pick(
       fastEnough(
         job,
         this.candidates(job, exclude).filter((c) => c.speed >= (options.minSpeed ?? 0)),
         this.#longJobMs,
-        this.#clock.now() - since,
+        now - since,
+        this.#typicalMs(job),
       ),
       this.#init.maxAttempts ?? 3,
       this.#random,
@@ -168,6 +182,10 @@ export class Placement {
     for (const c of order) {
       signal?.throwIfAborted()
       const peer = c.view.peerId
+      // A member backing off after a BUSY answer is not asked: the round ends shorter, and the
+      // job waits for a member that frees (or for the back-off to end) instead of settling for
+      // whichever member is left.
+      if (this.inFlight.backingOff(peer, now, c.view.advertAt)) continue
       // Count the slot as ours while we ask, so parallel rounds do not all pick the same member.
       const claim = this.inFlight.start(peer, this.#clock.now())
       let reply: ReserveReply
@@ -176,11 +194,13 @@ export class Placement {
       } catch {
         claim.cancel()
         if (signal?.aborted) throw signal.reason
+        this.#answers++
         this.counters.reserveErrors++
         this.failures.failure(peer, 'unreachable')
         continue
       }
       if (reply.granted) {
+        this.#answers++
         // Late binding: a longer job waiting for this member takes the slot; this one goes on.
         if (this.#rebind(peer, reply.lease, claim, job)) continue
         const slot = this.#remoteSlot(peer, reply.lease, claim, job)
@@ -191,7 +211,14 @@ export class Placement {
         return slot
       }
       claim.cancel()
-      this.inFlight.markFull(peer, this.#clock.now())
+      if (reply.reason === 'no-room') {
+        this.counters.heldBack++
+        continue
+      }
+      this.#answers++
+      // Full when asked: leave it alone for a moment rather than ask again at every retry.
+      const at = this.#clock.now()
+      this.inFlight.backOff(peer, at, at + (this.#init.busyBackoffMs ?? 500))
       this.counters.busy++
     }
     return undefined
@@ -200,6 +227,20 @@ export class Placement {
   /** Eligible members for `job`, scored (for inspection, tests and the simulation). */
   candidates(job: PlacementJob, exclude: ReadonlySet<string> = NONE): ScoredCandidate[] {
     return candidates(this.#init.members(), this.#context(job, exclude))
+  }
+
+  /**
+   * Whether this client counts on one more slot of `peer` for `toolchain` jobs, its own claims
+   * (the one being decided included) deducted: the reservation of {@link ./advert-reserve.ts}.
+   */
+  hasRoom(peer: string, toolchain: string): boolean {
+    const v = this.#init.members().find((m) => m.peerId === peer)
+    if (v === undefined || this.inFlight.backingOff(peer, this.#clock.now(), v.advertAt)) {
+      return false
+    }
+    const job: PlacementJob = { toolchain, platform: v.platform, arch: v.arch }
+    const [c] = candidates([v], this.#context(job, NONE))
+    return c !== undefined && c.room >= 0
   }
 
   /** Learned speed of `peer` for `job`'s toolchain relative to this machine. */
@@ -231,13 +272,21 @@ export class Placement {
       isOpen: (peer) => this.failures.isOpen(peer),
       versionOk: this.#init.versionOk ?? (() => true),
       known: (peer, at, free) => this.inFlight.known(peer, at, free),
+      backingOff: (peer, advertAt) => this.inFlight.backingOff(peer, this.#clock.now(), advertAt),
       turnoverShare: this.#init.turnoverShare ?? 0.5,
       speed: (v) => this.speeds.relative(v.peerId, job.toolchain, v.speed / selfSpeed),
       failureFactor: (peer) => this.failures.factor(peer),
       expectedMs: job.estimateMs ?? typicalMs,
       typicalMs,
+      bulk: this.#waiters.size >= (this.#init.bulkWaiting ?? 16),
+      share: this.#share,
+      long: isLong(job, this.#longJobMs),
       missingToolchainFactor: this.#init.missingToolchainFactor ?? 0.25,
     }
+  }
+
+  #typicalMs(job: PlacementJob): number {
+    return this.speeds.localMs(job.toolchain) ?? 1_000
   }
 
   /** A long job goes first to a free member much faster than this machine, if there is one. */
@@ -269,6 +318,7 @@ export class Placement {
         this.candidates(w.job, w.exclude),
         this.#longJobMs,
         this.#clock.now() - w.since,
+        this.#typicalMs(w.job),
       )
       if (!cands.some((c) => c.view.peerId === peer)) continue
       this.#settle(w, this.#remoteSlot(peer, lease, claim, w.job))
@@ -302,12 +352,23 @@ export class Placement {
         if (released) return
         released = true
         if (outcome.kind === 'done') {
+          this.#share = Math.min(1, this.#share + 0.02)
           this.speeds.observeRemote(peer, job.toolchain, outcome.elapsedMs, job.estimateMs)
           this.failures.success(peer)
         } else if (outcome.kind === 'failed') {
           this.failures.failure(peer, outcome.failure)
         }
-        claim.end(this.#clock.now())
+        const now = this.#clock.now()
+        if (outcome.kind === 'busy') {
+          // Full after all: no penalty, the member is only left alone for a moment. The job
+          // never ran, so our claim there is withdrawn rather than ended.
+          this.counters.busy++
+          this.#share = Math.max(0.1, this.#share * 0.8)
+          claim.cancel()
+          this.inFlight.backOff(peer, now, now + (this.#init.busyBackoffMs ?? 500))
+        } else {
+          claim.end(now)
+        }
         // We know a slot just freed there.
         this.#kick()
       },
@@ -321,20 +382,24 @@ export class Placement {
       allowRemote: boolean
       exclude: ReadonlySet<string>
       signal?: AbortSignal | undefined
+      seq?: number | undefined
     },
   ): Promise<Slot> {
     this.counters.waited++
     const { promise, resolve, reject } = Promise.withResolvers<Slot>()
-    const w = this.#waiters.add({
-      job,
-      allowLocal: opts.allowLocal,
-      allowRemote: opts.allowRemote,
-      exclude: opts.exclude,
-      signal: opts.signal,
-      since: this.#clock.now(),
-      resolve,
-      reject,
-    })
+    const w = this.#waiters.add(
+      {
+        job,
+        allowLocal: opts.allowLocal,
+        allowRemote: opts.allowRemote,
+        exclude: opts.exclude,
+        signal: opts.signal,
+        since: this.#clock.now(),
+        resolve,
+        reject,
+      },
+      opts.seq,
+    )
     const onAbort = () => this.#settle(w, undefined, opts.signal?.reason)
     opts.signal?.addEventListener('abort', onAbort, { once: true })
     w.cleanup = () => opts.signal?.removeEventListener('abort', onAbort)
@@ -415,10 +480,13 @@ export class Placement {
         this.candidates(w.job, w.exclude),
         this.#longJobMs,
         this.#clock.now() - w.since,
+        this.#typicalMs(w.job),
       )
       const free = cands.some((c) => c.headroom > 0)
       if (!free && !force) {
-        if (w.exclude.size === 0) full.add(key)
+        // Only a job that may go anywhere tells that the others would find nothing either (a
+        // long job waiting for a fast member must not hold up the short ones behind it).
+        if (w.exclude.size === 0 && !isLong(w.job, this.#longJobMs)) full.add(key)
         continue
       }
       force = false
@@ -431,6 +499,7 @@ export class Placement {
     this.#probes++
     this.counters.probes++
     let slot: Slot | undefined
+    const answers = this.#answers
     try {
       slot = await this.#round(w.job, { signal: w.signal, exclude: w.exclude }, w.since)
     } catch {
@@ -438,7 +507,9 @@ export class Placement {
     } finally {
       w.probing = false
       this.#probes--
-      this.#kick()
+      // A round our own accounting refused entirely, in no time, would only be repeated at
+      // once: the next advert, a job ending or the periodic retry starts the next one.
+      if (this.#answers !== answers) this.#kick()
     }
     if (slot !== undefined) return this.#settle(w, slot)
     if (w.settled) return

@@ -4,8 +4,9 @@
  *
  * `local` runs the compile on this machine; `remote` sends it on a reserved slot and reports
  * either the compiler's verdict or an infrastructure failure (a thrown error counts as the
- * builder being cut off). Each remote attempt has a deadline on the injected clock; past it the
- * attempt is aborted and counts as a stall. Aborting `signal` ends everything and rejects with
+ * builder being cut off) or a BUSY answer (the builder had no free slot when the job arrived:
+ * the job goes to another member at once, without using up its retry). Each remote attempt has
+ * a deadline on the injected clock; past it the attempt is aborted and counts as a stall. Aborting `signal` ends everything and rejects with
  * its reason.
  *
  * @example
@@ -25,6 +26,8 @@ export type RemoteResult<R> =
   /** The compiler ran there; `suspect` when the failure may be the builder's doing. */
   | { kind: 'compiled'; result: R; suspect?: boolean }
   | { kind: 'infra'; failure: InfraFailure; detail?: string }
+  /** The builder had no free slot when the job arrived (it did not run): try another member. */
+  | { kind: 'busy'; detail?: string }
 
 export type LocalRunner<R> = (job: PlacementJob, options: { signal: AbortSignal }) => Promise<R>
 export type RemoteRunner<R> = (
@@ -42,6 +45,11 @@ export interface RunOptions<R> {
   deadlineMs?: (job: PlacementJob, peer: string) => number
   /** Retries on another member after an infrastructure failure. Default 1. */
   maxRemoteRetries?: number
+  /**
+   * Other members tried at once after BUSY answers (which never use up the retry); past that
+   * the job waits for the next free slot. Default 4.
+   */
+  maxBusyTries?: number
   /** Hedge stragglers near the end of a build ({@link ./hedge.ts}). Default off. */
   hedge?: boolean | HedgeOptions
 }
@@ -49,8 +57,8 @@ export interface RunOptions<R> {
 export interface AttemptRecord {
   where: 'local' | 'remote'
   peer?: string
-  /** `compiled`, or the infrastructure failure. */
-  outcome: 'compiled' | InfraFailure
+  /** `compiled`, `busy` (refused at once, did not run), or the infrastructure failure. */
+  outcome: 'compiled' | 'busy' | InfraFailure
   detail?: string
   elapsedMs: number
 }
@@ -103,11 +111,17 @@ async function drive<R>(
   placement: Placement,
 ): Promise<RunReport<R>> {
   const attempts: AttemptRecord[] = []
+  // Members that failed this job: not asked again for it. A member that answered BUSY stays a
+  // candidate: its back-off keeps it out for a moment, and a long job may still wait for it
+  // (excluding it would make the next fastest member look like the fastest).
   const exclude = new Set<string>()
+  // The job keeps its place in the placement's queue across BUSY answers and retries.
+  const ticket = {}
   let remoteFailures = 0
+  let busyAnswers = 0
   let fallback: RunReport<R>['fallback']
   const run = (slot: Slot, sig: AbortSignal) => attempt(job, slot, options, sig, attempts)
-  let slot = await placement.acquire(job, { signal, exclude })
+  let slot = await placement.acquire(job, { signal, exclude, ticket })
   for (;;) {
     const a =
       options.hedge === undefined || options.hedge === false || placement.mode === 'local'
@@ -121,6 +135,8 @@ async function drive<R>(
     const decision = decideAfter(a.outcome, {
       remoteFailures: a.outcome.kind === 'infra' ? ++remoteFailures : remoteFailures,
       maxRemoteRetries: options.maxRemoteRetries ?? 1,
+      busyAnswers: a.outcome.kind === 'busy' ? ++busyAnswers : busyAnswers,
+      maxBusyTries: options.maxBusyTries ?? 4,
     })
     if (decision.action === 'return' && a.result !== undefined) {
       const report: RunReport<R> = { result: a.result.value, where: a.where, attempts }
@@ -129,8 +145,11 @@ async function drive<R>(
       return report
     }
     if (decision.action === 'retry-elsewhere') {
-      if (a.peer !== undefined) exclude.add(a.peer)
-      slot = await placement.acquire(job, { signal, exclude })
+      if (a.peer !== undefined && a.outcome.kind === 'infra') exclude.add(a.peer)
+      slot = await placement.acquire(job, { signal, exclude, ticket })
+    } else if (decision.action === 'wait') {
+      busyAnswers = 0
+      slot = await placement.acquire(job, { signal, exclude, ticket, wait: true })
     } else {
       fallback = decision.action === 'local' ? decision.reason : 'retries-exhausted'
       slot = await placement.acquireLocal(job, { signal })
@@ -321,11 +340,15 @@ async function runRemote<R>(
   const record: AttemptRecord = {
     where: 'remote',
     peer: slot.peer,
-    outcome: res.kind === 'compiled' ? 'compiled' : res.failure,
+    outcome: res.kind === 'infra' ? res.failure : res.kind,
     elapsedMs,
   }
-  if (res.kind === 'infra' && res.detail !== undefined) record.detail = res.detail
+  if (res.kind !== 'compiled' && res.detail !== undefined) record.detail = res.detail
   attempts.push(record)
+  if (res.kind === 'busy') {
+    slot.release({ kind: 'busy' })
+    return { outcome: { kind: 'busy', where: 'remote' } }
+  }
   if (res.kind === 'infra') {
     slot.release({ kind: 'failed', failure: res.failure })
     return { outcome: { kind: 'infra', where: 'remote', failure: res.failure } }

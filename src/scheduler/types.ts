@@ -64,7 +64,11 @@ export type InfraFailure =
 /** A builder's answer to a slot reservation. */
 export type ReserveReply =
   | { granted: true /** Opaque lease handle passed on to the job request. */; lease?: unknown }
-  | { granted: false; reason: 'busy' }
+  /**
+   * `busy`: the builder said it was full. `no-room`: the client's own accounting found no slot
+   * to count on (nothing was asked, nothing learnt about the builder).
+   */
+  | { granted: false; reason: 'busy' | 'no-room' }
 
 /** Asks `peer` to hold one compile slot for us. Throws (or rejects) when it cannot be reached. */
 export type ReserveFn = (
@@ -79,6 +83,11 @@ export type SlotOutcome =
   | { kind: 'done'; elapsedMs: number }
   /** Infrastructure failure on that builder. */
   | { kind: 'failed'; failure: InfraFailure }
+  /**
+   * The builder said at once that it had no free slot: not a failure (adverts are seconds old,
+   * other clients race for the same slots), only a short back-off for that member.
+   */
+  | { kind: 'busy' }
   /** Not used (aborted, or superseded). */
   | { kind: 'unused' }
 

@@ -33,10 +33,16 @@ export class Waiters {
     return this.#list.length
   }
 
-  add(init: WaiterInit): Waiter {
+  /** A place in the queue, for a job that may wait later ({@link add}'s `seq`). */
+  ticket(): number {
+    return this.#seq++
+  }
+
+  /** Queues a waiter; `seq` keeps a place taken earlier with {@link ticket}. */
+  add(init: WaiterInit, seq: number = this.#seq++): Waiter {
     const w: Waiter = {
       ...init,
-      seq: this.#seq++,
+      seq,
       probing: false,
       settled: false,
       cleanup: undefined,

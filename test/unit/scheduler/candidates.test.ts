@@ -17,7 +17,8 @@ function ctx(over: Partial<ScoringContext> = {}, job: PlacementJob = JOB): Scori
     exclude: new Set(),
     isOpen: () => false,
     versionOk: () => true,
-    known: (_p, at, free) => ({ base: free, at, free }),
+    known: (_p, at, free) => ({ base: free, at, free, running: 0 }),
+    backingOff: () => false,
     turnoverShare: 0.5,
     speed: (v) => v.speed,
     failureFactor: () => 1,
@@ -66,7 +67,7 @@ describe('scoring', () => {
   })
 
   it('uses the corrected free slots and keeps a small weight for members shown full', () => {
-    const c = ctx({ known: (_p, at, free) => ({ base: free, at, free: free - 3 }) })
+    const c = ctx({ known: (_p, at, free) => ({ base: free, at, free: free - 3, running: 3 }) })
     const s = scoreCandidate(view('a', { freeSlots: 2, queuedJobs: 1 }), c)
     assert.equal(s.headroom, 0)
     assert.ok(s.weight > 0 && s.weight < 0.2)
@@ -98,5 +99,29 @@ describe('scoring', () => {
       scoreCandidate(fastSmall, long).weight > 4 * scoreCandidate(slowBig, long).weight,
       'a long job seeks speed',
     )
+  })
+
+  it('in the bulk of a build, leaves fast members to longer jobs (speed matching)', () => {
+    const slow = view('slow', { freeSlots: 4, speed: 0.5 })
+    const fast = view('fast', { freeSlots: 4, speed: 2 })
+    const w = (v: typeof slow, c: ScoringContext) => scoreCandidate(v, c).weight
+    const shortJob = { ...JOB, estimateMs: 300 }
+    const tail = ctx({ expectedMs: 300 }, shortJob)
+    const bulk = ctx({ expectedMs: 300, bulk: true }, shortJob)
+    assert.ok(w(fast, tail) > 3 * w(slow, tail), 'at the end, even a short job seeks speed')
+    assert.ok(w(slow, bulk) > 3 * w(fast, bulk), 'in the bulk, a short job takes the slow slot')
+    // Long jobs, and jobs of unknown length, keep seeking speed in the bulk.
+    const long = ctx({ expectedMs: 20_000, bulk: true }, { ...JOB, estimateMs: 20_000 })
+    assert.ok(w(fast, long) > 3 * w(slow, long))
+    const unknown = ctx({ bulk: true })
+    assert.ok(w(fast, unknown) > 3 * w(slow, unknown))
+  })
+
+  it('never counts more own jobs on a member than it has cores', () => {
+    const c = ctx({ known: (_p, at, free) => ({ base: free, at, free, running: 6 }) })
+    const s = scoreCandidate(view('a', { cores: 8, freeSlots: 8 }), c)
+    assert.equal(s.headroom, 2)
+    const full = ctx({ known: (_p, at, free) => ({ base: free, at, free: free - 1, running: 9 }) })
+    assert.equal(scoreCandidate(view('a', { cores: 8, freeSlots: 8 }), full).room, -1)
   })
 })

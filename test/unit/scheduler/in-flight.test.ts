@@ -37,4 +37,18 @@ describe('own jobs in flight', () => {
     // An advert newer than the busy answer wins again.
     assert.equal(f.correctedFree('a', 500, 6), 6)
   })
+
+  it('backs off a member that said BUSY, and never counts more own jobs than it has cores', () => {
+    const f = new InFlight()
+    f.backOff('a', 100, 600)
+    assert.equal(f.backingOff('a', 599), true)
+    assert.equal(f.backingOff('a', 600), false)
+    // The BUSY answer also marks it full, even for an advert received at that very instant.
+    assert.equal(f.correctedFree('a', 100, 6), 0)
+    const k = f.known('b', 200, 8)
+    assert.equal(k.running, 0)
+    for (let i = 0; i < 3; i++) f.start('b', 100)
+    // An advert published before our three jobs got there, received after we sent them.
+    assert.deepEqual(f.known('b', 200, 8), { base: 8, at: 200, free: 8, running: 3 })
+  })
 })

@@ -8,6 +8,7 @@ const c = (peerId: string, speed: number): ScoredCandidate => ({
   view: view(peerId),
   speed,
   headroom: 1,
+  room: 1,
   weight: 1,
   score: 1,
 })
@@ -31,6 +32,21 @@ describe('long jobs', () => {
     // Never below 50 %.
     assert.deepEqual(names(fastEnough(long, all, 5_000, 60_000)), ['fast', 'near', 'mid'])
     assert.equal(fastEnough({ ...JOB, estimateMs: 100 }, all, 5_000, 0).length, 4)
+  })
+
+  it('hold jobs of several typical lengths to a speed floor that grows with their length', () => {
+    const names = (xs: ScoredCandidate[]) => xs.map((x) => x.view.peerId)
+    const job = (estimateMs: number) => ({ ...JOB, estimateMs })
+    // Typical job 1 s; up to twice that, anywhere.
+    assert.equal(fastEnough(job(2_000), all, 5_000, 0, 1_000).length, 4)
+    // Four typical jobs: at least 30 % of the fastest (0.6): the 0.5 member is out.
+    assert.deepEqual(names(fastEnough(job(4_000), all, 5_000, 0, 1_000)), ['fast', 'near', 'mid'])
+    // Eight would be 60 % (1.2), but eight typical jobs here is already long (5 s).
+    assert.deepEqual(names(fastEnough(job(4_900), all, 2_500, 0, 600)), ['fast', 'near'])
+    // Waiting relaxes the floor to 60 % of itself (0.18 of the fastest: 0.36).
+    assert.equal(fastEnough(job(4_000), all, 5_000, 4_000, 1_000).length, 4)
+    // Without a typical length, only long jobs are filtered (as before).
+    assert.equal(fastEnough(job(4_000), all, 5_000, 0).length, 4)
   })
 
   it('pass a slow local slot by for a while when a member is clearly faster', () => {

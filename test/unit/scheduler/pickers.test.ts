@@ -6,7 +6,7 @@ import { seededRandom } from '../../../src/scheduler/random.ts'
 import { view } from './fixtures.ts'
 
 function cand(peerId: string, weight: number, score = weight, headroom = 1): ScoredCandidate {
-  return { view: view(peerId), weight, score, headroom, speed: 1 }
+  return { view: view(peerId), weight, score, headroom, room: headroom, speed: 1 }
 }
 
 describe('weighted sampling', () => {

@@ -71,6 +71,31 @@ describe('placement', () => {
     }
   })
 
+  it('leaves a member that said busy alone for the back-off, then asks it again', async () => {
+    const { clock, builders, placement } = setup([view('a')], { a: 0 }, { busyBackoffMs: 400 })
+    const p = placement.acquire(JOB)
+    await clock.advance(300)
+    // One refusal; the periodic retry (250 ms) does not ask again while backing off.
+    assert.deepEqual(builders.asked, ['a'])
+    builders.release('a')
+    const slot = await settle(clock, p)
+    assert.equal(peerOf(slot), 'a')
+    assert.deepEqual(builders.asked, ['a', 'a'])
+    assert.ok(clock.now() >= 400)
+  })
+
+  it('a long job waiting for a fast member does not hold up short jobs behind it', async () => {
+    const views = [view('fast', { speed: 2, freeSlots: 0 }), view('slow', { speed: 0.5 })]
+    const { clock, placement } = setup(views, { fast: 0, slow: 4 }, { maxParallelProbes: 1 })
+    const long = placement.acquire({ ...JOB, estimateMs: 20_000 })
+    const short = await settle(clock, placement.acquire({ ...JOB, estimateMs: 100 }))
+    assert.equal(peerOf(short), 'slow')
+    assert.ok(clock.now() < 50, `short job placed at once, not after ${clock.now()} ms`)
+    assert.equal(placement.waiting, 1, 'the long job still waits for the fast member')
+    placement.close()
+    await long.catch(() => {})
+  })
+
   it('after k refusals waits, and takes the first local slot that frees', async () => {
     const views = [view('a'), view('b'), view('c'), view('d')]
     const { clock, builders, placement } = setup(

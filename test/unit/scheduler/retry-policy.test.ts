@@ -54,4 +54,19 @@ describe('retry policy', () => {
     )
     assert.equal(decideAfter(r, { remoteFailures: 3, maxRemoteRetries: 2 }).action, 'local')
   })
+
+  it('sends a BUSY job elsewhere a bounded number of times, then waits, never counting a failure', () => {
+    const busy = { kind: 'busy', where: 'remote' } as const
+    // The one retry was already used by a real failure: BUSY still goes elsewhere.
+    assert.deepEqual(decideAfter(busy, { remoteFailures: 1, busyAnswers: 1 }), {
+      action: 'retry-elsewhere',
+    })
+    assert.deepEqual(decideAfter(busy, { remoteFailures: 0, busyAnswers: 4 }), {
+      action: 'retry-elsewhere',
+    })
+    assert.deepEqual(decideAfter(busy, { remoteFailures: 0, busyAnswers: 5 }), { action: 'wait' })
+    assert.deepEqual(decideAfter(busy, { remoteFailures: 2, busyAnswers: 2, maxBusyTries: 1 }), {
+      action: 'wait',
+    })
+  })
 })

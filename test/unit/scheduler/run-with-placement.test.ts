@@ -95,6 +95,83 @@ describe('runWithPlacement', () => {
     assert.equal(calls.local, 0)
   })
 
+  it('sends a job refused as BUSY to another member without using up its retry', async () => {
+    const { clock, builders, placement, calls, local } = setup({
+      members: () => [view('a'), view('b'), view('c'), view('d')],
+    })
+    builders.free.set('d', 4)
+    const report = await settle(
+      clock,
+      runWithPlacement<Out>(JOB, {
+        placement,
+        local,
+        remote: async (slot) => {
+          calls.remote.push(slot.peer)
+          if (calls.remote.length === 1) return { kind: 'busy', detail: 'busy' }
+          if (calls.remote.length === 2) return { kind: 'infra', failure: 'cut-off' }
+          return { kind: 'compiled', result: { exit: 0, by: slot.peer } }
+        },
+      }),
+    )
+    // busy, then a real failure (the one retry), then a result: never local.
+    assert.deepEqual(
+      report.attempts.map((a) => a.outcome),
+      ['busy', 'cut-off', 'compiled'],
+    )
+    assert.equal(new Set(calls.remote).size, 3, 'each attempt on another member')
+    assert.equal(report.where, 'remote')
+    assert.equal(report.fallback, undefined)
+    assert.equal(calls.local, 0)
+    const busyPeer = calls.remote[0]!
+    // No failure penalty for the busy member, only a short back-off.
+    assert.equal(placement.failures.penalty(busyPeer), 0)
+    assert.ok(placement.failures.penalty(calls.remote[1]!) > 0.9)
+    assert.equal(placement.counters.busy, 1)
+    assert.equal(placement.inFlight.running(busyPeer), 0, 'claim withdrawn')
+  })
+
+  it('keeps the BUSY member out of placement for a moment, then takes it back', async () => {
+    const { clock, placement } = setup({ busyBackoffMs: 300 })
+    const slot = await settle(clock, placement.acquire(JOB))
+    assert.equal(slot.kind, 'remote')
+    const peer = slot.kind === 'remote' ? slot.peer : ''
+    const headroom = () => placement.candidates(JOB).find((c) => c.view.peerId === peer)!.headroom
+    slot.release({ kind: 'busy' })
+    assert.equal(headroom(), 0)
+    await clock.advance(5_000)
+    assert.ok(headroom() > 0, 'back-off over')
+    assert.equal(placement.failures.isOpen(peer), false)
+  })
+
+  it('after a bounded number of BUSY answers, waits in the queue for any member', async () => {
+    const { clock, builders, placement, calls, local } = setup({
+      members: () => [view('a'), view('b'), view('c'), view('d')],
+    })
+    builders.free.set('d', 4)
+    const report = await settle(
+      clock,
+      runWithPlacement<Out>(JOB, {
+        placement,
+        local,
+        maxBusyTries: 2,
+        remote: async (slot) => {
+          calls.remote.push(slot.peer)
+          if (calls.remote.length <= 3) return { kind: 'busy' }
+          return { kind: 'compiled', result: { exit: 0, by: slot.peer } }
+        },
+      }),
+    )
+    assert.deepEqual(
+      report.attempts.map((a) => a.outcome),
+      ['busy', 'busy', 'busy', 'compiled'],
+    )
+    assert.equal(new Set(calls.remote.slice(0, 3)).size, 3, 'the first member and two others')
+    assert.equal(placement.counters.waited, 1, 'then it queued')
+    assert.equal(report.where, 'remote')
+    assert.equal(calls.local, 0)
+    for (const p of calls.remote) assert.equal(placement.failures.penalty(p), 0)
+  })
+
   it('compiles locally after a second infrastructure failure', async () => {
     const { clock, placement, calls, local } = setup()
     const report = await settle(
