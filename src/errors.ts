@@ -314,3 +314,9 @@ export class RemoteIneligibleError extends MeshccError {
     this.reason = reason
   }
 }
+
+export class ClientRunFailedError extends MeshccError {
+  static override readonly code = 'ERR_MESHCC_CLIENT_RUN_FAILED'
+  static override readonly defaultHint =
+    'the native client could not run a command for the daemon; the daemon runs it itself'
+}

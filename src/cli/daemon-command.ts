@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import type { NodePaths } from '../config/paths.ts'
 import type { DaemonStatus } from '../daemon/control.ts'
 import { isDaemonProcess, readPidFile, waitForExit } from '../daemon/lifecycle.ts'
+import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.ts'
 import { DaemonUnavailableError, UsageError } from '../errors.ts'
 import { parseCommand } from './args.ts'
 import { controlRequest } from './control-client.ts'
@@ -83,7 +84,7 @@ async function start(o: Output, paths: NodePaths): Promise<number> {
   let s = await queryStatus(paths)
   const already = s !== undefined
   if (!s) {
-    const child = spawn(process.execPath, [daemonEntry()], {
+    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, daemonEntry()], {
       detached: true,
       stdio: 'ignore',
       cwd: '/',

@@ -29,6 +29,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { NodePaths } from '../config/paths.ts'
 import type { MeshSelf } from '../daemon/control.ts'
 import { type MeshSettings, readMeshSettings, writeMeshSettings } from '../daemon/mesh-settings.ts'
+import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.ts'
 import { enroll } from '../enroll/client.ts'
 import {
   CertificateRejectedError,
@@ -310,7 +311,7 @@ function daemonEntry(): string {
 
 /** Starts a detached daemon (it starts the mesh, being joined) and waits until the mesh is up. */
 async function startDaemonWithMesh(paths: NodePaths): Promise<MeshSelf> {
-  const child = spawn(process.execPath, [daemonEntry()], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, daemonEntry()], {
     detached: true,
     stdio: 'ignore',
     cwd: '/',

@@ -14,7 +14,7 @@ import type { MissCompiler } from './miss-compiler.ts'
 import type { PchDirCache } from './pch-dir-cache.ts'
 import type { KeyPaths } from './path-normalize.ts'
 import type { SideInputs } from './side-inputs.ts'
-import type { CompileRequest } from './types.ts'
+import type { ClientRunner, CompileRequest } from './types.ts'
 
 export interface PipelineServices {
   store: CacheStore
@@ -44,6 +44,8 @@ export interface RequestContext {
   side: SideInputs
   services: PipelineServices
   signal: AbortSignal
+  /** Runs a command through the waiting native client (cheaper than forking the daemon). */
+  runOnClient?: ClientRunner | undefined
 }
 
 /** Stable names for outcomes the pipeline reports itself (beside the parser's reasons). */

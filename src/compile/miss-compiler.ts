@@ -14,11 +14,20 @@ export interface MissCompile {
   args: readonly string[]
   /** The depfile the pipeline injected (`-MD -MF path`) to learn the headers, if it did. */
   injectedDepfile: string | undefined
+  /**
+   * The header list must come from the compile (no depfile lists them all): a remote compile
+   * returns the files its preprocessing entered as `MissRun.files`, sparing a dependency pass.
+   */
+  wantsFiles?: boolean
   /** Runs the compile on this machine. */
   local: () => Promise<RunResult>
 }
 
 /** What ran, and where (`local` when absent). */
-export type MissRun = RunResult & { where?: 'local' | 'remote' }
+export type MissRun = RunResult & {
+  where?: 'local' | 'remote'
+  /** Every file the compile read (its preprocessing's line markers), when asked for. */
+  files?: string[]
+}
 
 export type MissCompiler = (ctx: RequestContext, job: MissCompile) => Promise<MissRun>

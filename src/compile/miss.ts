@@ -11,7 +11,8 @@
  * clang's -frecord-command-line/-grecord-command-line (an added option would be recorded in
  * the object), and gcc with a precompiled header in reach (its depfile omits the headers a used
  * `.gch` stands for; the PCH itself is in the key, see pch-probe.ts, and the text headers are
- * still scanned for time macros). In 'both' and 'preprocessor' modes the preprocessor's line
+ * still scanned for time macros). A remote compile needs no such pass: the client's
+ * preprocessing for it names every file in its line markers (`MissRun.files`). In 'both' and 'preprocessor' modes the preprocessor's line
  * markers already name every file.
  *
  * Extra outputs (`.dwo`, `.gcno`, `.su`…) the compiler legitimately skips (gcc -flto
@@ -126,6 +127,7 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   let injected: string | undefined
   let depPass: Promise<Buffer | undefined> | undefined
   let depPassFile: string | undefined
+  let needsDepPass = false
   const wantHeaders = plan.ppFiles === undefined
   if (wantHeaders) {
     if (inv.depfile?.kind === 'MD' && !ctx.side.pch.gccPch) {
@@ -133,23 +135,28 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
     } else if (inv.depfile === undefined && !recordsAddedArgs(inv) && !ctx.side.pch.gccPch) {
       injected = join(services.tempDir(), `dep-${process.pid}-${tempCounter++}.d`)
       args.push('-MD', '-MF', injected)
-    } else {
-      const file = join(services.tempDir(), `dep-${process.pid}-${tempCounter++}.d`)
-      depPassFile = file
-      depPass = runCompiler(
-        {
-          compiler: request.compiler,
-          args: [...preprocessOnlyArgs(inv.preprocessorArgs), '-M', '-MF', file],
-          cwd: request.cwd,
-          env: request.env,
-        },
-        { signal: ctx.signal },
-      ).then(
-        (run) => (run.exitCode === 0 ? readIfExists(file) : undefined),
-        () => undefined,
-      )
-    }
+    } else needsDepPass = true
   }
+  // Started with a local compile (concurrently), never for a remote one: its preprocessing
+  // already names every header (`MissRun.files`), except with a precompiled header in reach.
+  const startDepPass = () => {
+    if (!needsDepPass || depPass !== undefined) return
+    const file = join(services.tempDir(), `dep-${process.pid}-${tempCounter++}.d`)
+    depPassFile = file
+    depPass = runCompiler(
+      {
+        compiler: request.compiler,
+        args: [...preprocessOnlyArgs(inv.preprocessorArgs), '-M', '-MF', file],
+        cwd: request.cwd,
+        env: request.env,
+      },
+      { signal: ctx.signal },
+    ).then(
+      (run) => (run.exitCode === 0 ? readIfExists(file) : undefined),
+      () => undefined,
+    )
+  }
+  if (ctx.side.pch.gccPch) startDepPass()
 
   // Extra outputs as they were before the compile: unchanged afterwards means not written.
   const extraBefore = inv.extraOutputs.map((extra) => stamp(resolve(request.cwd, extra.path)))
@@ -158,17 +165,25 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   let depPassOut: Buffer | undefined
   try {
     try {
-      const local = () =>
-        runCompiler(
+      const local = () => {
+        startDepPass()
+        return runCompiler(
           { compiler: request.compiler, args, cwd: request.cwd, env: request.env },
           { signal: ctx.signal },
         )
+      }
       run = await (services.compileMiss === undefined
         ? local()
-        : services.compileMiss(ctx, { args, injectedDepfile: injected, local }))
+        : services.compileMiss(ctx, {
+            args,
+            injectedDepfile: injected,
+            wantsFiles: needsDepPass && !ctx.side.pch.gccPch,
+            local,
+          }))
     } catch (error) {
       throw new StepAside(`spawn-failed: ${(error as Error).message}`, true)
     }
+    if (run.files === undefined) startDepPass()
     depPassOut = depPass === undefined ? undefined : await depPass
   } finally {
     if (depPass !== undefined) await depPass.catch(() => undefined)
@@ -248,7 +263,7 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   }
 
   // Every file the compile read (besides the source, already in the key).
-  let fileList: string[] | undefined = plan.ppFiles
+  let fileList: string[] | undefined = plan.ppFiles ?? (needsDepPass ? run.files : undefined)
   if (fileList === undefined) {
     const text =
       injectedText ?? depPassOut ?? (inv.depfile?.kind === 'MD' ? userDepfile : undefined)

@@ -60,7 +60,7 @@ import { collectSideInputs, NO_SIDE_INPUTS } from './side-inputs.ts'
 import { runCompiler } from './run-compiler.ts'
 import { wantsColor } from './stderr-replay.ts'
 import { timeMacrosCacheable } from './time-macros.ts'
-import type { CompileHandler, CompileReply, CompileRequest } from './types.ts'
+import type { ClientRunner, CompileHandler, CompileReply, CompileRequest } from './types.ts'
 
 export interface LocalCompileHandlerInit {
   store: CacheStore
@@ -119,7 +119,11 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     return { reply: { kind: 'exec-local', reason }, outcome: `exec-local:${reason}` }
   }
 
-  async function run(request: CompileRequest, signal: AbortSignal): Promise<Outcome> {
+  async function run(
+    request: CompileRequest,
+    signal: AbortSignal,
+    runOnClient: ClientRunner | undefined,
+  ): Promise<Outcome> {
     let settings: RequestSettings
     try {
       settings = requestSettings(request.env)
@@ -146,6 +150,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
       side: NO_SIDE_INPUTS,
       services,
       signal,
+      runOnClient,
     }
     return cacheable(ctx)
   }
@@ -315,11 +320,11 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
   return {
     files,
     inFlight: coalescer,
-    async handle(request, { signal }) {
+    async handle(request, { signal, runOnClient }) {
       const started = performance.now()
       let outcome: Outcome
       try {
-        outcome = await run(request, signal)
+        outcome = await run(request, signal, runOnClient)
       } catch (error) {
         if (signal.aborted) outcome = stepAside('aborted', 'none')
         else if (error instanceof StepAside) {

@@ -16,7 +16,8 @@ import { resolve } from 'node:path'
 import type { DepfileRequest } from '../compilers/types.ts'
 import type { Logger } from '../daemon/logger.ts'
 import { remoteRunner } from '../remote/placement-runner.ts'
-import type { RemoteExecutor, RemoteOutcome } from '../remote/remote-executor.ts'
+import type { JobLanguage } from '../remote/job-codec.ts'
+import { driverFor, type RemoteExecutor, type RemoteOutcome } from '../remote/remote-executor.ts'
 import { remoteIneligibility } from '../remote/remote-eligibility.ts'
 import type { Placement } from '../scheduler/placement.ts'
 import {
@@ -26,7 +27,10 @@ import {
 } from '../scheduler/run-with-placement.ts'
 import type { PlacementJob } from '../scheduler/types.ts'
 import type { StatsRecorder } from '../stats/recorder.ts'
+import { jobLanguages } from '../toolchain/job-languages.ts'
+import type { ToolchainLanguage } from '../toolchain/manifest.ts'
 import type { RequestContext } from './context.ts'
+import { markerFiles } from './marker-files.ts'
 import type { MissCompile, MissCompiler, MissRun } from './miss-compiler.ts'
 import type { RunResult } from './run-compiler.ts'
 import { forceColorArg } from './stderr-replay.ts'
@@ -35,9 +39,12 @@ import { forceColorArg } from './stderr-replay.ts'
 export interface RemoteClient {
   executor: RemoteExecutor
   /** The toolchain id of a local compiler (packaged and announced on first use). */
-  toolchainFor(compiler: string, options: { signal: AbortSignal }): Promise<string>
+  toolchainFor(
+    compiler: string,
+    options: { signal: AbortSignal; languages?: readonly ToolchainLanguage[] },
+  ): Promise<string>
   /** The id if already known; otherwise starts packaging in the background. */
-  toolchainIfReady(compiler: string): string | undefined
+  toolchainIfReady(compiler: string, languages?: readonly ToolchainLanguage[]): string | undefined
   /** Takes a local compile slot if one is free; returns its release. */
   tryLocalSlot(): (() => void) | undefined
   placement(mode: 'auto' | 'remote'): Placement
@@ -76,6 +83,9 @@ async function compileOnMesh(
 ): Promise<MissRun> {
   const { inv, request, signal } = ctx
   const { stats, log } = init
+  // The toolchain covers just this job's front end and driver (a third of gcc for a C job).
+  const driver = driverFor(request.compiler, inv.language as JobLanguage)
+  const languages = jobLanguages(inv.language, driver)
   if (mode === 'auto') {
     // Local first: a free slot here costs no toolchain, no preprocessing, no network.
     const release = client.tryLocalSlot()
@@ -87,12 +97,15 @@ async function compileOnMesh(
       }
     }
     // The first jobs of a compiler never wait for it to be packaged for builders.
-    const ready = client.toolchainIfReady(request.compiler)
+    const ready = client.toolchainIfReady(request.compiler, languages)
     if (ready === undefined || ready === '') return job.local()
   }
   let toolchain: string
   try {
-    toolchain = await client.toolchainFor(request.compiler, { signal })
+    toolchain = await client.toolchainFor(request.compiler, {
+      signal,
+      ...(languages ? { languages } : {}),
+    })
   } catch (err) {
     if (signal.aborted) throw err
     log.warn('cannot package the compiler for builders; compiling here', {
@@ -115,6 +128,7 @@ async function compileOnMesh(
         ? [...inv.expandedArgs, forceColorArg(inv.family)]
         : inv.expandedArgs,
     depfile: depfileToMake(ctx, job),
+    runPreprocessor: ctx.runOnClient,
   })
   const remote: RemoteRunner<Ran> = async (slot, j, o) => {
     const r = await handle.runner(slot, j, o)
@@ -157,7 +171,7 @@ async function compileOnMesh(
     preprocessMs: Math.round(prepared.preprocessMs),
     wireBytes: prepared.wireBytes,
   })
-  return {
+  const run: MissRun = {
     exitCode: out.exitCode ?? 1,
     signal: null,
     stdout: out.stdout,
@@ -165,6 +179,9 @@ async function compileOnMesh(
     ms: out.wallMs,
     where: 'remote',
   }
+  // The header list from the preprocessing this job already paid for (no dependency pass).
+  if (job.wantsFiles === true && out.exitCode === 0) run.files = markerFiles(prepared.text)
+  return run
 }
 
 /**
@@ -187,8 +204,9 @@ function count(init: RemoteMissInit, mode: 'auto' | 'remote', report: RunReport<
   let retries = 0
   for (let i = 0; i + 1 < attempts.length; i++) {
     const a = attempts[i]
-    if (a?.where === 'remote' && a.outcome !== 'compiled' && attempts[i + 1]?.where === 'remote')
-      retries++
+    // A BUSY answer is no retry: the job simply went to the next member with room.
+    const failed = a?.outcome !== 'compiled' && a?.outcome !== 'busy'
+    if (a?.where === 'remote' && failed && attempts[i + 1]?.where === 'remote') retries++
   }
   if (retries > 0) init.stats.remoteRetry(retries)
   if (report.where === 'remote') return

@@ -23,6 +23,8 @@ export interface CompileRequest {
   umask: number
   /** The client's pid, for logs. */
   pid: number
+  /** The client runs commands for the daemon (`RUN` frames, `protocol/client-run-wire.ts`). */
+  clientRuns?: boolean
 }
 
 export type CompileReply =
@@ -41,5 +43,26 @@ export type CompileReply =
 
 /** Anything that can serve compile requests (the local cache pipeline now, the mesh later). */
 export interface CompileHandler {
-  handle(request: CompileRequest, options: { signal: AbortSignal }): Promise<CompileReply>
+  handle(request: CompileRequest, options: CompileOptions): Promise<CompileReply>
 }
+
+export interface CompileOptions {
+  signal: AbortSignal
+  /**
+   * Runs a command through the waiting client, in the request's cwd and environment (a fork of
+   * the small native client instead of the big daemon), when the client offers it.
+   */
+  runOnClient?: ClientRunner | undefined
+}
+
+/** Runs `argv` (argv[0]: absolute program path) on the client; resolves like `runCompiler`. */
+export type ClientRunner = (
+  argv: readonly string[],
+  options: { signal?: AbortSignal },
+) => Promise<{
+  exitCode: number
+  signal: NodeJS.Signals | null
+  stdout: Buffer
+  stderr: Buffer
+  ms: number
+}>

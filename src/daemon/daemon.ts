@@ -25,6 +25,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { dirname, join } from 'node:path'
 import type { CompileHandler, CompileReply, CompileRequest } from '../compile/types.ts'
 import type { NodePaths } from '../config/paths.ts'
+import { clientRunner } from './client-runner.ts'
 import type { Logger } from './logger.ts'
 import {
   decodeCompileBody,
@@ -124,7 +125,10 @@ export async function startDaemon(
     request.env[SAFEGUARD_ENV] = '1'
     let reply: CompileReply
     try {
-      reply = await handler.handle(request, { signal: controller.signal })
+      reply = await handler.handle(request, {
+        signal: controller.signal,
+        runOnClient: request.clientRuns === true ? clientRunner(socket) : undefined,
+      })
     } catch (err) {
       const code = (err as { code?: unknown }).code
       reply = { kind: 'exec-local', reason: typeof code === 'string' ? code : 'daemon-error' }

@@ -29,14 +29,16 @@ import type { AdvertFields } from '../mesh/types.ts'
 import { type BuilderJobEvent, BuilderService } from '../remote/builder-service.ts'
 import { RemoteExecutor } from '../remote/remote-executor.ts'
 import { probeSandbox } from '../sandbox/probe.ts'
+import { advertReserve } from '../scheduler/advert-reserve.ts'
 import { systemClock } from '../scheduler/clock.ts'
 import { LocalPool } from '../scheduler/local-pool.ts'
 import { Placement } from '../scheduler/placement.ts'
-import type { BuilderView, ReserveFn } from '../scheduler/types.ts'
+import type { BuilderView } from '../scheduler/types.ts'
 import { viewsFromDirectory } from '../scheduler/views-from-directory.ts'
 import { startToolchainTransfer, type ToolchainTransfer } from '../toolchain-transfer/service.ts'
 import type { TransferProgressEvent } from '../toolchain-transfer/transfer-progress.ts'
 import { LocalToolchains } from '../toolchain/local-toolchains.ts'
+import type { ToolchainLanguage } from '../toolchain/manifest.ts'
 import { ToolchainStore } from '../toolchain/store.ts'
 import type { Logger } from './logger.ts'
 import { TransferBoard } from './transfer-board.ts'
@@ -129,10 +131,16 @@ export class RemoteHost {
     const members = memberView(mesh)
     const placements = new Map<'auto' | 'remote', Placement>()
     const pool = new LocalPool(this.#slots)
-    const toolchainFor = async (compiler: string, { signal }: { signal: AbortSignal }) => {
+    // Ids by compiler and language set (a C job's toolchain is the C set: a third of the bytes).
+    const keyOf = (compiler: string, languages?: readonly ToolchainLanguage[]) =>
+      languages === undefined ? compiler : `${compiler}\0${languages.join(',')}`
+    const toolchainFor = async (
+      compiler: string,
+      { signal, languages }: { signal: AbortSignal; languages?: readonly ToolchainLanguage[] },
+    ) => {
       const t0 = performance.now()
-      const id = await local.idFor(compiler, { signal })
-      ready.set(compiler, id)
+      const id = await local.idFor(compiler, { signal, ...(languages ? { languages } : {}) })
+      ready.set(keyOf(compiler, languages), id)
       if (!announced.has(id)) {
         announced.add(id)
         const ms = Math.round(performance.now() - t0)
@@ -145,18 +153,20 @@ export class RemoteHost {
     const client: RemoteClient = {
       executor,
       toolchainFor,
-      toolchainIfReady: (compiler) => {
-        const id = ready.get(compiler)
-        if (id !== undefined || packaging.has(compiler)) return id
+      toolchainIfReady: (compiler, languages) => {
+        const key = keyOf(compiler, languages)
+        const id = ready.get(key)
+        if (id !== undefined || packaging.has(key)) return id
         // Package in the background (once); this job compiles here meanwhile.
-        const p = toolchainFor(compiler, { signal: AbortSignal.timeout(600_000) })
+        const signal = AbortSignal.timeout(600_000)
+        const p = toolchainFor(compiler, { signal, ...(languages ? { languages } : {}) })
           .catch((err) => {
             log.warn('cannot package the compiler for builders', { compiler, err })
-            ready.set(compiler, '') // not again in this attachment: compile here
+            ready.set(key, '') // not again in this attachment: compile here
             return ''
           })
-          .finally(() => packaging.delete(compiler))
-        packaging.set(compiler, p)
+          .finally(() => packaging.delete(key))
+        packaging.set(key, p)
         return undefined
       },
       tryLocalSlot: () => (pool.tryAcquire() ? () => pool.release() : undefined),
@@ -246,9 +256,9 @@ export class RemoteHost {
 }
 
 /**
- * A placement for `mode` over `pool`. Reservations are local bookkeeping: the advert's free
- * slots, less our jobs there since; a builder that is full after all answers BUSY at once, and
- * the job goes elsewhere.
+ * A placement for `mode` over `pool`. Reservations are local bookkeeping (`advertReserve`): the
+ * advert's free slots, less our jobs there since, never more of ours than the member has cores;
+ * a builder that is full after all answers BUSY at once, and the job goes elsewhere.
  */
 function placement(
   mode: 'auto' | 'remote',
@@ -256,16 +266,7 @@ function placement(
   members: () => readonly BuilderView[],
 ): Placement {
   let p: Placement | undefined
-  const reserve: ReserveFn = async (peer) => {
-    const v = members().find((m) => m.peerId === peer)
-    if (v === undefined || p === undefined) return { granted: false, reason: 'busy' }
-    // `inFlight` already counts the claim being asked for. An advert published between a job's
-    // end on the builder and its result here would count that slot twice: never send a
-    // builder more of our own jobs than it has cores.
-    const free = p.inFlight.correctedFree(peer, v.advertAt, v.freeSlots - v.queuedJobs)
-    const ok = free >= 0 && p.inFlight.running(peer) <= v.cores
-    return ok ? { granted: true } : { granted: false, reason: 'busy' }
-  }
+  const reserve = advertReserve(() => p)
   // Both modes share the pool, and each placement hooks `onFree`: chain them.
   const before = pool.onFree
   p = new Placement({ clock: systemClock, reserve, members, localSlots: pool, mode })

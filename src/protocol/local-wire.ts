@@ -6,7 +6,7 @@
  *
  * Compile request (client → daemon):
  * `"MCC1"`, u32 bodyLength, then the body: u32 flags (bit0 stdout is a tty, bit1 stderr is a
- * tty), u32 umask, u32 pid, str cwd, str compiler, u32 argc + argc × str, u32 envc + envc × str
+ * tty, bit2 the client runs commands for the daemon: `RUN` frames, `client-run-wire.ts`), u32 umask, u32 pid, str cwd, str compiler, u32 argc + argc × str, u32 envc + envc × str
  * (`KEY=VALUE`).
  *
  * Reply frames (daemon → client): u8 type, u32 length, payload. `STDOUT`/`STDERR` carry output
@@ -91,6 +91,8 @@ export function keepaliveIntervalMs(
 
 const FLAG_STDOUT_TTY = 1
 const FLAG_STDERR_TTY = 2
+/** Request flag: the client runs `RUN` frames' commands (`client-run-wire.ts`). */
+export const FLAG_CLIENT_RUNS = 4
 
 export type RequestHeader = { kind: 'compile' | 'control'; bodyLength: number }
 
@@ -177,7 +179,7 @@ export function decodeCompileBody(body: Uint8Array): CompileRequest {
     env[entry.slice(0, eq)] = entry.slice(eq + 1)
   }
   r.end()
-  return {
+  const req: CompileRequest = {
     cwd,
     compiler,
     args,
@@ -187,6 +189,8 @@ export function decodeCompileBody(body: Uint8Array): CompileRequest {
     umask,
     pid,
   }
+  if ((flags & FLAG_CLIENT_RUNS) !== 0) req.clientRuns = true
+  return req
 }
 
 /** Encodes a whole compile request, header included (the C client's job; used by tests). */
@@ -212,7 +216,11 @@ export function encodeCompileRequest(req: CompileRequest): Buffer {
     b.copy(out, pos)
     pos += b.length
   }
-  u32((req.stdoutIsTty ? FLAG_STDOUT_TTY : 0) | (req.stderrIsTty ? FLAG_STDERR_TTY : 0))
+  u32(
+    (req.stdoutIsTty ? FLAG_STDOUT_TTY : 0) |
+      (req.stderrIsTty ? FLAG_STDERR_TTY : 0) |
+      (req.clientRuns === true ? FLAG_CLIENT_RUNS : 0),
+  )
   u32(req.umask)
   u32(req.pid)
   str(encoded[0]!)

@@ -2,12 +2,17 @@
  * Accepting a builder's response on the client: it must answer *this* job (its id; only BUSY and
  * refusals may come before the builder read the request, as `-`), its status maps to a typed
  * error the scheduler acts on, and a compiled result must carry exactly the outputs asked for,
- * each decompressed within its declared size. A gcc result that printed anything is `suspect`:
- * its diagnostics lack the source excerpts a local compile prints, so the caller compiles locally.
+ * each decompressed within its declared size. A gcc result that printed diagnostics is exact only
+ * when every file they name was placed in the builder's sandbox (`diag-sources.ts`); otherwise it
+ * is `suspect` and lists what was `missingSources` (the executor may send the job again with
+ * those files, else the caller compiles locally). Anything gcc printed on stdout is suspect.
  */
 import { BuilderBusyError, BuilderFailedError } from '../errors.ts'
 import type { InfraFailure } from '../scheduler/types.ts'
 import type { JobResponse } from './job-codec.ts'
+import { UTF8_LOCALE_FEATURE } from './diag-locale.ts'
+import { diagnosticsCheckable, judgeDiagnostics } from './diag-sources.ts'
+import { PREPROCESSED_FEATURE } from './gcc-preprocessed-mode.ts'
 import { unpackBlob } from './job-compress.ts'
 import type { PreparedJob, RemoteOutcome } from './remote-job-types.ts'
 
@@ -53,13 +58,28 @@ export async function acceptResponse(
         if (!o.optional && !outputs.has(o.path)) throw fail('protocol', `did not send ${o.path}`)
     const stdout = await unpackBlob(r.stdout, 'stdout')
     const stderr = await unpackBlob(r.stderr, 'stderr')
-    const suspect =
-      r.signal !== null
-        ? 'signal'
-        : job.family === 'gcc' && (stderr.length > 0 || stdout.length > 0)
-          ? 'gcc-diagnostics'
-          : undefined
+    let suspect: RemoteOutcome['suspect']
+    let missingSources: string[] | undefined
+    if (r.signal !== null) suspect = 'signal'
+    else if (job.family === 'gcc' && (stderr.length > 0 || stdout.length > 0)) {
+      // The builder must also have printed in the client's locale (quotes, language).
+      const localeOk =
+        job.diagStyle === 'ascii' ||
+        (job.diagStyle === 'utf8' && r.features.includes(UTF8_LOCALE_FEATURE))
+      // A job sent for `-fpreprocessed` mode must have been compiled that way.
+      const pp = job.fields?.preprocessed !== undefined
+      const modeOk = !pp || r.features.includes(PREPROCESSED_FEATURE)
+      const verdict =
+        localeOk && modeOk && stdout.length === 0 && diagnosticsCheckable(job.args ?? [], pp)
+          ? judgeDiagnostics(stderr, job.cwd, r.placed)
+          : { exact: false, missing: [] }
+      if (!verdict.exact) {
+        suspect = 'gcc-diagnostics'
+        missingSources = verdict.missing
+      }
+    }
     return {
+      ...(missingSources === undefined ? {} : { missingSources }),
       peer,
       exitCode: r.exitCode,
       signal: r.signal,

@@ -4,9 +4,14 @@
  * in the sandbox with the toolchain as its root file system and the job roots read-write at the
  * client's paths, and collect the outputs the client asked for. Everything the job left behind
  * is read with `readJobOutput` (no links, no special files, size-capped).
+ *
+ * gcc jobs may carry their sources for diagnostics: the main source is served behind the
+ * preprocessed text (`builder-sources.ts`), or sits as an ordinary file when the job asks for the
+ * `-fpreprocessed` mode (`gcc-preprocessed-mode.ts`); other files are mounted read-only; a client
+ * with a UTF-8 locale gets one (`builder-locale.ts`). The response lists what was placed.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { SandboxSetupError, SandboxUnavailableError, UnsafeJobOutputError } from '../errors.ts'
 import { readJobOutput } from '../sandbox/collect-output.ts'
 import type { SandboxMount, SandboxResult, SandboxSpec } from '../sandbox/types.ts'
@@ -16,6 +21,9 @@ import { packBlob, unpackBlob } from './job-compress.ts'
 import { JOB_PATH, jobEnv } from './job-env.ts'
 import { JOB_LIMITS } from './job-limits.ts'
 import { planJobMounts } from './job-paths.ts'
+import { jobLocale } from './builder-locale.ts'
+import { stageSources } from './builder-sources.ts'
+import { PREPROCESSED_FEATURE, SANDBOX_INPUT_DIR } from './gcc-preprocessed-mode.ts'
 
 export type SandboxRunner = (
   spec: SandboxSpec,
@@ -40,19 +48,59 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
   for (const root of plan.roots) await mkdir(root.host, { recursive: true })
   await mkdir(plan.hostPath(req.cwd), { recursive: true })
   for (const o of req.outputs) await mkdir(dirname(plan.hostPath(o.path)), { recursive: true })
-  await writeJobFile(plan.hostPath(req.inputPath), await unpackBlob(req.input, 'input'))
+  const locale =
+    req.family === 'gcc'
+      ? await jobLocale(req.env, ctx.driver, ctx.toolchainMounts, ctx.run, { signal: ctx.signal })
+      : undefined
+  // `-fpreprocessed` mode (gcc-preprocessed-mode.ts): only with the main source to quote.
+  const ppMode =
+    req.family === 'gcc' &&
+    req.preprocessed !== undefined &&
+    req.sources?.files.some((f) => f.path === req.inputPath) === true
+  const sources = await stageSources(req, plan, ctx.jobDir, taken, ppMode ? 'file' : 'fifo')
+  const text = await unpackBlob(req.input, 'input')
+  let args = req.args
+  const inputMounts: SandboxMount[] = []
+  if (ppMode && req.preprocessed !== undefined) {
+    const name = basename(req.inputPath)
+    const host = join(ctx.jobDir, 'input', name)
+    await writeJobFile(host, text)
+    const inSandbox = `${SANDBOX_INPUT_DIR}/${name}`
+    inputMounts.push({ kind: 'ro', source: host, path: inSandbox })
+    const i = req.preprocessed.sourceArg
+    args = [
+      ...req.args.slice(0, i),
+      '-fpreprocessed',
+      '-fdirectives-only',
+      inSandbox,
+      ...req.args.slice(i + 1),
+    ]
+  } else {
+    let served = false
+    if (sources.servesMain) {
+      await mkdir(dirname(plan.hostPath(req.inputPath)), { recursive: true })
+      served = await sources.serve(text)
+    }
+    if (!served) {
+      await writeJobFile(plan.hostPath(req.inputPath), text)
+      sources.placed = sources.placed.filter((p) => p !== req.inputPath)
+    }
+  }
 
   const result = await ctx
     .run(
       {
         program: ctx.driver,
-        args: req.args,
+        args,
         mounts: [
           ...ctx.toolchainMounts,
+          ...(locale?.mounts ?? []),
           ...plan.roots.map((r): SandboxMount => ({ kind: 'rw', source: r.host, path: r.path })),
+          ...sources.mounts,
+          ...inputMounts,
         ],
         cwd: req.cwd,
-        env: { ...jobEnv(req.env), PATH: JOB_PATH },
+        env: { ...jobEnv(req.env), ...locale?.env, PATH: JOB_PATH },
         limits: { timeoutMs: Math.min(req.deadlineMs, ctx.maxDeadlineMs), nproc: 64 },
         maxOutputBytes: JOB_LIMITS.maxStreamBytes,
       },
@@ -63,6 +111,7 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
       if (err instanceof SandboxSetupError) return { failed: err.message }
       throw err
     })
+    .finally(() => sources.stop())
   if ('refused' in result) return emptyResponse(req.jobId, 'refused', result.refused)
   if ('failed' in result) return emptyResponse(req.jobId, 'failed', result.failed)
   if (result.timedOut)
@@ -91,7 +140,7 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
   }
   return {
     v: JOB_MESSAGE_VERSION,
-    features: [],
+    features: [...(locale?.features ?? []), ...(ppMode ? [PREPROCESSED_FEATURE] : [])],
     jobId: req.jobId,
     status: 'compiled',
     detail: '',
@@ -102,6 +151,7 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
     outputs,
     cpuMs: Math.round(result.cpuMs),
     wallMs: Math.round(result.wallMs),
+    placed: sources.placed,
   }
 }
 

@@ -25,6 +25,7 @@ import { requireMember } from '../mesh/require-member.ts'
 import { probeSandbox, type SandboxProbe } from '../sandbox/probe.ts'
 import { runSandboxed } from '../sandbox/run-sandboxed.ts'
 import { toolchainMounts } from '../sandbox/toolchain-mounts.ts'
+import type { SandboxMount } from '../sandbox/types.ts'
 import type { ToolchainStore } from '../toolchain/store.ts'
 import { runBuilderJob, type SandboxRunner } from './builder-job.ts'
 import { emptyResponse, type JobRequest, type JobResponse, type JobStatus } from './job-codec.ts'
@@ -83,6 +84,10 @@ export interface BuilderCounters {
 export class BuilderService {
   readonly #o: BuilderOptions
   #running = 0
+  readonly #toolchains = new Map<
+    string,
+    { tree: string; drivers: Record<string, string | undefined>; mounts: SandboxMount[] }
+  >()
   readonly counters: BuilderCounters = { accepted: 0, busy: 0, refused: 0, compiled: 0, failed: 0 }
 
   constructor(options: BuilderOptions) {
@@ -201,6 +206,28 @@ export class BuilderService {
       setTimeout(() => stream.abort(new Error(`job turned away: ${status}`)), 2_000).unref()
   }
 
+  /**
+   * A toolchain's drivers and mount table, read once per toolchain rather than per job (its
+   * manifest is immutable for its id). The tree is still checked (and materialised again if it
+   * was removed) for every job.
+   */
+  async #toolchain(
+    id: string,
+    signal: AbortSignal,
+  ): Promise<{ drivers: Record<string, string | undefined>; mounts: SandboxMount[] }> {
+    const tree = await this.#o.store.materialize(id, { signal })
+    const known = this.#toolchains.get(id)
+    if (known !== undefined && known.tree === tree) return known
+    const { manifest } = await this.#o.store.getManifest(id)
+    const entry = {
+      tree,
+      drivers: manifest.drivers as Record<string, string | undefined>,
+      mounts: await toolchainMounts(tree, { signal }),
+    }
+    this.#toolchains.set(id, entry)
+    return entry
+  }
+
   async #runJob(req: JobRequest, peer: string, signal: AbortSignal): Promise<JobResponse> {
     const o = this.#o
     const store = o.store
@@ -214,16 +241,15 @@ export class BuilderService {
           return emptyResponse(req.jobId, 'toolchain-missing', `cannot get toolchain: ${text(err)}`)
         }
       }
-      const { manifest } = await store.getManifest(req.toolchain)
-      const driver = manifest.drivers[req.driver]
+      const tc = await this.#toolchain(req.toolchain, signal)
+      const driver = tc.drivers[req.driver]
       if (driver === undefined)
         return emptyResponse(
           req.jobId,
           'toolchain-missing',
           `toolchain has no ${req.driver} driver`,
         )
-      const tree = await store.materialize(req.toolchain, { signal })
-      const tcMounts = await toolchainMounts(tree, { signal })
+      const tcMounts = tc.mounts
       await mkdir(o.workDir, { recursive: true })
       const jobDir = await mkdtemp(`${o.workDir}/job-`)
       try {

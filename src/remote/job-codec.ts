@@ -15,8 +15,10 @@
 import { JobCodecError } from '../errors.ts'
 import { absPath, args, arr, bool, env, hex64, int, jobId, obj, oneOf, str } from './job-fields.ts'
 import { JOB_LIMITS } from './job-limits.ts'
+import { checkSources, sourcesField } from './job-sources-field.ts'
 
-export const JOB_MESSAGE_VERSION = 1
+/** 2: gcc jobs carry the sources their diagnostics read (`sources`, `placed`); v1 peers refuse them. */
+export const JOB_MESSAGE_VERSION = 2
 
 export const MSG_REQUEST = 1
 export const MSG_KEEPALIVE = 2
@@ -52,6 +54,16 @@ export interface JobOutputRequest {
   optional: boolean
 }
 
+/**
+ * Source files gcc reads only to print diagnostics (excerpts, display columns), all in one blob:
+ * the files' bytes concatenated in list order. The one at `inputPath` is the main source file
+ * itself; the builder serves the compiler the preprocessed text at that path first, then this.
+ */
+export interface JobSources {
+  files: { path: string; size: number }[]
+  data: Blob
+}
+
 export interface JobRequest {
   v: number
   features: string[]
@@ -73,6 +85,14 @@ export interface JobRequest {
   deadlineMs: number
   /** Environment entries for the compiler (allow-listed by the client and the builder). */
   env: Record<string, string>
+  /** gcc only: source files for diagnostics (optional; older builders ignore it). */
+  sources?: JobSources | undefined
+  /**
+   * gcc only: compile the input as `-fpreprocessed -fdirectives-only` text (it then holds the
+   * `<built-in>` definitions), placed elsewhere, with `args[sourceArg]` (the source) pointing at
+   * it (`gcc-preprocessed-mode.ts`).
+   */
+  preprocessed?: { sourceArg: number } | undefined
 }
 
 export type JobStatus =
@@ -121,6 +141,8 @@ export interface JobResponse {
   outputs: JobOutputFile[]
   cpuMs: number
   wallMs: number
+  /** Shipped sources the builder placed where the compiler could read them (absent: none). */
+  placed: string[]
 }
 
 /** A response that carries no compile: BUSY, a refusal, a failure. */
@@ -139,6 +161,7 @@ export function emptyResponse(jobId: string, status: JobStatus, detail: string):
     outputs: [],
     cpuMs: 0,
     wallMs: 0,
+    placed: [],
   }
 }
 
@@ -165,8 +188,14 @@ const blobHeader = (b: Blob) => ({ size: b.size, clen: b.data.byteLength })
 
 export function encodeRequest(r: JobRequest): Uint8Array {
   checkRequest(r)
-  const { input, ...rest } = r
-  return frame(MSG_REQUEST, { ...rest, input: blobHeader(input) }, [input.data])
+  const { input, sources, ...rest } = r
+  if (sources === undefined)
+    return frame(MSG_REQUEST, { ...rest, input: blobHeader(input) }, [input.data])
+  const srcHeader = { files: sources.files, ...blobHeader(sources.data) }
+  return frame(MSG_REQUEST, { ...rest, input: blobHeader(input), sources: srcHeader }, [
+    input.data,
+    sources.data.data,
+  ])
 }
 
 export function encodeResponse(r: JobResponse): Uint8Array {
@@ -273,6 +302,16 @@ export function decodeRequest(msg: Uint8Array): JobRequest {
     ),
     env: env(h['env']),
   }
+  if (h['sources'] !== undefined)
+    r.sources = sourcesField(h['sources'], r, (o) =>
+      blobs.take('sources', o, JOB_LIMITS.maxSourcesBytes, JOB_LIMITS.maxSourcesWireBytes),
+    )
+  if (h['preprocessed'] !== undefined) {
+    const p = obj('preprocessed', h['preprocessed'])
+    r.preprocessed = {
+      sourceArg: int('preprocessed.sourceArg', p['sourceArg'], 0, r.args.length - 1),
+    }
+  }
   blobs.end()
   checkRequest(r)
   return r
@@ -302,6 +341,12 @@ export function decodeResponse(msg: Uint8Array): JobResponse {
     }),
     cpuMs: int('cpuMs', h['cpuMs'], 0, 2 ** 40),
     wallMs: int('wallMs', h['wallMs'], 0, 2 ** 40),
+    placed:
+      h['placed'] === undefined
+        ? []
+        : arr('placed', h['placed'], JOB_LIMITS.maxSourceFiles).map((p, i) =>
+            absPath(`placed[${i}]`, p),
+          ),
   }
   blobs.end()
   checkResponse(r)
@@ -322,6 +367,15 @@ function checkRequest(r: JobRequest): void {
     r.input.size > JOB_LIMITS.maxInputBytes
   )
     throw new JobCodecError('preprocessed input is over the limit')
+  if (r.sources !== undefined) checkSources(r.sources, r)
+  if (
+    r.preprocessed !== undefined &&
+    !(
+      Number.isSafeInteger(r.preprocessed.sourceArg) &&
+      r.args[r.preprocessed.sourceArg] !== undefined
+    )
+  )
+    throw new JobCodecError('preprocessed.sourceArg is not an argument')
 }
 
 function checkResponse(r: JobResponse): void {
@@ -332,6 +386,8 @@ function checkResponse(r: JobResponse): void {
     r.stderr.data.byteLength +
     r.outputs.reduce((a, o) => a + (o.file?.data.byteLength ?? 0), 0)
   if (wire > JOB_LIMITS.maxResponseWireBytes) throw new JobCodecError('response is over the limit')
+  if (r.placed.length > JOB_LIMITS.maxSourceFiles)
+    throw new JobCodecError('placed: too many entries')
 }
 
 function version(h: Record<string, unknown>): number {

@@ -18,6 +18,13 @@ export const JOB_LIMITS = {
   /** Preprocessed source: compressed on the wire, and once decompressed. */
   maxInputWireBytes: 48 * MiB,
   maxInputBytes: 384 * MiB,
+  /**
+   * Source files shipped for gcc's diagnostics (the main file, and headers a second round asks
+   * for): count, all together decompressed, and on the wire.
+   */
+  maxSourceFiles: 64,
+  maxSourcesBytes: 32 * MiB,
+  maxSourcesWireBytes: 16 * MiB,
   /** Output files the client may ask for (object plus .dwo, .gcno, .su…). */
   maxOutputs: 8,
   /** One output file, decompressed. */
@@ -39,5 +46,6 @@ export const JOB_LIMITS = {
 } as const
 
 /** Largest single message on the stream (the length-prefixed frame limit). */
-export const MAX_REQUEST_MESSAGE = JOB_LIMITS.maxHeaderBytes + JOB_LIMITS.maxInputWireBytes + 16
+export const MAX_REQUEST_MESSAGE =
+  JOB_LIMITS.maxHeaderBytes + JOB_LIMITS.maxInputWireBytes + JOB_LIMITS.maxSourcesWireBytes + 16
 export const MAX_RESPONSE_MESSAGE = JOB_LIMITS.maxHeaderBytes + JOB_LIMITS.maxResponseWireBytes + 16

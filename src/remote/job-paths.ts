@@ -25,6 +25,8 @@ export const RESERVED_TOP = new Set([
   'proc',
   'dev',
   'sys',
+  // Where a builder lends its own files to a job (`builder-locale.ts`).
+  '.meshcc',
 ])
 
 /** Whether an absolute path falls on a reserved top-level entry (or is `/`). */

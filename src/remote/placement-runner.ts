@@ -6,7 +6,7 @@
  * | executor                         | RemoteResult                                   |
  * |----------------------------------|------------------------------------------------|
  * | outcome                          | `compiled` (`suspect` for gcc diagnostics, signals) |
- * | BuilderBusyError                 | `infra: unreachable` (detail `busy`)           |
+ * | BuilderBusyError                 | `busy` (another member at once; not a failure) |
  * | BuilderFailedError(kind)         | `infra: kind`                                  |
  * | RemoteIneligibleError (prepare)  | `infra: protocol` (detail `ineligible: …`)     |
  *
@@ -44,8 +44,7 @@ export function remoteRunner(exec: RemoteExecutor, input: RemoteJobInput): Remot
         : { kind: 'compiled', result: out, suspect: true }
     } catch (err) {
       if (signal.aborted) throw err
-      if (err instanceof BuilderBusyError)
-        return { kind: 'infra', failure: 'unreachable', detail: 'busy' }
+      if (err instanceof BuilderBusyError) return { kind: 'busy', detail: 'busy' }
       if (err instanceof BuilderFailedError)
         return { kind: 'infra', failure: err.failure as InfraFailure, detail: err.message }
       if (err instanceof RemoteIneligibleError)

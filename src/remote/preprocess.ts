@@ -17,12 +17,18 @@
  *   (`remote-eligibility.ts`).
  *
  * The depfile, when wanted, comes from this same run (`-MD -MF` with the invocation's targets).
+ *
+ * When the compile request came from the native client, the preprocessor runs through it
+ * (`spec.run`, `daemon/client-runner.ts`): forking the large daemon costs more CPU than a
+ * small unit's preprocessing.
  */
 import { randomUUID } from 'node:crypto'
-import { readFile, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCompiler } from '../compile/run-compiler.ts'
+import type { ClientRunner } from '../compile/types.ts'
 import type { CacheableInvocation, DepfileRequest } from '../compilers/types.ts'
+import { ClientRunFailedError } from '../errors.ts'
 
 export interface PreprocessSpec {
   compiler: string
@@ -33,6 +39,12 @@ export interface PreprocessSpec {
   depfile?: DepfileRequest | undefined
   /** Where the depfile is written before it is moved into place. */
   tempDir: string
+  /**
+   * Runs the preprocessor through the waiting native client (in `cwd`, with the client's
+   * environment, which is `env`): a fork of a small program instead of the daemon. If the client
+   * cannot, the daemon runs it itself.
+   */
+  run?: ClientRunner | undefined
 }
 
 export interface Preprocessed {
@@ -87,22 +99,32 @@ export function stripGccBuiltins(text: Buffer): Buffer {
   return Buffer.concat(parts)
 }
 
+/** Scratch directories known to exist. */
+const madeDirs = new Set<string>()
+
 export async function preprocess(
   spec: PreprocessSpec,
   { signal }: { signal?: AbortSignal } = {},
 ): Promise<Preprocessed> {
   const depPath =
     spec.depfile === undefined ? undefined : join(spec.tempDir, `pp-${randomUUID()}.d`)
+  if (depPath !== undefined && !madeDirs.has(spec.tempDir)) {
+    // Nothing else may have made it yet (the pipeline makes its own lazily).
+    await mkdir(spec.tempDir, { recursive: true, mode: 0o700 })
+    madeDirs.add(spec.tempDir)
+  }
   try {
-    const run = await runCompiler(
-      {
-        compiler: spec.compiler,
-        args: preprocessArgs(spec.inv, spec.depfile, depPath),
-        cwd: spec.cwd,
-        env: spec.env,
-      },
-      signal === undefined ? {} : { signal },
-    )
+    const args = preprocessArgs(spec.inv, spec.depfile, depPath)
+    const opts = signal === undefined ? {} : { signal }
+    const here = () =>
+      runCompiler({ compiler: spec.compiler, args, cwd: spec.cwd, env: spec.env }, opts)
+    const run =
+      spec.run === undefined
+        ? await here()
+        : await spec.run([spec.compiler, ...args], opts).catch((err: unknown) => {
+            if (signal?.aborted || !(err instanceof ClientRunFailedError)) throw err
+            return here()
+          })
     const ok = run.exitCode === 0 && run.signal === null
     const depfile = ok && depPath !== undefined ? await readFile(depPath) : undefined
     return {

@@ -16,10 +16,16 @@
  * - `preprocessor-mode`, `modules`, `traditional`: the two-stage preprocessing does not apply.
  * - `path-unmappable`: the working directory, source or an output lies where the builder's
  *   sandbox puts the toolchain or its own file systems.
+ * - `diagnostics-unreproducible` (gcc): diagnostic options whose output from preprocessed text
+ *   differs from a local compile's (`-pedantic` with `-g`, `-Wsystem-headers`, JSON or SARIF
+ *   diagnostics…; see `diag-sources.ts`); the client would reject every such result, so the
+ *   compile stays local instead of wasting a builder's time first.
  */
 import { isAbsolute, resolve } from 'node:path'
 import type { CacheableInvocation } from '../compilers/types.ts'
 import { matchOption } from '../compilers/option-table.ts'
+import { diagnosticsCheckable } from './diag-sources.ts'
+import { wantsPreprocessedMode } from './gcc-preprocessed-mode.ts'
 import { reservedPath } from './job-paths.ts'
 
 export type IneligibleReason =
@@ -36,6 +42,7 @@ export type IneligibleReason =
   | 'modules'
   | 'traditional'
   | 'path-unmappable'
+  | 'diagnostics-unreproducible'
 
 const LANGUAGES = new Set(['c', 'c++', 'objective-c', 'objective-c++'])
 const COMPILER_ENV = ['COMPILER_PATH', 'GCC_EXEC_PREFIX', 'CCC_OVERRIDE_OPTIONS']
@@ -79,6 +86,8 @@ export function remoteIneligibility(
   }
   if (inv.family === 'gcc' && inv.extraOutputs.some((e) => e.role === 'split-dwarf'))
     return 'split-dwarf'
+  if (inv.family === 'gcc' && !diagnosticsCheckable(args, wantsPreprocessedMode(inv, args)))
+    return 'diagnostics-unreproducible'
   if (inv.family === 'clang' && inv.debugLevel > 0 && (dwarfVersion(args) ?? 5) >= 5)
     return 'clang-dwarf5'
   const paths = [cwd, inv.source, inv.output, ...inv.extraOutputs.map((e) => e.path)]

@@ -14,9 +14,11 @@
  * 3. `commit`: write the outputs (and the depfile) atomically, with the client's umask; after a
  *    compile error, remove stale outputs as the compiler would have.
  *
- * A compiled result says whether its diagnostics are exact: clang's are; gcc's lack (or
- * misplace) the source excerpts under each diagnostic, so a gcc result that printed anything is
- * `suspect` and the caller compiles locally (`toRemoteResult` feeds that into the retry policy).
+ * A compiled result says whether its diagnostics are exact: clang's are (its excerpts come from
+ * the rewritten text); gcc re-reads the files its diagnostics name, so every gcc job ships its
+ * main source file, and a result naming other files is sent once more with them
+ * (`diag-sources.ts`). A gcc result still naming files the builder lacked is `suspect`, and the
+ * caller compiles locally (`toRemoteResult` feeds that into the retry policy).
  *
  * @example
  * ```ts
@@ -35,12 +37,16 @@ import { writeOutputAtomic } from '../compile/write-outputs.ts'
 import { BuilderFailedError, JobCodecError, RemoteIneligibleError } from '../errors.ts'
 import { acceptResponse } from './accept-response.ts'
 import { builderArgs } from './builder-args.ts'
+import { diagStyle } from './diag-locale.ts'
+import { gccJobEnv, packSources, resendWithSources, shipMainSource } from './diag-sources.ts'
+import { preprocessedModeInput } from './gcc-preprocessed-mode.ts'
 import {
   encodeRequest,
   JOB_MESSAGE_VERSION,
   type JobDriver,
   type JobLanguage,
   type JobOutputRequest,
+  type JobRequest,
   type JobResponse,
 } from './job-codec.ts'
 import { packBlob } from './job-compress.ts'
@@ -70,7 +76,7 @@ export interface ExecutorOptions {
   connectTimeoutMs?: number
 }
 
-function driverFor(compiler: string, language: JobLanguage): JobDriver {
+export function driverFor(compiler: string, language: JobLanguage): JobDriver {
   const plusPlus = /(\+\+|^c\+\+)(-[\d.]+)?$/.test(basename(compiler))
   if (plusPlus)
     return language === 'objective-c' || language === 'objective-c++' ? 'objective-c++' : 'c++'
@@ -97,7 +103,15 @@ export class RemoteExecutor {
     const depfile =
       input.depfile === undefined && !('depfile' in input) ? inv.depfile : input.depfile
     const pp = await preprocess(
-      { compiler: input.compiler, inv, cwd, env: input.env, depfile, tempDir: this.#o.tempDir },
+      {
+        compiler: input.compiler,
+        inv,
+        cwd,
+        env: input.env,
+        depfile,
+        tempDir: this.#o.tempDir,
+        run: input.runPreprocessor,
+      },
       signal === undefined ? {} : { signal },
     )
     if (pp.exitCode !== 0 || pp.signal !== null)
@@ -119,15 +133,27 @@ export class RemoteExecutor {
       if (!(await isDirectory(dirname(o.path))))
         throw new RemoteIneligibleError('output-dir-missing', `no directory for ${o.path}`)
     const language = inv.language as JobLanguage
-    const packed = await packBlob(pp.text)
+    const inputPath = abs(cwd, inv.source)
+    const args = builderArgs(input.args ?? inv.expandedArgs)
+    const style = inv.family === 'gcc' ? await diagStyle(input.compiler, input.env) : undefined
+    const shipped =
+      style === 'ascii' || style === 'utf8'
+        ? await shipMainSource(cwd, inv.source, inputPath)
+        : undefined
+    const ppMode =
+      shipped === undefined
+        ? undefined
+        : await preprocessedModeInput(input.compiler, inv, cwd, input.env, args, pp.text)
+    const packed = await packBlob(ppMode?.text ?? pp.text)
     if (packed.data.byteLength > JOB_LIMITS.maxInputWireBytes)
       throw new RemoteIneligibleError(
         'input-too-large',
         `${packed.data.byteLength} bytes compressed`,
       )
     let request: Uint8Array
+    let fields: JobRequest
     try {
-      request = encodeRequest({
+      fields = {
         v: JOB_MESSAGE_VERSION,
         features: [],
         jobId,
@@ -135,14 +161,17 @@ export class RemoteExecutor {
         family: inv.family,
         language,
         driver: driverFor(input.compiler, language),
-        args: builderArgs(input.args ?? inv.expandedArgs),
+        args,
         cwd: resolve(cwd),
-        inputPath: abs(cwd, inv.source),
+        inputPath,
         input: packed,
         outputs,
         deadlineMs: this.#o.deadlineMs ?? 600_000,
-        env: jobEnv(input.env),
-      })
+        env: style === undefined ? jobEnv(input.env) : gccJobEnv(input.env, style),
+        sources: shipped === undefined ? undefined : await packSources(shipped),
+        preprocessed: ppMode === undefined ? undefined : { sourceArg: ppMode.sourceArg },
+      }
+      request = encodeRequest(fields)
     } catch (err) {
       if (err instanceof JobCodecError)
         throw new RemoteIneligibleError('request-invalid', err.message)
@@ -159,25 +188,74 @@ export class RemoteExecutor {
           ? { path: abs(cwd, depfile.path), data: pp.depfile }
           : undefined,
       text: pp.text,
+      fields,
+      shipped,
+      args,
+      diagStyle: style,
       inputBytes: pp.text.length,
       wireBytes: request.byteLength,
       preprocessMs: pp.ms,
     }
   }
 
+  /**
+   * Sends the job; a gcc result whose diagnostics name files the builder lacked goes once more
+   * to the same member with those files added (`diag-sources.ts`), and stays `suspect` if that
+   * cannot help.
+   */
   async send(
+    job: PreparedJob,
+    peer: PeerId | string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<RemoteOutcome> {
+    const out = await this.#sendOnce(job, peer, options)
+    const main = job.fields?.inputPath
+    if (!out.missingSources?.length || main === undefined || !job.shipped?.has(main)) return out
+    // A builder that did not place the main source does not place sources at all.
+    if (out.missingSources.includes(main)) return out
+    const again = await resendWithSources(job, out.missingSources, out.stderr)
+    if (again === undefined) return out
+    const second = await this.#sendOnce(again, peer, options)
+    return { ...second, wallMs: second.wallMs + out.wallMs }
+  }
+
+  async #sendOnce(
     job: PreparedJob,
     peer: PeerId | string,
     { signal }: { signal?: AbortSignal } = {},
   ): Promise<RemoteOutcome> {
+    // Timers cleared when the job ends: an `AbortSignal.timeout` would keep the job's signals
+    // (and what their listeners reach) alive for the whole 10-minute deadline.
+    const deadlineCtl = new AbortController()
+    const connectCtl = new AbortController()
+    const timers = [
+      setTimeout(
+        () => deadlineCtl.abort(new Error('deadline')),
+        (this.#o.deadlineMs ?? 600_000) + 30_000,
+      ),
+      setTimeout(
+        () => connectCtl.abort(new Error('connect timeout')),
+        this.#o.connectTimeoutMs ?? 10_000,
+      ),
+    ]
+    try {
+      return await this.#sendWithin(job, peer, signal, deadlineCtl.signal, connectCtl.signal)
+    } finally {
+      for (const t of timers) clearTimeout(t)
+    }
+  }
+
+  async #sendWithin(
+    job: PreparedJob,
+    peer: PeerId | string,
+    signal: AbortSignal | undefined,
+    deadline: AbortSignal,
+    connectTimeout: AbortSignal,
+  ): Promise<RemoteOutcome> {
     const target = typeof peer === 'string' ? peerIdFromString(peer) : peer
     const started = performance.now()
-    const deadline = AbortSignal.timeout((this.#o.deadlineMs ?? 600_000) + 30_000)
     const all = signal === undefined ? deadline : AbortSignal.any([signal, deadline])
-    const connectBy = AbortSignal.any([
-      all,
-      AbortSignal.timeout(this.#o.connectTimeoutMs ?? 10_000),
-    ])
+    const connectBy = AbortSignal.any([all, connectTimeout])
     const unreachable = (cause: unknown): never => {
       if (signal?.aborted) throw signal.reason
       throw new BuilderFailedError('unreachable', `cannot reach ${target}: ${text(cause)}`, {

@@ -3,8 +3,10 @@
  * (`RemoteJobInput`), the job ready to send (`PreparedJob`, reusable for a retry elsewhere), and
  * what came back (`RemoteOutcome`).
  */
+import type { ClientRunner } from '../compile/types.ts'
 import type { CacheableInvocation, DepfileRequest } from '../compilers/types.ts'
-import type { JobOutputRequest } from './job-codec.ts'
+import type { DiagStyle } from './diag-locale.ts'
+import type { JobOutputRequest, JobRequest } from './job-codec.ts'
 
 export interface RemoteJobInput {
   /** The real compiler on this machine (its toolchain is what the builder runs). */
@@ -17,6 +19,8 @@ export interface RemoteJobInput {
   args?: readonly string[]
   /** Depfile to produce; default `inv.depfile`. Pass an injected one to learn the headers. */
   depfile?: DepfileRequest | undefined
+  /** Runs the preprocessor through the waiting native client instead of forking the daemon. */
+  runPreprocessor?: ClientRunner | undefined
 }
 
 export interface PreparedJob {
@@ -31,6 +35,14 @@ export interface PreparedJob {
    * Its line markers name every file the compile reads (`digestPreprocessed(...).files`).
    */
   text: Buffer
+  /** The request's fields (gcc: to send it again with more `sources`). */
+  fields?: JobRequest | undefined
+  /** Source files shipped for gcc's diagnostics, by absolute path. */
+  shipped?: ReadonlyMap<string, Buffer> | undefined
+  /** gcc: how the client's gcc prints diagnostics here (quotes, language). */
+  diagStyle?: DiagStyle | undefined
+  /** The arguments the builder runs (to tell whether its diagnostics can be checked). */
+  args?: readonly string[] | undefined
   /** Size of the preprocessed text and of the request on the wire. */
   inputBytes: number
   wireBytes: number
@@ -47,6 +59,8 @@ export interface RemoteOutcome {
   outputs: Map<string, Buffer>
   /** The result should not be used as is: compile locally (and report why). */
   suspect: 'gcc-diagnostics' | 'signal' | undefined
+  /** gcc diagnostics named files the builder did not have (absolute paths; empty: none helps). */
+  missingSources?: string[]
   builderCpuMs: number
   builderWallMs: number
   wallMs: number

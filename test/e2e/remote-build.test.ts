@@ -366,15 +366,60 @@ describe(`remote builds across three daemons ${where}`, {
       assert.equal(existsSync(join(dir, 'bad.o')), false)
     }
     const after = await stats()
-    // clang's diagnostics are exact remotely; gcc's are recompiled here (no source excerpts there).
-    assert.ok(
-      after.remote_compiles - before.remote_compiles >= 1,
-      'clang error not compiled remotely',
+    // Both compilers' diagnostics are exact remotely (gcc jobs ship the source they quote).
+    assert.equal(after.remote_compiles - before.remote_compiles, 2, 'errors not compiled remotely')
+    assert.equal(
+      after.remote_fallback_reasons?.['suspect-result'] ?? 0,
+      before.remote_fallback_reasons?.['suspect-result'] ?? 0,
+      'an error was recompiled locally',
     )
-    assert.ok(
-      (after.remote_fallback_reasons?.['suspect-result'] ?? 0) >
-        (before.remote_fallback_reasons?.['suspect-result'] ?? 0),
-      'gcc error not recompiled locally',
+  })
+
+  it('gcc warnings (main file, header, macro, colour, -Werror) compile remotely, exactly', async () => {
+    const dir = join(work, 'warnings')
+    await mkdir(join(dir, 'inc'), { recursive: true })
+    await writeFile(
+      join(dir, 'inc', 'w.h'),
+      '#define SHIFT(x) ((x) << 40)\nstatic inline int hw(int a) { int unused_h; return a; }\n',
+    )
+    await writeFile(
+      join(dir, 'w.c'),
+      '#include <stdio.h>\n#include "w.h"\nint f(int x)\n{\n\tint y;\treturn SHIFT(x) + hw(x);\n}\n',
+    )
+    const cases = [
+      ['gcc', '-g', '-O2', '-Wall', '-Iinc'],
+      ['gcc', '-O1', '-Wall', '-Wextra', '-fdiagnostics-color=always', '-Iinc'],
+      ['gcc', '-O2', '-Wall', '-Werror', '-Iinc'],
+      ['g++', '-g', '-O1', '-Wall', '-Iinc', '-x', 'c++'],
+    ]
+    const before = await stats()
+    for (const flags of cases) {
+      const args = [...flags, '-c', 'w.c', '-o', 'w.o']
+      await rm(join(dir, 'w.o'), { force: true })
+      const plain = await a.run('sh', ['-c', `cd '${dir}' && exec "$@"`, 'sh', ...args])
+      const plainObj = existsSync(join(dir, 'w.o')) ? await readFile(join(dir, 'w.o')) : undefined
+      await rm(join(dir, 'w.o'), { force: true })
+      const viaMesh = await a.run(
+        'sh',
+        ['-c', `cd '${dir}' && exec "$@"`, 'sh', meshccBin, ...args],
+        { ...a.h.env, MESHCC_MODE: 'remote' },
+      )
+      const what = args.join(' ')
+      assert.ok(plain.stderr.length > 0, `${what}: the plain compile warns`)
+      assert.equal(viaMesh.code, plain.code, what)
+      assert.equal(viaMesh.stderr.toString(), plain.stderr.toString(), what)
+      assert.equal(viaMesh.stdout.toString(), plain.stdout.toString(), what)
+      const meshObj = existsSync(join(dir, 'w.o')) ? await readFile(join(dir, 'w.o')) : undefined
+      assert.equal(meshObj === undefined, plainObj === undefined, what)
+      if (plainObj && meshObj) assert.ok(plainObj.equals(meshObj), `${what}: objects differ`)
+    }
+    const after = await stats()
+    assert.equal(after.remote_compiles - before.remote_compiles, cases.length, 'not all remote')
+    assert.equal(after.local_compiles, before.local_compiles, 'something compiled locally')
+    assert.equal(
+      after.remote_fallback_reasons?.['suspect-result'] ?? 0,
+      before.remote_fallback_reasons?.['suspect-result'] ?? 0,
+      'a warning result was recompiled locally',
     )
   })
 

@@ -160,7 +160,8 @@ export async function withFakeDaemonNode(h: TestHome, mode: string): Promise<Nod
   const fake = join(repoRoot, 'test', 'helpers', 'fake-daemon.ts')
   await writeFile(
     shim,
-    `#!/bin/sh\ncase "$1" in\n  */dist/daemon/main.js) exec '${nodeBin}' '${fake}' '${mode}' ;;\nesac\nexec '${nodeBin}' "$@"\n`,
+    // The daemon's entry comes after its Node flags (src/daemon/node-flags.ts): match the last.
+    `#!/bin/sh\nfor last; do :; done\ncase "$last" in\n  */dist/daemon/main.js) exec '${nodeBin}' '${fake}' '${mode}' ;;\nesac\nexec '${nodeBin}' "$@"\n`,
     { mode: 0o755 },
   )
   return { ...h.env, MESHCC_NODE: shim }

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -51,6 +52,14 @@
 #define FRAME_EXIT 3
 #define FRAME_EXEC_LOCAL 4
 #define FRAME_KEEPALIVE 5
+/* Commands the client runs for the daemon (src/protocol/client-run-wire.ts). */
+#define FRAME_RUN 6
+#define FRAME_RUN_STDOUT 0x11
+#define FRAME_RUN_STDERR 0x12
+#define FRAME_RUN_EXIT 0x13
+#define RUN_NOT_STARTED (-1000)
+#define FLAG_CLIENT_RUNS 4u
+#define MAX_ARGS 262144u
 #define SAFEGUARD_ENV "_MESHCC_SAFEGUARD"
 #define MAX_SAFEGUARD 8
 #define CONNECT_WAIT_MS 4000
@@ -62,6 +71,9 @@
 #define DEFAULT_TIMEOUT_MS 20000
 #define MIN_TIMEOUT_MS 100
 #define HUNG_BACKOFF_S 60
+/* The daemon's Node flag (src/daemon/node-flags.ts mirrors it and says why): a larger initial
+ * heap, so the garbage of remote jobs does not cost a full GC every job or two. */
+#define DAEMON_NODE_FLAG "--initial-heap-size=128"
 
 extern char **environ;
 
@@ -73,6 +85,8 @@ static int safeguard_level;
 static long timeout_ms = DEFAULT_TIMEOUT_MS;
 
 /* ---- small helpers ------------------------------------------------------------------------ */
+
+static int env_is_true(const char *name);
 
 static void die(int code, const char *a, const char *b, const char *c) {
   char line[PATH_MAX * 3 + 64];
@@ -395,7 +409,7 @@ static int spawn_daemon(void) {
     setenv("MESHCC_HOME", home, 1);
     unsetenv(SAFEGUARD_ENV);
     if (chdir("/") != 0) _exit(1);
-    execl(node, node, script, (char *)NULL);
+    execl(node, node, DAEMON_NODE_FLAG, script, (char *)NULL);
     _exit(127);
   }
   int status;
@@ -585,7 +599,9 @@ static char *encode_request(const char *compiler, char **args, int nargs, size_t
   }
   mode_t mask = umask(0);
   umask(mask);
-  uint32_t flags = (isatty(1) ? 1u : 0u) | (isatty(2) ? 2u : 0u);
+  /* _MESHCC_NO_CLIENT_RUN=1: the daemon runs its commands itself (for measurements). */
+  uint32_t flags = (isatty(1) ? 1u : 0u) | (isatty(2) ? 2u : 0u) |
+                   (env_is_true("_MESHCC_NO_CLIENT_RUN") ? 0u : FLAG_CLIENT_RUNS);
   memcpy(p, "MCC1", 4);
   p = put_u32(p + 4, (uint32_t)(total - 8));
   p = put_u32(p, flags);
@@ -602,6 +618,132 @@ static char *encode_request(const char *compiler, char **args, int nargs, size_t
   }
   *outlen = total;
   return buf;
+}
+
+/* ---- commands run for the daemon ------------------------------------------------------------ */
+
+static int send_frame(int fd, int type, const char *data, size_t len) {
+  char head[5];
+  head[0] = (char)type;
+  put_u32(head + 1, (uint32_t)len);
+  if (send_all(fd, head, 5) != 0) return -1;
+  return len == 0 ? 0 : send_all(fd, data, len);
+}
+
+/* Parses a RUN payload into a NULL-terminated argv (pointers into a copy). NULL if malformed. */
+static char **parse_run(const unsigned char *p, uint32_t len) {
+  if (len < 4) return NULL;
+  uint32_t argc = get_u32(p);
+  if (argc == 0 || argc > MAX_ARGS || (uint64_t)argc * 4 > (uint64_t)len - 4) return NULL;
+  char **argv = malloc(sizeof(char *) * ((size_t)argc + 1));
+  char *copy = malloc((size_t)len + argc); /* each string plus its terminating NUL */
+  if (!argv || !copy) {
+    free(argv);
+    free(copy);
+    return NULL;
+  }
+  size_t pos = 4, out = 0;
+  for (uint32_t i = 0; i < argc; i++) {
+    if (pos + 4 > len) goto bad;
+    uint32_t n = get_u32(p + pos);
+    pos += 4;
+    if (n > len - pos || memchr(p + pos, 0, n)) goto bad;
+    memcpy(copy + out, p + pos, n);
+    copy[out + n] = 0;
+    argv[i] = copy + out;
+    out += (size_t)n + 1;
+    pos += n;
+  }
+  if (pos != len || argv[0][0] != '/') goto bad;
+  argv[argc] = NULL;
+  return argv;
+bad:
+  free(argv);
+  free(copy);
+  return NULL;
+}
+
+/*
+ * Runs argv in our cwd with our environment (plus the recursion guard), stdin from /dev/null,
+ * and streams its stdout and stderr to the daemon as RUN_STDOUT/RUN_STDERR frames, then
+ * RUN_EXIT. Returns -1 when the daemon connection broke (the caller then compiles locally).
+ */
+static int run_for_daemon(int fd, char **argv) {
+  /* ex: close-on-exec, so it reads EOF when the exec worked and errno when it did not. */
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, ex[2] = {-1, -1};
+  int32_t status = RUN_NOT_STARTED;
+  int broken = 0;
+  char level[16];
+  static char chunk[256 * 1024];
+  struct pollfd pf[2];
+  pid_t pid = -1;
+  snprintf(level, sizeof level, "%d", safeguard_level + 1);
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(ex, O_CLOEXEC) != 0) {
+    goto finish;
+  }
+  pid = fork();
+  if (pid < 0) goto finish;
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0 && dup2(null, 0) >= 0 && dup2(out[1], 1) >= 0 && dup2(err[1], 2) >= 0) {
+      setenv(SAFEGUARD_ENV, level, 1);
+      execv(argv[0], argv);
+    }
+    int e = errno;
+    if (write(ex[1], &e, sizeof e) < 0) { /* the parent sees EOF: reported as exit 127 */ }
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  close(ex[1]);
+  out[1] = err[1] = ex[1] = -1;
+  pf[0] = (struct pollfd){.fd = out[0], .events = POLLIN};
+  pf[1] = (struct pollfd){.fd = err[0], .events = POLLIN};
+  int open_pipes = 2;
+  while (open_pipes > 0) {
+    if (poll(pf, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; i++) {
+      if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = read(pf[i].fd, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        pf[i].fd = -1;
+        open_pipes--;
+        continue;
+      }
+      /* Keep draining after a broken connection, so the program never blocks on a full pipe. */
+      if (!broken &&
+          send_frame(fd, i == 0 ? FRAME_RUN_STDOUT : FRAME_RUN_STDERR, chunk, (size_t)n) != 0) {
+        broken = 1;
+      }
+    }
+  }
+  int ws = 0, e = 0;
+  while (waitpid(pid, &ws, 0) < 0) {
+    if (errno != EINTR) {
+      ws = -1;
+      break;
+    }
+  }
+  ssize_t got;
+  while ((got = read(ex[0], &e, sizeof e)) < 0 && errno == EINTR) {
+  }
+  if (ws == -1 || got > 0) status = RUN_NOT_STARTED;
+  else if (WIFEXITED(ws)) status = WEXITSTATUS(ws);
+  else if (WIFSIGNALED(ws)) status = -WTERMSIG(ws);
+finish:
+  for (int i = 0; i < 2; i++) {
+    if (out[i] >= 0) close(out[i]);
+    if (err[i] >= 0) close(err[i]);
+    if (ex[i] >= 0) close(ex[i]);
+  }
+  char code[4];
+  put_u32(code, (uint32_t)status);
+  if (broken || send_frame(fd, FRAME_RUN_EXIT, code, 4) != 0) return -1;
+  return 0;
 }
 
 /* ---- reply handling ----------------------------------------------------------------------- */
@@ -644,8 +786,24 @@ static int read_reply(int fd, int32_t *code, const char **reason) {
       if (type == FRAME_EXIT && len != 4) goto garbage;
       if (type == FRAME_EXEC_LOCAL && len > MAX_REASON) goto garbage;
       if (type == FRAME_KEEPALIVE && len != 0) goto garbage;
-      if (type < FRAME_STDOUT || type > FRAME_KEEPALIVE) goto garbage;
+      if (type == FRAME_RUN && len > MAX_BODY) goto garbage;
+      if (type < FRAME_STDOUT || type > FRAME_RUN) goto garbage;
       if (parsed + 5 + len > have) break;
+      if (type == FRAME_RUN) {
+        char **argv = parse_run(buf + parsed + 5, len);
+        if (!argv) goto garbage;
+        int ok = run_for_daemon(fd, argv);
+        free(argv[0]);
+        free(argv);
+        if (ok != 0) {
+          *reason = "daemon-connection-broken";
+          return -1;
+        }
+        /* Drop the frame: what follows it moves up. */
+        memmove(buf + parsed, buf + parsed + 5 + len, have - (parsed + 5 + len));
+        have -= 5 + (size_t)len;
+        continue;
+      }
       if (type == FRAME_EXIT) {
         *code = (int32_t)get_u32(buf + parsed + 5);
         replay(buf, parsed, FRAME_STDOUT, 1);

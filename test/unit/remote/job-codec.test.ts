@@ -12,6 +12,7 @@ import {
   encodeKeepalive,
   encodeRequest,
   encodeResponse,
+  JOB_MESSAGE_VERSION,
   type JobRequest,
   type JobResponse,
   MSG_KEEPALIVE,
@@ -26,7 +27,7 @@ const TC = 'ab'.repeat(32)
 
 async function request(over: Partial<JobRequest> = {}): Promise<JobRequest> {
   return {
-    v: 1,
+    v: JOB_MESSAGE_VERSION,
     features: ['x-test'],
     jobId: 'job-1',
     toolchain: TC,
@@ -132,7 +133,7 @@ describe('job codec: round trips', () => {
 
 describe('job codec: malformed requests are refused', () => {
   const cases: Array<[string, (h: Record<string, unknown>) => void]> = [
-    ['unknown version', (h) => (h['v'] = 2)],
+    ['unknown version', (h) => (h['v'] = JOB_MESSAGE_VERSION + 1)],
     ['missing version', (h) => delete h['v']],
     ['toolchain not hex', (h) => (h['toolchain'] = 'x'.repeat(64))],
     ['toolchain short', (h) => (h['toolchain'] = 'ab')],

@@ -105,6 +105,15 @@ describe('remote eligibility', () => {
       undefined,
     )
   })
+  it('gcc diagnostics a builder cannot reproduce keep the compile local', () => {
+    const reason = (args: string[]) => remoteIneligibility(parse(args), { cwd })
+    assert.equal(reason(['-pedantic', '-g', '-c', 'a.c']), 'diagnostics-unreproducible')
+    assert.equal(reason(['-Wsystem-headers', '-c', 'a.c']), 'diagnostics-unreproducible')
+    assert.equal(reason(['-fdiagnostics-format=json', '-c', 'a.c']), 'diagnostics-unreproducible')
+    // -pedantic without debug information compiles in the -fpreprocessed mode: eligible
+    assert.equal(reason(['-pedantic', '-O2', '-c', 'a.c']), undefined)
+    assert.equal(reason(['-Wall', '-g', '-c', 'a.c']), undefined)
+  })
   it('names the reason for each compile it keeps local', () => {
     const cases: Array<[string[], string]> = [
       [['-march=native', '-c', 'a.c'], 'cpu-native'],

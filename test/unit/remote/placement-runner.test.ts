@@ -59,11 +59,7 @@ describe('remoteRunner', () => {
     ])
     const h = remoteRunner(exec, input)
     assert.equal(h.prepared(), undefined)
-    assert.deepEqual(await h.runner(slot('a'), job, { signal }), {
-      kind: 'infra',
-      failure: 'unreachable',
-      detail: 'busy',
-    })
+    assert.deepEqual(await h.runner(slot('a'), job, { signal }), { kind: 'busy', detail: 'busy' })
     const cut = await h.runner(slot('b'), job, { signal })
     assert.equal(cut.kind === 'infra' && cut.failure, 'cut-off')
     const suspect = await h.runner(slot('c'), job, { signal })
