@@ -10,6 +10,7 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '1-8' },
     hedge: { type: 'boolean', default: false },
     builder: { type: 'boolean', default: false },
+    advert: { type: 'boolean', default: false },
   },
 })
 const sc = SCENARIOS.find((s) => s.id === values.scenario)!
@@ -23,7 +24,7 @@ for (let seed = a; seed <= (b ?? a); seed++) {
     ...sc.sim,
     seed,
     hedge: values.hedge,
-    reservations: values.builder ? 'builder' : 'advert',
+    reservations: values.builder ? 'builder' : values.advert ? 'advert' : 'daemon',
   })
   const last = r.trace.reduce((x, y) => (y.endAt > x.endAt ? y : x))
   const fastest = Math.max(...w.members.map((m) => m.speed))

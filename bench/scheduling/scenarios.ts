@@ -45,12 +45,19 @@ export const PICKERS: readonly {
   name: string
   make?: () => CandidatePicker
   hedge?: boolean
-  reservations?: 'advert' | 'builder'
+  reservations?: 'advert' | 'builder' | 'daemon'
 }[] = [
   { name: 'power-of-2' },
   { name: 'power-of-2 + hedging', hedge: true },
-  { name: 'power-of-2, no reservation round trip (daemon today)', reservations: 'advert' },
-  { name: 'same + hedging', reservations: 'advert', hedge: true },
+  {
+    name: 'power-of-2, daemon protocol (own accounting, then reservation)',
+    reservations: 'daemon',
+  },
+  { name: 'same + hedging', reservations: 'daemon', hedge: true },
+  {
+    name: 'power-of-2, no reservation round trip (daemon before 2026-11-27)',
+    reservations: 'advert',
+  },
   { name: 'least-loaded', make: leastLoadedPicker },
   { name: 'random', make: randomPicker },
   { name: 'round-robin', make: roundRobinPicker },

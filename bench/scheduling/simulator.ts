@@ -16,7 +16,12 @@ import { advertReserve } from '../../src/scheduler/advert-reserve.ts'
 import { Placement, type PlacementInit } from '../../src/scheduler/placement.ts'
 import { seededRandom } from '../../src/scheduler/random.ts'
 import { runWithPlacement } from '../../src/scheduler/run-with-placement.ts'
-import type { BuilderView, PlacementJob, ReserveReply } from '../../src/scheduler/types.ts'
+import type {
+  BuilderView,
+  PlacementJob,
+  ReserveFn,
+  ReserveReply,
+} from '../../src/scheduler/types.ts'
 import { VirtualClock } from '../../src/scheduler/virtual-clock.ts'
 import { idealBound, type SimJob, type Workload } from './workload.ts'
 
@@ -42,12 +47,14 @@ export interface SimOptions {
   hedge?: boolean
   /**
    * How a slot is reserved. `builder` (default): a reservation round trip to the builder before
-   * sending, granted if a slot is free when it arrives. `advert` (what the daemon does today):
-   * the client reserves from the adverts and its own accounting, without a round trip, and sends
-   * the job; a builder with no free slot when the job arrives answers BUSY and the job goes to
-   * another member.
+   * sending, granted if a slot is free when it arrives. `daemon` (what the daemon does since
+   * 2026-11-27, `src/remote/remote-reserve.ts`): the client's own accounting first (a member the
+   * adverts and our jobs since show full is not asked), then the same round trip. `advert` (the
+   * daemon before): the client reserves from the adverts and its own accounting, without a round
+   * trip, and sends the job; a builder with no free slot when the job arrives answers BUSY and
+   * the job goes to another member.
    */
-  reservations?: 'advert' | 'builder'
+  reservations?: 'advert' | 'builder' | 'daemon'
   /** Other placement settings, for experiments. */
   placement?: Partial<Omit<PlacementInit, 'clock' | 'reserve' | 'members' | 'localSlots'>>
 }
@@ -111,7 +118,7 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
   let busySlotMs = 0
   const clients = w.members.filter((m) => m.client)
   const views = clients.map(() => new Map<string, BuilderView>())
-  const byAdvert = (o.reservations ?? 'builder') === 'advert'
+  const protocol = o.reservations ?? 'builder'
   let busyAnswers = 0
   const placements: Placement[] = []
   clients.forEach((c, ci) => {
@@ -122,9 +129,7 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
       localSlots: pools[c.index]!,
       selfSpeed: c.speed,
       members,
-      reserve: byAdvert
-        ? advertReserve(() => placements[ci])
-        : (peer) => reserve(c.index, Number(peer.slice(1))),
+      reserve: reserveFor(protocol, ci, c.index),
     }
     if (o.picker !== undefined) init.picker = o.picker()
     if (o.d !== undefined) init.d = o.d
@@ -132,6 +137,17 @@ export async function simulate(w: Workload, partial: Partial<SimOptions> = {}): 
     if (o.placement !== undefined) Object.assign(init, o.placement)
     placements.push(new Placement(init))
   })
+
+  function reserveFor(p: 'advert' | 'builder' | 'daemon', ci: number, client: number): ReserveFn {
+    const own = advertReserve(() => placements[ci])
+    const ask: ReserveFn = async (peer) => reserve(client, Number(peer.slice(1)))
+    if (p === 'advert') return own
+    if (p === 'builder') return ask
+    return async (peer, request, options) => {
+      const mine = await own(peer, request, options)
+      return mine.granted ? ask(peer, request, options) : mine
+    }
+  }
 
   const releaseSlot = (lease: Lease) => {
     if (lease.released) return

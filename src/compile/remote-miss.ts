@@ -130,6 +130,20 @@ async function compileOnMesh(
     depfile: depfileToMake(ctx, job),
     runPreprocessor: ctx.runOnClient,
   })
+  // Preprocess while the placement reserves a slot, so that the reservation's round trip costs
+  // no wall time: in `remote` mode always, in `auto` (no local slot free) when some member could
+  // take the job. A job that is compiled here after all stops that work first.
+  const early = new AbortController()
+  let preparing: Promise<unknown> | undefined
+  if (mode === 'remote' || placement.candidates(placed).length > 0)
+    preparing = handle.prepareEarly(AbortSignal.any([signal, early.signal]))
+  const local = async (): Promise<Ran> => {
+    if (preparing !== undefined && handle.prepared() === undefined) {
+      early.abort(new Error('compiled here'))
+      await preparing
+    }
+    return { local: await job.local() }
+  }
   const remote: RemoteRunner<Ran> = async (slot, j, o) => {
     const r = await handle.runner(slot, j, o)
     return r.kind === 'compiled' ? { ...r, result: { remote: r.result } } : r
@@ -138,7 +152,7 @@ async function compileOnMesh(
   try {
     report = await runWithPlacement<Ran>(placed, {
       placement,
-      local: async () => ({ local: await job.local() }),
+      local,
       remote,
       signal,
     })

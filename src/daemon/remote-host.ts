@@ -27,9 +27,9 @@ import type { NodePaths } from '../config/paths.ts'
 import type { HomeMesh } from '../mesh/start-from-home.ts'
 import type { AdvertFields } from '../mesh/types.ts'
 import { type BuilderJobEvent, BuilderService } from '../remote/builder-service.ts'
-import { RemoteExecutor } from '../remote/remote-executor.ts'
+import { type JobDialer, RemoteExecutor } from '../remote/remote-executor.ts'
+import { remoteReserve } from '../remote/remote-reserve.ts'
 import { probeSandbox } from '../sandbox/probe.ts'
-import { advertReserve } from '../scheduler/advert-reserve.ts'
 import { systemClock } from '../scheduler/clock.ts'
 import { LocalPool } from '../scheduler/local-pool.ts'
 import { Placement } from '../scheduler/placement.ts'
@@ -173,7 +173,7 @@ export class RemoteHost {
       placement: (mode) => {
         let p = placements.get(mode)
         if (p === undefined) {
-          p = placement(mode, pool, members)
+          p = placement(mode, pool, members, mesh.node)
           placements.set(mode, p)
         }
         return p
@@ -256,17 +256,19 @@ export class RemoteHost {
 }
 
 /**
- * A placement for `mode` over `pool`. Reservations are local bookkeeping (`advertReserve`): the
- * advert's free slots, less our jobs there since, never more of ours than the member has cores;
- * a builder that is full after all answers BUSY at once, and the job goes elsewhere.
+ * A placement for `mode` over `pool`. A reservation first checks our own bookkeeping (the
+ * advert's free slots, less our jobs there since: a member that is full by those figures is not
+ * asked), then asks the builder to hold a slot (`remote-reserve.ts`); a full builder says busy at
+ * once and the next candidate is asked. The job carries the slot's token.
  */
 function placement(
   mode: 'auto' | 'remote',
   pool: LocalPool,
   members: () => readonly BuilderView[],
+  node: JobDialer,
 ): Placement {
   let p: Placement | undefined
-  const reserve = advertReserve(() => p)
+  const reserve = remoteReserve(node, () => p)
   // Both modes share the pool, and each placement hooks `onFree`: chain them.
   const before = pool.onFree
   p = new Placement({ clock: systemClock, reserve, members, localSlots: pool, mode })

@@ -5,8 +5,12 @@
  * (`requireMember`), and nothing runs unless the sandbox probe says this machine can isolate
  * a job (level ≥ 2); otherwise every job is refused at once, with the probe's reason.
  *
- * Slots: free = configured slots − running. A job that finds none is answered BUSY before its
- * request is even read, so the client moves on at once. Keepalive frames flow from the moment
+ * Slots: free = configured slots − running − reserved. A client may reserve a slot first
+ * (`/meshcc/reserve/1.0.0`, same membership check): the builder grants a token bound to that
+ * member for a few seconds (`slot-reservations.ts`) or answers busy at once. A job carrying a live
+ * token of its sender runs in the reserved slot; a job without one runs if an unreserved slot is
+ * free. A job that finds no slot (and whose sender holds no reservation) is answered BUSY before
+ * its request is even read, so the client moves on at once. Keepalive frames flow from the moment
  * the request is read until the response, covering a toolchain fetch and the compile.
  *
  * @example
@@ -30,6 +34,9 @@ import type { ToolchainStore } from '../toolchain/store.ts'
 import { runBuilderJob, type SandboxRunner } from './builder-job.ts'
 import { emptyResponse, type JobRequest, type JobResponse, type JobStatus } from './job-codec.ts'
 import { JOB_PROTOCOL, jobServerStream, KEEPALIVE_MS } from './job-protocol.ts'
+import type { ReserveRequest, ReserveResponse } from './reserve-codec.ts'
+import { RESERVE_PROTOCOL, serveReservation } from './reserve-protocol.ts'
+import { SlotReservations } from './slot-reservations.ts'
 
 export type EnsureToolchain = (
   id: string,
@@ -57,6 +64,8 @@ export interface BuilderOptions {
   readTimeoutMs?: number
   /** Called whenever the number of free slots changes (publish a fresh advert). */
   onChange?: () => void
+  /** How long a reserved slot waits for its job. Default 3 s (`slot-reservations.ts`). */
+  reservationTtlMs?: number
   onJob?: (event: BuilderJobEvent) => void
 }
 
@@ -79,6 +88,9 @@ export interface BuilderCounters {
   refused: number
   compiled: number
   failed: number
+  /** Reservations granted, and refused because no slot was free. */
+  reserved: number
+  reserveBusy: number
 }
 
 export class BuilderService {
@@ -88,12 +100,25 @@ export class BuilderService {
     string,
     { tree: string; drivers: Record<string, string | undefined>; mounts: SandboxMount[] }
   >()
-  readonly counters: BuilderCounters = { accepted: 0, busy: 0, refused: 0, compiled: 0, failed: 0 }
+  readonly counters: BuilderCounters = {
+    accepted: 0,
+    busy: 0,
+    refused: 0,
+    compiled: 0,
+    failed: 0,
+    reserved: 0,
+    reserveBusy: 0,
+  }
+  readonly reservations: SlotReservations
 
   constructor(options: BuilderOptions) {
     if (!Number.isSafeInteger(options.slots) || options.slots < 0)
       throw new RangeError(`builder slots must be a non-negative integer: ${options.slots}`)
     this.#o = options
+    this.reservations = new SlotReservations({
+      ...(options.reservationTtlMs === undefined ? {} : { ttlMs: options.reservationTtlMs }),
+      onExpire: () => options.onChange?.(),
+    })
   }
 
   get slots(): number {
@@ -103,7 +128,7 @@ export class BuilderService {
     return this.#running
   }
   freeSlots(): number {
-    return Math.max(0, this.#o.slots - this.#running)
+    return Math.max(0, this.#o.slots - this.#running - this.reservations.size)
   }
 
   /** Serves the job protocol on the mesh node, to admitted members with the `client` role. */
@@ -112,6 +137,35 @@ export class BuilderService {
     await mesh.node.handle(JOB_PROTOCOL, handler, {
       maxInboundStreams: Math.max(32, this.#o.slots * 2 + 8),
     })
+    const reserve = requireMember(mesh.admission, (s, c) => this.handleReserve(s, c), {
+      role: 'client',
+    })
+    await mesh.node.handle(RESERVE_PROTOCOL, reserve, {
+      maxInboundStreams: Math.max(32, this.#o.slots * 2 + 8),
+    })
+  }
+
+  /** One reservation stream (already gated by membership): granted, busy or refused at once. */
+  async handleReserve(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const probe = await this.#probe()
+    await serveReservation(stream, (req): ReserveResponse => {
+      if (probe.ok) return this.reserve(peer, req)
+      this.counters.refused++
+      return { v: 1, status: 'refused' }
+    })
+  }
+
+  /** The verdict on one reservation of `peer` (exposed for tests). */
+  reserve(peer: string, _req: ReserveRequest): ReserveResponse {
+    const token = this.reservations.grant(peer, { free: this.#o.slots - this.#running })
+    if (token === undefined) {
+      this.counters.reserveBusy++
+      return { v: 1, status: 'busy' }
+    }
+    this.counters.reserved++
+    this.#o.onChange?.()
+    return { v: 1, status: 'granted', token, ttlMs: this.reservations.ttlMs }
   }
 
   async #probe(): Promise<SandboxProbe> {
@@ -131,14 +185,19 @@ export class BuilderService {
       await this.#turnAway(stream, srv, 'refused', `sandbox unavailable: ${probe.reason}`)
       return
     }
-    if (this.#running >= this.#o.slots) {
+    // An unreserved slot is taken at once; a sender holding a reservation is read first (its
+    // token decides); anyone else is turned away before the request is read.
+    let admitted = this.freeSlots() > 0
+    if (!admitted && this.reservations.heldBy(peer) === 0) {
       this.counters.busy++
       await this.#turnAway(stream, srv, 'busy', `all ${this.#o.slots} slots in use`)
       return
     }
-    this.#running++
-    this.counters.accepted++
-    this.#o.onChange?.()
+    if (admitted) {
+      this.#running++
+      this.counters.accepted++
+      this.#o.onChange?.()
+    }
     const gone = new AbortController()
     const onClose = () => gone.abort(new Error('job stream closed'))
     stream.addEventListener('close', onClose)
@@ -154,6 +213,20 @@ export class BuilderService {
           AbortSignal.timeout(this.#o.readTimeoutMs ?? 30_000),
         ])
         req = await srv.readRequest({ signal: readSignal })
+        // A token frees its reserved slot, which this job now fills (or already filled one).
+        const reserved = req.slotToken !== undefined && this.reservations.take(req.slotToken, peer)
+        if (!admitted) {
+          if (!reserved) {
+            this.counters.busy++
+            response = emptyResponse('-', 'busy', `all ${this.#o.slots} slots in use`)
+            await srv.respond(response).catch(() => {})
+            return
+          }
+          admitted = true
+          this.#running++
+          this.counters.accepted++
+        }
+        if (reserved) this.#o.onChange?.()
       } catch (err) {
         if (err instanceof JobCodecError) {
           response = emptyResponse('-', 'bad-request', err.message)
@@ -173,21 +246,31 @@ export class BuilderService {
       await srv.respond(response).catch(() => {})
     } finally {
       stream.removeEventListener('close', onClose)
-      this.#running--
-      if (response?.status === 'compiled') this.counters.compiled++
-      else if (response !== undefined) this.counters.failed++
-      this.#o.onChange?.()
-      this.#o.onJob?.({
-        jobId,
-        peer,
-        status: response?.status ?? 'failed',
-        exitCode: response?.exitCode ?? null,
-        wallMs: Math.round(performance.now() - started),
-        detail: response?.detail ?? 'stream closed before the response',
-        inputBytes,
-        cpuMs: response?.cpuMs ?? 0,
-      })
+      if (admitted) this.#ended(peer, jobId, response, started, inputBytes)
     }
+  }
+
+  #ended(
+    peer: string,
+    jobId: string,
+    response: JobResponse | undefined,
+    started: number,
+    inputBytes: number,
+  ): void {
+    this.#running--
+    if (response?.status === 'compiled') this.counters.compiled++
+    else if (response !== undefined) this.counters.failed++
+    this.#o.onChange?.()
+    this.#o.onJob?.({
+      jobId,
+      peer,
+      status: response?.status ?? 'failed',
+      exitCode: response?.exitCode ?? null,
+      wallMs: Math.round(performance.now() - started),
+      detail: response?.detail ?? 'stream closed before the response',
+      inputBytes,
+      cpuMs: response?.cpuMs ?? 0,
+    })
   }
 
   /**

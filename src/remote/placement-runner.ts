@@ -24,6 +24,11 @@ import type {
 
 export interface RemoteRunnerHandle {
   runner: RemoteRunner<RemoteOutcome>
+  /**
+   * Starts preprocessing now, before a slot is placed, so that the slot reservation's round
+   * trip overlaps it (the first remote attempt then awaits the same work).
+   */
+  prepareEarly(signal: AbortSignal): Promise<unknown>
   /** The prepared job, once a remote attempt made it (for `commit`). */
   prepared(): PreparedJob | undefined
 }
@@ -31,14 +36,18 @@ export interface RemoteRunnerHandle {
 export function remoteRunner(exec: RemoteExecutor, input: RemoteJobInput): RemoteRunnerHandle {
   let preparing: Promise<PreparedJob> | undefined
   let done: PreparedJob | undefined
+  const start = (signal: AbortSignal): Promise<PreparedJob> => {
+    preparing ??= exec.prepare(input, { signal }).then((p) => {
+      done = p
+      return p
+    })
+    return preparing
+  }
   const runner: RemoteRunner<RemoteOutcome> = async (slot, _job, { signal }) => {
     try {
-      preparing ??= exec.prepare(input, { signal }).then((p) => {
-        done = p
-        return p
-      })
-      const job = await preparing
-      const out = await exec.send(job, slot.peer, { signal })
+      const job = await start(signal)
+      const slotToken = typeof slot.lease === 'string' ? slot.lease : undefined
+      const out = await exec.send(job, slot.peer, { signal, slotToken })
       return out.suspect === undefined
         ? { kind: 'compiled', result: out }
         : { kind: 'compiled', result: out, suspect: true }
@@ -52,5 +61,9 @@ export function remoteRunner(exec: RemoteExecutor, input: RemoteJobInput): Remot
       throw err
     }
   }
-  return { runner, prepared: () => done }
+  return {
+    runner,
+    prepared: () => done,
+    prepareEarly: (signal) => start(signal).catch(() => {}),
+  }
 }

@@ -206,16 +206,22 @@ export class RemoteExecutor {
   async send(
     job: PreparedJob,
     peer: PeerId | string,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; slotToken?: string | undefined } = {},
   ): Promise<RemoteOutcome> {
-    const out = await this.#sendOnce(job, peer, options)
+    const { slotToken, ...rest } = options
+    // The slot reserved for this job (`reserve-protocol.ts`) goes in the first send only.
+    const first =
+      slotToken === undefined || job.fields === undefined
+        ? job
+        : { ...job, request: encodeRequest({ ...job.fields, slotToken }) }
+    const out = await this.#sendOnce(first, peer, rest)
     const main = job.fields?.inputPath
     if (!out.missingSources?.length || main === undefined || !job.shipped?.has(main)) return out
     // A builder that did not place the main source does not place sources at all.
     if (out.missingSources.includes(main)) return out
     const again = await resendWithSources(job, out.missingSources, out.stderr)
     if (again === undefined) return out
-    const second = await this.#sendOnce(again, peer, options)
+    const second = await this.#sendOnce(again, peer, rest)
     return { ...second, wallMs: second.wallMs + out.wallMs }
   }
 

@@ -1,0 +1,97 @@
+/**
+ * The bytes of `/meshcc/reserve/1.0.0` (see `reserve-protocol.ts`): one small UTF-8 JSON request
+ * and one response, each at most {@link MAX_RESERVE_MESSAGE} bytes. Every field is type-checked
+ * and bounded; unknown fields are ignored (a newer peer may add optional ones), an unknown
+ * version is refused.
+ */
+import { JobCodecError } from '../errors.ts'
+import { hex64, int, obj, oneOf } from './job-fields.ts'
+
+export const RESERVE_VERSION = 1
+/** Largest reservation message either way, bytes. */
+export const MAX_RESERVE_MESSAGE = 512
+/** Longest estimate a client may state (a day), and the longest TTL a builder may grant. */
+const MAX_ESTIMATE_MS = 86_400_000
+const MAX_TTL_MS = 60_000
+/** A token is 16 random bytes, base64url. */
+const TOKEN = /^[A-Za-z0-9_-]{22}$/
+
+export interface ReserveRequest {
+  v: number
+  /** Toolchain id of the job (a builder may prefer members' jobs whose toolchain it holds). */
+  toolchain: string
+  estimateMs?: number
+}
+
+export type ReserveStatus = 'granted' | 'busy' | 'refused'
+const STATUSES: readonly string[] = ['granted', 'busy', 'refused']
+
+export type ReserveResponse =
+  | { v: number; status: 'granted'; token: string; ttlMs: number }
+  | { v: number; status: 'busy' | 'refused' }
+
+/** Checks a slot token's shape (used by the job codec for its optional `slotToken`). */
+export function slotToken(field: string, x: unknown): string {
+  if (typeof x !== 'string' || !TOKEN.test(x))
+    throw new JobCodecError(`${field}: expected a 22-character base64url token`)
+  return x
+}
+
+function encode(x: unknown): Uint8Array {
+  const bytes = Buffer.from(JSON.stringify(x), 'utf8')
+  if (bytes.length > MAX_RESERVE_MESSAGE)
+    throw new JobCodecError(`reservation message of ${bytes.length} bytes is over the limit`)
+  return bytes
+}
+
+function decode(msg: Uint8Array): Record<string, unknown> {
+  if (msg.byteLength > MAX_RESERVE_MESSAGE)
+    throw new JobCodecError(`reservation message of ${msg.byteLength} bytes is over the limit`)
+  let x: unknown
+  try {
+    x = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(msg))
+  } catch (cause) {
+    throw new JobCodecError('reservation message is not UTF-8 JSON', { cause })
+  }
+  const h = obj('reservation', x)
+  const v = int('v', h['v'], 1, 1_000)
+  if (v !== RESERVE_VERSION)
+    throw new JobCodecError(
+      `reservation version ${v} unknown (this node speaks ${RESERVE_VERSION})`,
+    )
+  return h
+}
+
+export function encodeReserveRequest(r: ReserveRequest): Uint8Array {
+  return encode(checkRequest(r as unknown as Record<string, unknown>))
+}
+
+export function decodeReserveRequest(msg: Uint8Array): ReserveRequest {
+  return checkRequest(decode(msg))
+}
+
+function checkRequest(h: Record<string, unknown>): ReserveRequest {
+  const r: ReserveRequest = { v: RESERVE_VERSION, toolchain: hex64('toolchain', h['toolchain']) }
+  if (h['estimateMs'] !== undefined)
+    r.estimateMs = int('estimateMs', h['estimateMs'], 0, MAX_ESTIMATE_MS)
+  return r
+}
+
+export function encodeReserveResponse(r: ReserveResponse): Uint8Array {
+  return encode(checkResponse(r as unknown as Record<string, unknown>))
+}
+
+export function decodeReserveResponse(msg: Uint8Array): ReserveResponse {
+  return checkResponse(decode(msg))
+}
+
+function checkResponse(h: Record<string, unknown>): ReserveResponse {
+  const status = oneOf('status', h['status'], STATUSES) as ReserveStatus
+  if (status !== 'granted') return { v: RESERVE_VERSION, status }
+  return {
+    v: RESERVE_VERSION,
+    status,
+    token: slotToken('token', h['token']),
+    ttlMs: int('ttlMs', h['ttlMs'], 1, MAX_TTL_MS),
+  }
+}

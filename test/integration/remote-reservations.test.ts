@@ -1,0 +1,216 @@
+/**
+ * Slot reservations between two real nodes (`/meshcc/reserve/1.0.0`): a reserved slot is held for
+ * the member that reserved it (others' jobs find the builder full, the reserved job runs and its
+ * object equals a local compile), a full builder refuses a reservation at once, an unused
+ * reservation expires, and the daemon's `ReserveFn` threads the token from the placement into
+ * the job.
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { BuilderBusyError } from '../../src/errors.ts'
+import { remoteRunner } from '../../src/remote/placement-runner.ts'
+import type { RemoteOutcome } from '../../src/remote/remote-executor.ts'
+import { remoteReserve } from '../../src/remote/remote-reserve.ts'
+import { requestReservation } from '../../src/remote/reserve-protocol.ts'
+import { runSandboxed } from '../../src/sandbox/run-sandboxed.ts'
+import { systemClock } from '../../src/scheduler/clock.ts'
+import { Placement } from '../../src/scheduler/placement.ts'
+import { runWithPlacement } from '../../src/scheduler/run-with-placement.ts'
+import type { BuilderView } from '../../src/scheduler/types.ts'
+import { testOrg, waitFor } from '../helpers/mesh.ts'
+import {
+  buildSandboxHelper,
+  ENV,
+  localCompile,
+  packageToolchains,
+  type Pair,
+  parse,
+  startPair,
+  type Toolchains,
+  writeTree,
+} from './remote-fixture.ts'
+
+const ARGS = ['-g', '-O2', '-c', 'src/a.c', '-o', 'a.o']
+
+describe('slot reservations on a builder', {
+  skip: process.platform !== 'linux' && 'Linux only',
+}, () => {
+  const org = testOrg('acme')
+  let tc: Toolchains
+  let pair: Pair
+  let cwd: string
+  let builderId: string
+  let local: Buffer
+  /** Jobs wait for this before their compile starts (the "full" test holds it). */
+  let gate: Promise<void> = Promise.resolve()
+
+  before(async () => {
+    buildSandboxHelper()
+    tc = await packageToolchains(['gcc'])
+    pair = await startPair(org, tc, {
+      builder: {
+        slots: 1,
+        reservationTtlMs: 1500,
+        run: async (spec, o) => {
+          await gate
+          return runSandboxed(spec, o)
+        },
+      },
+    })
+    builderId = pair.builderNode.mesh.peerId.toString()
+    cwd = await mkdtemp(join(tmpdir(), 'meshcc-remote-reserve-'))
+    await writeTree(cwd, {
+      'src/a.c': 'int sq(int x) { return x * x; }\nint cube(int x) { return sq(x) * x; }\n',
+    })
+    assert.equal(localCompile('gcc', ARGS, cwd).exitCode, 0)
+    local = await readFile(join(cwd, 'a.o'))
+    await rm(join(cwd, 'a.o'))
+  })
+  after(async () => {
+    await pair?.stop()
+    if (tc) await rm(tc.dir, { recursive: true, force: true })
+    if (cwd) await rm(cwd, { recursive: true, force: true })
+  })
+
+  const reserve = async () => {
+    const conn = await pair.client.mesh.node.dial(pair.builderNode.mesh.peerId)
+    const t0 = performance.now()
+    const r = await requestReservation(conn, { v: 1, toolchain: tc.ids['gcc']! })
+    return { r, ms: performance.now() - t0 }
+  }
+  const prepare = () =>
+    pair.exec.prepare({
+      compiler: 'gcc',
+      inv: parse('gcc', ARGS, cwd),
+      cwd,
+      env: ENV,
+      toolchain: tc.ids['gcc']!,
+    })
+
+  it('holds a reserved slot for its job, refuses others at once, and the job runs in it', async () => {
+    const first = await reserve()
+    assert.equal(first.r.status, 'granted')
+    assert.equal(pair.builder.freeSlots(), 0, 'the reservation holds the only slot')
+    // Full: a second reservation is refused at once, without waiting for the slot.
+    const second = await reserve()
+    assert.equal(second.r.status, 'busy')
+    assert.ok(second.ms < 1000, `busy answer took ${second.ms} ms`)
+    const job = await prepare()
+    // A job without the token finds no free slot.
+    await assert.rejects(pair.exec.send(job, builderId), BuilderBusyError)
+    // A forged token is worth nothing either.
+    await assert.rejects(
+      pair.exec.send(job, builderId, { slotToken: 'AAAAAAAAAAAAAAAAAAAAAA' }),
+      BuilderBusyError,
+    )
+    assert.equal(pair.builder.reservations.size, 1, 'the reservation is still held')
+    const token = first.r.status === 'granted' ? first.r.token : ''
+    const out = await pair.exec.send(job, builderId, { slotToken: token })
+    assert.equal(out.exitCode, 0)
+    await pair.exec.commit(job, out, { umask: 0o022 })
+    assert.ok((await readFile(join(cwd, 'a.o'))).equals(local), 'objects differ')
+    await rm(join(cwd, 'a.o'))
+    assert.equal(pair.builder.reservations.counters.taken, 1)
+    assert.equal(pair.builder.reservations.size, 0)
+    await waitFor(() => pair.builder.running === 0, { what: 'job ended' })
+    assert.equal(pair.builder.freeSlots(), 1)
+    // A token is used once: sent again it buys nothing, though the free slot admits the job.
+    const again = await pair.exec.send(job, builderId, { slotToken: token })
+    assert.equal(again.exitCode, 0)
+    assert.equal(pair.builder.reservations.counters.taken, 1)
+  })
+
+  it('an unused reservation expires and frees its slot', async () => {
+    await waitFor(() => pair.builder.running === 0, { what: 'idle builder' })
+    const r = await reserve()
+    assert.equal(r.r.status, 'granted')
+    assert.equal(pair.builder.freeSlots(), 0)
+    await waitFor(() => pair.builder.freeSlots() === 1, { what: 'reservation expired' })
+    assert.ok(pair.builder.reservations.counters.expired >= 1)
+  })
+
+  it("the daemon's ReserveFn reserves and the placement's job carries the token", async () => {
+    await waitFor(() => pair.builder.freeSlots() === 1, { what: 'free slot' })
+    const view = (): BuilderView => ({
+      peerId: builderId,
+      platform: 'linux',
+      arch: 'x64',
+      cores: 1,
+      freeSlots: 1,
+      load: 0,
+      queuedJobs: 0,
+      speed: 1,
+      toolchains: [tc.ids['gcc']!],
+      version: '0.1.0',
+      advertAt: systemClock.now(),
+      rttMs: 1,
+      admitted: true,
+      builder: true,
+    })
+    let p: Placement | undefined
+    p = new Placement({
+      clock: systemClock,
+      reserve: remoteReserve(pair.client.mesh.node, () => p),
+      members: () => [view()],
+      localSlots: 1,
+      mode: 'remote',
+    })
+    const placement = p
+    const before = { ...pair.builder.reservations.counters }
+    const handle = remoteRunner(pair.exec, {
+      compiler: 'gcc',
+      inv: parse('gcc', ARGS, cwd),
+      cwd,
+      env: ENV,
+      toolchain: tc.ids['gcc']!,
+    })
+    const signal = new AbortController().signal
+    void handle.prepareEarly(signal)
+    const report = await runWithPlacement<RemoteOutcome>(
+      { toolchain: tc.ids['gcc']!, platform: 'linux', arch: 'x64' },
+      {
+        placement,
+        remote: handle.runner,
+        local: async () => assert.fail('compiled locally'),
+        signal,
+      },
+    )
+    assert.equal(report.where, 'remote')
+    assert.equal(pair.builder.reservations.counters.granted, before.granted + 1)
+    assert.equal(pair.builder.reservations.counters.taken, before.taken + 1)
+    const job = handle.prepared()
+    assert.ok(job)
+    await pair.exec.commit(job, report.result, { umask: 0o022 })
+    assert.ok((await readFile(join(cwd, 'a.o'))).equals(local), 'objects differ')
+  })
+
+  it('a member that does not serve reservations is granted on the advert alone', async () => {
+    // The client node serves no reservation protocol (as a builder of an older version).
+    const reserve = remoteReserve(
+      pair.builderNode.mesh.node,
+      () => ({ hasRoom: () => true }) as unknown as Placement,
+    )
+    const r = await reserve(pair.client.mesh.peerId.toString(), { toolchain: tc.ids['gcc']! }, {})
+    assert.deepEqual(r, { granted: true })
+  })
+
+  it('a builder full of running jobs refuses a reservation at once', async () => {
+    await waitFor(() => pair.builder.freeSlots() === 1, { what: 'free slot' })
+    const job = await prepare()
+    // The builder's only slot runs a real job (held before its compile) while we ask for another.
+    let open = () => {}
+    gate = new Promise((r) => {
+      open = r
+    })
+    const running = pair.exec.send(job, builderId)
+    await waitFor(() => pair.builder.running === 1, { what: 'job running' })
+    const r = await reserve()
+    assert.equal(r.r.status, 'busy')
+    assert.ok(r.ms < 1000, `busy answer took ${r.ms} ms`)
+    open()
+    assert.equal((await running).exitCode, 0)
+  })
+})

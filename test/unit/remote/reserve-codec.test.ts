@@ -1,0 +1,104 @@
+/**
+ * The reservation messages: round trips, and every malformed, oversized or out-of-range field is
+ * refused with JobCodecError; the job request's optional `slotToken` is checked the same way.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { JobCodecError } from '../../../src/errors.ts'
+import { decodeRequest, encodeRequest, JOB_MESSAGE_VERSION } from '../../../src/remote/job-codec.ts'
+import { packBlob } from '../../../src/remote/job-compress.ts'
+import {
+  decodeReserveRequest,
+  decodeReserveResponse,
+  encodeReserveRequest,
+  encodeReserveResponse,
+  MAX_RESERVE_MESSAGE,
+} from '../../../src/remote/reserve-codec.ts'
+
+const TC = 'cd'.repeat(32)
+const TOKEN = 'AbCdEfGhIjKlMnOpQrSt_-'
+const json = (x: unknown) => Buffer.from(JSON.stringify(x))
+
+describe('reservation codec', () => {
+  it('round-trips requests and responses', () => {
+    assert.deepEqual(decodeReserveRequest(encodeReserveRequest({ v: 1, toolchain: TC })), {
+      v: 1,
+      toolchain: TC,
+    })
+    const r = { v: 1, toolchain: TC, estimateMs: 1234 }
+    assert.deepEqual(decodeReserveRequest(encodeReserveRequest(r)), r)
+    const g = { v: 1, status: 'granted', token: TOKEN, ttlMs: 2000 } as const
+    assert.deepEqual(decodeReserveResponse(encodeReserveResponse(g)), g)
+    assert.deepEqual(decodeReserveResponse(json({ v: 1, status: 'busy', extra: 1 })), {
+      v: 1,
+      status: 'busy',
+    })
+  })
+
+  it('refuses malformed requests', () => {
+    const bad: unknown[] = [
+      { v: 2, toolchain: TC },
+      { toolchain: TC },
+      { v: 1, toolchain: 'AB'.repeat(32) },
+      { v: 1, toolchain: TC.slice(2) },
+      { v: 1, toolchain: TC, estimateMs: -1 },
+      { v: 1, toolchain: TC, estimateMs: 1.5 },
+      { v: 1, toolchain: TC, estimateMs: 1e12 },
+      { v: 1, toolchain: TC, estimateMs: '5' },
+      [1, 2],
+      null,
+    ]
+    for (const b of bad)
+      assert.throws(() => decodeReserveRequest(json(b)), JobCodecError, JSON.stringify(b))
+    assert.throws(() => decodeReserveRequest(Buffer.from([0xff, 0xfe])), JobCodecError)
+    assert.throws(() => decodeReserveRequest(Buffer.from('{"v":1,')), JobCodecError)
+  })
+
+  it('refuses oversized messages either way', () => {
+    const big = json({ v: 1, toolchain: TC, pad: 'x'.repeat(MAX_RESERVE_MESSAGE) })
+    assert.throws(() => decodeReserveRequest(big), JobCodecError)
+    assert.throws(() => decodeReserveResponse(big), JobCodecError)
+  })
+
+  it('refuses malformed responses', () => {
+    const bad: unknown[] = [
+      { v: 1, status: 'maybe' },
+      { v: 1, status: 'granted', ttlMs: 2000 },
+      { v: 1, status: 'granted', token: 'short', ttlMs: 2000 },
+      { v: 1, status: 'granted', token: `${TOKEN}x`, ttlMs: 2000 },
+      { v: 1, status: 'granted', token: 'AbCdEfGhIjKlMnOpQrSt/+', ttlMs: 2000 },
+      { v: 1, status: 'granted', token: TOKEN, ttlMs: 0 },
+      { v: 1, status: 'granted', token: TOKEN, ttlMs: 3_600_000 },
+    ]
+    for (const b of bad)
+      assert.throws(() => decodeReserveResponse(json(b)), JobCodecError, JSON.stringify(b))
+  })
+
+  it('carries a slot token in the job request, checked', async () => {
+    const base = {
+      v: JOB_MESSAGE_VERSION,
+      features: [],
+      jobId: 'job-1',
+      toolchain: TC,
+      family: 'gcc' as const,
+      language: 'c' as const,
+      driver: 'c' as const,
+      args: ['-c', 'a.c'],
+      cwd: '/p',
+      inputPath: '/p/a.c',
+      input: await packBlob(Buffer.from('int x;\n')),
+      outputs: [{ path: '/p/a.o', role: 'object', optional: false }],
+      deadlineMs: 60_000,
+      env: {},
+    }
+    assert.equal(decodeRequest(encodeRequest(base)).slotToken, undefined)
+    assert.equal(decodeRequest(encodeRequest({ ...base, slotToken: TOKEN })).slotToken, TOKEN)
+    assert.throws(() => encodeRequest({ ...base, slotToken: 'x' }), JobCodecError)
+    // A forged header with a bad token is refused on decode too.
+    const bytes = encodeRequest({ ...base, slotToken: TOKEN })
+    const forged = Buffer.from(bytes)
+    const at = forged.indexOf(TOKEN)
+    forged.write('!', at)
+    assert.throws(() => decodeRequest(forged), JobCodecError)
+  })
+})
