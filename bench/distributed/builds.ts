@@ -33,6 +33,8 @@ export interface BuildRow {
   diffs: string[]
   /** Changes of the tool's own counters over the build (meshcc's stats), non-zero ones. */
   counterDelta: Record<string, number>
+  /** Set when the build failed: its first error line (the other tools' builds still run). */
+  error?: string
 }
 
 function delta(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined) {
@@ -147,7 +149,31 @@ export async function measureBuilds(o: BuildOptions): Promise<BuildRow[]> {
     const cpu0 = tool ? await tool.clientDaemonCpu() : 0
     const rj0 = tool ? await tool.remoteJobs() : 0
     const c0 = await tool?.counters?.()
-    const t = await timed(ns[0]!, [...ns.slice(1), ...cmd], o.scratch, { cwd, env, ...sig })
+    let t: Awaited<ReturnType<typeof timed>>
+    try {
+      t = await timed(ns[0]!, [...ns.slice(1), ...cmd], o.scratch, { cwd, env, ...sig })
+    } catch (err) {
+      // One tool's failed build is a result (reported as such), not the end of the suite.
+      if (o.signal?.aborted || !tool) throw err
+      const text = (err as Error).message
+      const error =
+        text.split('\n').find((l) => /error:/.test(l)) ?? text.split('\n')[0] ?? 'failed'
+      built.push({ objs: new Map() })
+      rows.push({
+        project,
+        tool: label,
+        jobs,
+        wall: Number.NaN,
+        clientCpu: Number.NaN,
+        objects: 0,
+        remoteJobs: (await tool.remoteJobs()) - rj0,
+        diffs: [],
+        counterDelta: {},
+        error: error.trim().slice(0, 300),
+      })
+      o.log(`build ${project} with ${label} -j${jobs} FAILED: ${error.trim()}`)
+      return
+    }
     const daemon = tool ? (await tool.clientDaemonCpu()) - cpu0 : 0
     const remote = tool ? (await tool.remoteJobs()) - rj0 : 0
     const counterDelta = delta(c0, await tool?.counters?.())
@@ -180,7 +206,8 @@ export async function measureBuilds(o: BuildOptions): Promise<BuildRow[]> {
   }
   for (const [i, r] of rows.entries()) {
     const ref = reference.get(r.project)
-    if (r.tool !== 'local') r.diffs = ref ? diff(ref, built[i]!.objs) : ['no local build']
+    if (r.error) r.diffs = [`build failed: ${r.error}`]
+    else if (r.tool !== 'local') r.diffs = ref ? diff(ref, built[i]!.objs) : ['no local build']
   }
   return rows
 }

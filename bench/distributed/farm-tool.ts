@@ -1,10 +1,10 @@
 /**
- * One distributed-compilation tool (distcc, icecream, meshcc) running on the benchmark's
- * namespaces: how the client calls it, and what the figures need to know from it.
+ * One distributed-compilation tool (distcc, icecream, sccache-dist, meshcc) running on the
+ * benchmark's namespaces: how the client calls it, and what the figures need to know from it.
  */
 import { readFile } from 'node:fs/promises'
 
-export type FarmToolName = 'distcc' | 'icecc' | 'meshcc'
+export type FarmToolName = 'distcc' | 'icecc' | 'meshcc' | 'sccache-dist'
 
 export interface FarmTool {
   readonly name: FarmToolName

@@ -1,7 +1,7 @@
 /**
  * The distributed-compilation benchmark on its own:
- * `node bench/distributed/main.ts [--quick] [--no-meshcc] [--output FILE]` (as root, the
- * project's Node 24). Unpacks the same Debian workloads as `npm run bench`, runs the suite of
+ * `node bench/distributed/main.ts [--quick] [--no-meshcc] [--no-sccache] [--output FILE]` (as
+ * root, the project's Node 24). Unpacks the same Debian workloads as `npm run bench`, runs the suite of
  * suite.ts and writes a Markdown fragment for bench/RESULTS.md (default
  * bench/distributed/RESULTS-fragment.md). Everything it starts or makes (namespaces, daemons,
  * trees) is gone when it ends, interrupted or not; only the download cache stays.
@@ -20,6 +20,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'no-meshcc': { type: 'boolean', default: false },
+    'no-sccache': { type: 'boolean', default: false },
     output: { type: 'string' },
   },
 })
@@ -52,6 +53,7 @@ try {
     zstdTree,
     quick: values.quick,
     noMeshcc: values['no-meshcc'],
+    noSccache: values['no-sccache'],
     signal: controller.signal,
     log,
   })

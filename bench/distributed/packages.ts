@@ -1,14 +1,23 @@
 /**
- * distcc and icecream from Debian's packages, installed without starting their packaged
- * daemons: icecream's would broadcast on every interface of the machine and distccd would
- * listen on it. While apt runs, a `policy-rc.d` that exits 101 forbids every service start
+ * distcc, icecream and bubblewrap (sccache-dist's sandbox) from Debian's packages, installed
+ * without starting their packaged daemons: icecream's would broadcast on every interface of the
+ * machine and distccd would listen on it. While apt runs, a `policy-rc.d` that exits 101 forbids every service start
  * (unless the machine already has one, which is then left as it is).
  */
 import { existsSync } from 'node:fs'
 import { chmod, rm, writeFile } from 'node:fs/promises'
 import { ensurePackages } from '../lib/system.ts'
 
-export const distributedPackages = ['distcc', 'icecc', 'cmake', 'hyperfine', 'time', 'iproute2']
+/** bubblewrap: sccache-dist's servers run every job in a bwrap sandbox. */
+export const distributedPackages = [
+  'distcc',
+  'icecc',
+  'bubblewrap',
+  'cmake',
+  'hyperfine',
+  'time',
+  'iproute2',
+]
 
 const policy = '/usr/sbin/policy-rc.d'
 

@@ -1,12 +1,13 @@
 /**
  * The distributed-compilation suite of `npm run bench` (issue 5): meshcc against distcc and
- * icecream (Debian's packages) side by side in one run, on the same three network namespaces
- * (one client, two builders; see netns.ts). Measures the per-job overhead of a remote compile
- * (wall and client CPU), whole-build wall time of a real C and a real C++ project, and the first
- * job on a builder that lacks the toolchain.
+ * icecream (Debian's packages) and sccache-dist (built from crates.io) side by side in one run,
+ * on the same three network namespaces (one client, two builders; see netns.ts). Measures the
+ * per-job overhead of a remote compile (wall and client CPU), whole-build wall time of a real C
+ * and a real C++ project, and the first job on a builder that lacks the toolchain.
  *
  * meshcc is measured only when a compile with `MESHCC_MODE=remote` really runs on a builder
  * (`remote_compiles > 0`); otherwise its column is left out with the reason, never estimated.
+ * The same holds for sccache-dist (a probe compile must run on a server).
  *
  * To enable: add `distributedSuite` to the list in `bench/suites/index.ts`.
  */
@@ -14,6 +15,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ms, ratio, secs } from '../lib/numbers.ts'
 import { run } from '../lib/proc.ts'
+import { ensureSccache } from '../lib/tools/sccache-install.ts'
 import type { Check, Goal, Suite, SuiteResult, Table } from '../suites/types.ts'
 import { measureBuilds } from './builds.ts'
 import { stopAllDaemons } from './daemon-process.ts'
@@ -25,6 +27,8 @@ import { type MeshccFarm, startMeshccFarm } from './meshcc-farm.ts'
 import { createFarm } from './netns.ts'
 import { ensureDistributedPackages } from './packages.ts'
 import { measurePerJob, summarise } from './per-job.ts'
+import { type SccacheDistTool, startSccacheDist } from './sccache-dist.ts'
+import { sccacheFirstJob } from './sccache-first-job.ts'
 import { perJobUnits } from './units.ts'
 import { fetchYamlCpp, unpackYamlCpp, yamlPackage } from './yaml-workload.ts'
 
@@ -35,6 +39,8 @@ export interface DistributedOptions {
   quick: boolean
   /** Leave meshcc out without trying it. */
   noMeshcc?: boolean
+  /** Leave sccache-dist out (it is built from crates.io on first use, which takes a while). */
+  noSccache?: boolean
   signal: AbortSignal
   log(line: string): void
 }
@@ -78,6 +84,22 @@ async function tryMeshcc(
   }
 }
 
+/** Builds sccache if needed and starts sccache-dist; a failure leaves it out with the reason. */
+async function trySccacheDist(
+  o: DistributedOptions,
+  farm: Awaited<ReturnType<typeof createFarm>>,
+  dir: string,
+): Promise<{ tool?: SccacheDistTool; why: string }> {
+  try {
+    const bins = await ensureSccache(o.root, { signal: o.signal, log: o.log })
+    const tool = await startSccacheDist(farm, dir, bins, { slotsPerBuilder: 2, signal: o.signal })
+    return { tool, why: tool.describe() }
+  } catch (err) {
+    if (o.signal.aborted) throw err
+    return { why: `not measured: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}` }
+  }
+}
+
 export async function runDistributed(o: DistributedOptions): Promise<SuiteResult> {
   const { signal, log } = o
   const quick = o.quick
@@ -99,6 +121,12 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
     tools.push(await startDistcc(farm, join(scratch, 'distcc'), { slotsPerBuilder: 2, signal }))
     const icecc = await startIcecc(farm, join(scratch, 'icecc'), { slotsPerBuilder: 2, signal })
     tools.push(icecc)
+    const sccTry = o.noSccache
+      ? { why: 'not measured (--no-sccache)' }
+      : await trySccacheDist(o, farm, join(scratch, 'sccache-dist'))
+    const scc = 'tool' in sccTry ? sccTry.tool : undefined
+    if (scc) tools.push(scc)
+    log(`distributed: sccache-dist ${sccTry.why}`)
     const meshTry = o.noMeshcc ? { why: 'not measured (--no-meshcc)' } : await tryMeshcc(o, farm)
     const mesh = meshTry.mesh
     if (mesh) tools.push(mesh)
@@ -159,27 +187,28 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
         const m = get('meshcc')
         const d = get('distcc')
         const i = get('icecc')
+        const sc = get('sccache-dist')
         if (!m || !d || !i) continue
         const better = Math.min(d.overhead, i.overhead)
         goals.push({
           metric: `per-job wall overhead (${u.id}): meshcc − better of distcc/icecc, ms`,
           value: (m.overhead - better) * 1000,
           goal: 0,
-          anchor: `meshcc ${ms(m.overhead)}, distcc ${ms(d.overhead)}, icecc ${ms(i.overhead)} ms`,
+          anchor: `meshcc ${ms(m.overhead)}, distcc ${ms(d.overhead)}, icecc ${ms(i.overhead)}${sc ? `, sccache-dist ${ms(sc.overhead)}` : ''} ms`,
         })
         goals.push({
           metric: `client CPU per remote job (${u.id}): meshcc ÷ distcc`,
           value: m.clientCpu / d.clientCpu,
           goal: 1,
-          anchor: `meshcc ${ms(m.clientCpu)}, distcc ${ms(d.clientCpu)}, icecc ${ms(i.clientCpu)} ms`,
+          anchor: `meshcc ${ms(m.clientCpu)}, distcc ${ms(d.clientCpu)}, icecc ${ms(i.clientCpu)}${sc ? `, sccache-dist ${ms(sc.clientCpu)}` : ''} ms`,
         })
       }
     }
     notes.push(
       `Per-job units: ${units.map((u) => u.title).join('; ')}. hyperfine -N inside the client namespace, ${quick ? 2 : 4} rounds × (1 warm-up + ${quick ? 3 : 5} runs) per tool and unit, tool order rotated each round, runs pooled. Wall overhead = median remote − median local (plain gcc on the client) in the same run.`,
-      "Client CPU per job = user + sys of the compile command's process tree (the tool's client and the preprocessor it runs) + the CPU its client-side daemon spent meanwhile ÷ jobs (icecc: the client's iceccd; meshcc: the client daemon and what it ran; distcc has none). Builders' CPU is not counted.",
+      "Client CPU per job = user + sys of the compile command's process tree (the tool's client and the preprocessor it runs) + the CPU its client-side daemon spent meanwhile ÷ jobs (icecc: the client's iceccd; sccache-dist: the client's sccache server, which runs the preprocessor; meshcc: the client daemon and what it ran; distcc has none). Builders' CPU is not counted.",
       "All three hosts share this machine's cores: a remote compile here costs the same CPU as a local one, so these figures compare the tools' overheads, not the speed-up a real farm gives. Other work runs on the machine too: on the real units a difference of less than ~100 ms is within the noise (a negative overhead means the remote compile happened to get more CPU than the local one); the tiny unit shows the fixed cost per job most clearly.",
-      'meshcc runs with MESHCC_RECACHE=1, so each of its jobs also stores the result in its local cache (as a normal miss does); distcc and icecream have no cache.',
+      'meshcc runs with MESHCC_RECACHE=1 and sccache-dist with SCCACHE_RECACHE=1, so each of their jobs skips the cache lookup, compiles, and stores the result in the local cache (as a normal miss does); distcc and icecream have no cache.',
     )
 
     // 2. Whole builds.
@@ -215,9 +244,9 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
         b.project,
         b.tool === 'local' ? 'local gcc' : b.tool,
         String(b.jobs),
-        secs(b.wall),
-        ratio(b.wall / localWall(b.project)),
-        secs(b.clientCpu),
+        b.error ? '**failed**' : secs(b.wall),
+        b.error ? '–' : ratio(b.wall / localWall(b.project)),
+        b.error ? '–' : secs(b.clientCpu),
         String(b.objects),
         b.tool === 'local' ? '–' : String(b.remoteJobs),
         b.tool === 'local' ? '(reference)' : String(b.diffs.length),
@@ -247,6 +276,7 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
     const firsts: FirstJobResult[] = [
       await iceccFirstJob(farm, icecc, { scratch, samples, signal, log }),
     ]
+    if (scc) firsts.push(await sccacheFirstJob(farm, scc, { scratch, samples, signal, log }))
     if (mesh) firsts.push(await meshccFirstJob(farm, mesh, { scratch, samples, signal, log }))
     tables.push({
       title: 'First job on a builder lacking the toolchain (tiny.c)',
@@ -264,7 +294,9 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
         secs(f.toolchainCost),
         f.tool === 'icecc'
           ? `${(f.bytes / 2 ** 20).toFixed(1)} MiB tar.gz (uploaded by the client)`
-          : `${(f.bytes / 2 ** 20).toFixed(1)} MiB of files (pulled from members)`,
+          : f.tool === 'sccache-dist'
+            ? `${(f.bytes / 2 ** 20).toFixed(1)} MiB archive (uploaded by the client)`
+            : `${(f.bytes / 2 ** 20).toFixed(1)} MiB of files (pulled from members)`,
       ]),
     })
     for (const f of firsts) notes.push(`${f.tool} first job: ${f.notes.join('; ')}`)
@@ -274,9 +306,16 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
         metric: 'first job on a builder lacking the toolchain: meshcc toolchain cost, s',
         value: mf.toolchainCost,
         goal: 1.5,
-        anchor: `icecc ${secs(firsts[0]!.toolchainCost)} s`,
+        anchor: firsts
+          .filter((f) => f.tool !== 'meshcc')
+          .map((f) => `${f.tool} ${secs(f.toolchainCost)} s`)
+          .join(', '),
       })
     }
+    if (!scc)
+      notes.push(
+        `**The sccache-dist column is missing**: ${sccTry.why}. No sccache-dist figure was estimated.`,
+      )
     if (!mesh)
       notes.push(
         `**The meshcc column is missing**: ${meshTry.why}. No meshcc figure was estimated.`,
@@ -286,7 +325,8 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
     )
     return {
       id: 'distributed',
-      title: 'Distributed compilation: meshcc, distcc and icecream on three network namespaces',
+      title:
+        'Distributed compilation: meshcc, distcc, icecream and sccache-dist on three network namespaces',
       tables,
       goals,
       checks,
@@ -301,7 +341,7 @@ export async function runDistributed(o: DistributedOptions): Promise<SuiteResult
 
 export const distributedSuite: Suite = {
   id: 'distributed',
-  title: 'Distributed compilation against distcc and icecream (3 network namespaces)',
+  title: 'Distributed compilation against distcc, icecream and sccache-dist (3 network namespaces)',
   issue: 5,
   run: (ctx) =>
     runDistributed({

@@ -1,7 +1,9 @@
 /**
  * Cache hit, same translation unit: wall time of one `<tool> gcc -c …` that is served from the
  * cache, meshcc against ccache's direct-mode hit (Debian defaults, and with its inode cache on,
- * the fastest ccache configuration), plain gcc for scale. hyperfine -N, several rounds with the
+ * the fastest ccache configuration) and sccache's local disk cache (its defaults, which
+ * preprocess on every call, and its preprocessor cache mode; built from crates.io by
+ * lib/tools/sccache-install.ts, left out with the reason when it cannot be), plain gcc for scale. hyperfine -N, several rounds with the
  * order rotated so that drifting load on a shared machine hits every tool alike; the runs of all
  * rounds are pooled for the medians.
  *
@@ -14,6 +16,8 @@ import { join } from 'node:path'
 import { hyperfine, type HyperfineResult } from '../lib/hyperfine.ts'
 import { median, ms, quantile, ratio, rotate } from '../lib/numbers.ts'
 import { run } from '../lib/proc.ts'
+import { openSccache } from '../lib/tools/sccache.ts'
+import { ensureSccache } from '../lib/tools/sccache-install.ts'
 import type { Counters, ToolSession } from '../lib/tools/types.ts'
 import { hitUnit, unitArgv } from '../lib/zstd-workload.ts'
 import type { BenchContext, Check, Goal, Suite, SuiteResult } from './types.ts'
@@ -33,7 +37,41 @@ async function sameOutputs(a: string, b: string): Promise<boolean> {
   return true
 }
 
+/** sccache sessions (default and preprocessor cache mode), or why there are none. */
+async function openSccaches(ctx: BenchContext): Promise<{ sessions: ToolSession[]; why?: string }> {
+  const sessions: ToolSession[] = []
+  try {
+    const bins = await ensureSccache(ctx.root, { signal: ctx.signal, log: ctx.log })
+    for (const direct of [false, true])
+      sessions.push(
+        await openSccache({
+          bin: bins.sccache,
+          dir: join(ctx.scratch, `sccache-hit-${direct ? 'direct' : 'default'}`),
+          direct,
+          label: `sccache ${bins.version}${direct ? ' (SCCACHE_DIRECT)' : ''}`,
+        }),
+      )
+    return { sessions }
+  } catch (err) {
+    if (ctx.signal.aborted) throw err
+    for (const s of sessions) await s.close()
+    return { sessions: [], why: (err as Error).message.split('\n')[0] ?? 'unknown' }
+  }
+}
+
 async function runHit(ctx: BenchContext): Promise<SuiteResult> {
+  // The runner closes what ctx.openTool opened; the sccache sessions are this suite's own.
+  const scc = await openSccaches(ctx)
+  try {
+    const r = await measureHit(ctx, scc.sessions)
+    if (scc.why) r.notes.push(`sccache is not measured: ${scc.why}`)
+    return r
+  } finally {
+    for (const s of scc.sessions) await s.close()
+  }
+}
+
+async function measureHit(ctx: BenchContext, extra: readonly ToolSession[]): Promise<SuiteResult> {
   const cwd = join(ctx.zstdTree, hitUnit.dir)
   const outDir = join(ctx.scratch, 'hit')
   await mkdir(outDir, { recursive: true })
@@ -52,6 +90,7 @@ async function runHit(ctx: BenchContext): Promise<SuiteResult> {
       settings: { inode_cache: 'true' },
     }),
   )
+  sessions.push(...extra)
   if (ctx.tools.includes('meshcc')) sessions.push(await ctx.openTool('meshcc'))
   const subjects: Subject[] = sessions.map((session, i) => {
     const slug = `${session.tool}-${i}`
@@ -149,7 +188,7 @@ async function runHit(ctx: BenchContext): Promise<SuiteResult> {
       ms(m),
       `${ms(quantile(times, 0.1))}–${ms(quantile(times, 0.9))}`,
       ms(cpu),
-      s.session.tool === 'meshcc' ? ms(outside) : '–',
+      s.session.tool === 'meshcc' || s.session.tool === 'sccache' ? ms(outside) : '–',
       ratio(m / ccacheMedian),
     ])
   }
@@ -160,7 +199,12 @@ async function runHit(ctx: BenchContext): Promise<SuiteResult> {
       metric: 'cache hit: meshcc ÷ ccache (direct mode)',
       value: medians.get(meshcc)! / ccacheMedian,
       goal: 1.0,
-      anchor: inode ? `ccache (inode_cache) ${ratio(medians.get(inode)! / ccacheMedian)}` : '',
+      anchor: [
+        ...(inode ? [`ccache (inode_cache) ${ratio(medians.get(inode)! / ccacheMedian)}`] : []),
+        ...cached
+          .filter((s) => s.session.tool === 'sccache')
+          .map((s) => `${s.session.label} ${ratio(medians.get(s)! / ccacheMedian)}`),
+      ].join(', '),
     })
     goals.push({
       metric: 'cache hit: meshcc ÷ ccache (direct mode), later goal',
@@ -174,7 +218,7 @@ async function runHit(ctx: BenchContext): Promise<SuiteResult> {
   notes.push(
     `Unit: zstd ${hitUnit.dir}/${hitUnit.source} with the flags of zstd's Makefile (-O3, -MMD -MP -MF); ` +
       `${rounds} rounds × (${warmup} warm-up + ${runs} timed runs) per cached tool, order rotated each round; plain gcc ${plainRuns} runs.`,
-    'CPU per run is the client process tree as hyperfine sees it; meshcc also spends CPU in its daemon, shown per hit.',
+    'CPU per run is the client process tree as hyperfine sees it; meshcc and sccache also spend CPU in their local server (sccache runs the preprocessor there), shown per hit.',
   )
   return {
     id: 'cache-hit',

@@ -4,7 +4,6 @@ import { missUnitSuite } from './miss-unit.ts'
 import { distributedSuite } from '../distributed/suite.ts'
 import { meshScaleSuite } from '../mesh/suite.ts'
 import { schedulingSuite } from '../scheduling/suite.ts'
-import { farmAnchorsSuite } from './pending.ts'
 import { projectBuildSuite } from './project-build.ts'
 import type { Suite } from './types.ts'
 
@@ -15,5 +14,4 @@ export const suites: readonly Suite[] = [
   meshScaleSuite,
   schedulingSuite,
   distributedSuite,
-  farmAnchorsSuite,
 ]

@@ -1,10 +1,10 @@
 /**
- * The three ways the benchmark runs a compiler: plain, through ccache, through meshcc. Each
- * session owns its own state directory (CCACHE_DIR / MESHCC_HOME), so runs never share a cache
- * unless the suite means them to, and `close()` leaves nothing running or on disk.
+ * The ways the benchmark runs a compiler: plain, through ccache, sccache or meshcc. Each session
+ * owns its own state directory (CCACHE_DIR / SCCACHE_DIR / MESHCC_HOME), so runs never share a
+ * cache unless the suite means them to, and `close()` leaves nothing running or on disk.
  */
 
-export type ToolName = 'gcc' | 'ccache' | 'meshcc'
+export type ToolName = 'gcc' | 'ccache' | 'sccache' | 'meshcc'
 
 /** Cache counters normalised across ccache and meshcc (raw values kept for the report). */
 export interface Counters {
