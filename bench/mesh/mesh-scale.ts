@@ -14,13 +14,21 @@
  * then dials every member it hears of. Only the memory transport is used: nothing leaves the
  * process.
  *
+ * Certificate verdicts: every real member verifies each other member's certificate once (≈ 99
+ * Ed25519 verifications at 100 members, a fraction of a second). In one process that becomes
+ * N × (N − 1) verifications on one event loop (9 900 at 100 nodes, 1.5–12 ms each in the
+ * pure-JS Ed25519 the identity module uses, depending on the machine's load): a cost of the
+ * simulation, not of the protocol. By default (`--cert-memo shared`) the simulated nodes share
+ * one memo of verified certificates (`VerifiedCerts`: same bytes, peer, keys and revocation list
+ * give the same verdict); `--cert-memo own` gives each node its own, as in production.
+ *
  * Run: node bench/mesh/mesh-scale.ts [--nodes 100] [--advert-ms 5000] [--measure-s 20]
- * [--timeout-s 240] [--json]
+ * [--timeout-s 240] [--cert-memo shared|own] [--json]
  * (the project's Node 24; `--expose-gc` makes the memory figure steadier).
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -30,15 +38,22 @@ import { decodeCertificate, issueCertificate } from '../../src/identity/certific
 import { orgFromSecretKey } from '../../src/identity/org-key.ts'
 import { identityCredentials } from '../../src/mesh/identity-credentials.ts'
 import { type Mesh, startMesh } from '../../src/mesh/mesh-service.ts'
-import type { AdvertFields } from '../../src/mesh/types.ts'
+import type { AdvertFields, MemberCertificate } from '../../src/mesh/types.ts'
+import { VerifiedCerts } from '../../src/mesh/verified-certs.ts'
 
 const { values } = parseArgs({
   options: {
     nodes: { type: 'string', default: '100' },
     'measure-s': { type: 'string', default: '20' },
+    /** Wait this long after convergence before the window, so it measures the steady state. */
+    'settle-s': { type: 'string', default: '20' },
     'timeout-s': { type: 'string', default: '240' },
-    /** Advert period (production default 2 s; adverts expire after three periods). */
+    /** Advert period in a small mesh (production default 5 s; it grows with the mesh). */
     'advert-ms': { type: 'string', default: '5000' },
+    /** `shared`: one memo of verified certificates for all nodes; `own`: one per node. */
+    'cert-memo': { type: 'string', default: 'shared' },
+    /** Delay of every buffer on the memory transport, ms (0: same microtask; see README). */
+    'latency-ms': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   },
 })
@@ -63,14 +78,18 @@ const rss = (): number => {
   gc?.()
   return process.memoryUsage().rss
 }
+/** Progress on stderr (also with `--json`, whose one line goes to stdout). */
 const log = (msg: string) => {
-  if (!values.json) process.stderr.write(`${msg}\n`)
+  process.stderr.write(`${msg}\n`)
 }
 
+const sharedMemo =
+  values['cert-memo'] === 'own' ? undefined : new VerifiedCerts<MemberCertificate>()
 const org = orgFromSecretKey('bench', new Uint8Array(randomBytes(32)))
 const trusted = [{ org: org.org, publicKey: org.publicKey }]
 const home = await mkdtemp(join(tmpdir(), 'meshcc-bench-mesh-'))
 const baseline = rss()
+const loadStart = loadavg().map((x) => round(x))
 const meshes: Mesh[] = []
 /** Churn during the run (refusals by reason, departures, expired adverts). */
 const events = new Map<string, number>()
@@ -103,6 +122,7 @@ for (let i = 0; i < N; i++) {
     credentials: identityCredentials({
       identity: () => ({ certificate, cert }),
       trustedOrgKeys: () => trusted,
+      ...(sharedMemo === undefined ? {} : { verified: sharedMemo }),
     }),
     advertSource: () => fields,
     transport: 'memory',
@@ -110,6 +130,7 @@ for (let i = 0; i < N; i++) {
     bootstrap,
     persist: false,
     advertIntervalMs: Number(values['advert-ms']),
+    memoryLatencyMs: Number(values['latency-ms']),
   })
   for (const type of ['member:refused', 'member:left', 'advert:expired', 'advert:rejected']) {
     mesh.addEventListener(type, (e) => {
@@ -122,37 +143,66 @@ for (let i = 0; i < N; i++) {
   addrs.push(`${addr}/p2p/${peerId.toString()}`)
 }
 const started = performance.now()
+const cpuAtStart = process.cpuUsage()
+let cpuToConverge: NodeJS.CpuUsage | undefined
 log(`${N} nodes started in ${((started - t0) / 1000).toFixed(1)} s`)
 
 const seen = () => meshes.reduce((a, m) => a + m.adverts.peers().length, 0)
 const want = N * (N - 1)
 let converged: number | undefined
 let lastLog = 0
+let lastCpu = process.cpuUsage()
+let lastAt = performance.now()
 while (performance.now() - started < timeoutMs) {
   const s = seen()
   if (s === want) {
     converged = performance.now()
+    cpuToConverge = process.cpuUsage(cpuAtStart)
     break
   }
   if (performance.now() - lastLog > 5_000) {
     lastLog = performance.now()
     const conns = meshes.reduce((a, m) => a + m.node.getConnections().length, 0) / 2
+    // CPU of this process over wall time since the last line: near 100 % means the event loop
+    // is the bottleneck, much less means other work on the machine got the cores.
+    const cpu = process.cpuUsage(lastCpu)
+    const pct = ((cpu.user + cpu.system) / 1e3 / (performance.now() - lastAt)) * 100
+    lastCpu = process.cpuUsage()
+    lastAt = performance.now()
     log(
-      `  ${((performance.now() - started) / 1000).toFixed(0)} s: ${s}/${want} adverts held, ${conns} connections`,
+      `  ${((performance.now() - started) / 1000).toFixed(0)} s: ${s}/${want} adverts held, ${conns} connections, CPU ${pct.toFixed(0)} % of a core`,
     )
   }
   await new Promise((r) => setTimeout(r, 100))
 }
 const partial = seen()
 
-// Steady state: traffic, CPU and memory over the measurement window.
+// Steady state: traffic, CPU and memory over the measurement window, after the start-up traffic
+// (greetings, certificates to newcomers, DHT walks) has died down.
+if (converged !== undefined) {
+  await new Promise((r) => setTimeout(r, Number(values['settle-s']) * 1000))
+}
 counts.gossip = 0
 counts.wire = 0
+const sum = () =>
+  meshes.reduce(
+    (a, m) => {
+      const x = m.adverts.stats()
+      return {
+        published: a.published + x.published,
+        withCert: a.withCert + x.withCert,
+        needCerts: a.needCerts + x.needCerts,
+      }
+    },
+    { published: 0, withCert: 0, needCerts: 0 },
+  )
+const adverts0 = sum()
 const cpu0 = process.cpuUsage()
 const w0 = performance.now()
 await new Promise((r) => setTimeout(r, measureS * 1000))
 const windowS = (performance.now() - w0) / 1000
 const cpu = process.cpuUsage(cpu0)
+const adverts1 = sum()
 const minSeen = Math.min(...meshes.map((m) => m.adverts.peers().length))
 const connections = meshes.reduce((a, m) => a + m.node.getConnections().length, 0) / 2
 const memory = rss()
@@ -160,19 +210,37 @@ const memory = rss()
 const result = {
   nodes: N,
   advertMs: Number(values['advert-ms']),
+  certMemo: sharedMemo === undefined ? 'own' : 'shared',
+  latencyMs: Number(values['latency-ms']),
+  advertPeriodMsAtEnd: Math.round(
+    meshes.reduce((a, m) => a + m.adverts.periodMs, 0) / Math.max(1, meshes.length),
+  ),
   startS: round((started - t0) / 1000),
   convergedS: converged === undefined ? null : round((converged - started) / 1000),
   convergedFromFirstStartS: converged === undefined ? null : round((converged - t0) / 1000),
+  /** CPU this process used from the last start to convergence: the work, whatever the load. */
+  cpuToConvergeS:
+    cpuToConverge === undefined ? null : round((cpuToConverge.user + cpuToConverge.system) / 1e6),
   advertsHeldAtEnd: partial,
   advertsWanted: want,
   minAdvertsPerNodeInWindow: minSeen,
   connections,
+  /** Adverts published in the window, and how many carried a certificate or asked for them. */
+  advertsInWindow: {
+    published: adverts1.published - adverts0.published,
+    withCert: adverts1.withCert - adverts0.withCert,
+    needCerts: adverts1.needCerts - adverts0.needCerts,
+  },
   gossipBytesPerNodePerS: Math.round(counts.gossip / N / windowS),
   wireBytesPerNodePerS: Math.round(counts.wire / N / windowS),
   rssPerNodeMiB: round((memory - baseline) / N / 1024 ** 2),
   rssTotalMiB: round(memory / 1024 ** 2),
   cpuPerNodePctOfCore: round(((cpu.user + cpu.system) / 1e6 / windowS / N) * 100),
   measureS: round(windowS),
+  settleS: Number(values['settle-s']),
+  /** The machine's load average (1, 5, 15 min) at start and end: other work shares the cores. */
+  loadavgStart: loadStart,
+  loadavgEnd: loadavg().map((x) => round(x)),
   events: Object.fromEntries(events),
   node: process.version,
 }

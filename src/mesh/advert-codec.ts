@@ -16,6 +16,8 @@ const MAX_ADDRS = 8
 const MAX_ADDR = 256
 /** Base64 length of the largest certificate an advert may carry (≈ 2.2 KiB of bytes). */
 const MAX_CERT_B64 = 3_000
+/** Largest `ttl` that decodes (receivers cap the lifetime lower still). */
+const MAX_TTL_MS = 24 * 3600 * 1000
 
 export function encodeAdvert(advert: Advert, cert?: Uint8Array): Uint8Array {
   const wire =
@@ -91,9 +93,21 @@ export function decodeAdvert(bytes: Uint8Array): AdvertDecode {
   for (const [k, v] of Object.entries(advert)) {
     if (v === undefined) return { ok: false, reason: `bad ${k}` }
   }
+  // Optional (older senders omit them): the advert's lifetime and a request for certificates.
+  const ttl = o['ttl'] === undefined ? undefined : int('ttl', MAX_TTL_MS)
+  if (o['ttl'] !== undefined && ttl === undefined) return { ok: false, reason: 'bad ttl' }
+  const needCerts = o['needCerts']
+  if (needCerts !== undefined && typeof needCerts !== 'boolean') {
+    return { ok: false, reason: 'bad needCerts' }
+  }
+  const decoded = {
+    ...advert,
+    ...(ttl === undefined ? {} : { ttl }),
+    ...(needCerts === true ? { needCerts } : {}),
+  } as Advert
   // Older senders omit the certificate; receivers then use one they hold already, if any.
   const cert = o['cert']
-  if (cert === undefined) return { ok: true, advert: advert as Advert }
+  if (cert === undefined) return { ok: true, advert: decoded }
   if (
     typeof cert !== 'string' ||
     cert.length > MAX_CERT_B64 ||
@@ -101,5 +115,5 @@ export function decodeAdvert(bytes: Uint8Array): AdvertDecode {
   ) {
     return { ok: false, reason: 'bad cert' }
   }
-  return { ok: true, advert: advert as Advert, cert: new Uint8Array(Buffer.from(cert, 'base64')) }
+  return { ok: true, advert: decoded, cert: new Uint8Array(Buffer.from(cert, 'base64')) }
 }

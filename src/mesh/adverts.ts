@@ -1,8 +1,18 @@
 /**
  * Gossip adverts: every member publishes what it offers (cores, free slots, load, toolchains…)
- * on topic `meshcc/adverts/1`, when it changes and every `intervalMs` (5 s) regardless, and keeps
- * the latest advert of every other member until `3 × intervalMs` pass without a new one (measured
- * on arrival, so a lagging sender clock does not matter).
+ * on topic `meshcc/adverts/1`, when it changes and periodically regardless, and keeps the latest
+ * advert of every other member until it expires.
+ *
+ * Period: `intervalMs` (5 s) in a small mesh; in a larger one it grows so that a member receives
+ * at most `maxAdvertRate` (5) adverts per second from the whole mesh (N members → N / rate
+ * seconds: 5 s up to 25 members, 10 s at 50, 20 s at 100), up to `maxIntervalMs` (30 s). Each period is jittered by ±10 %, so
+ * members that started together do not publish in lockstep.
+ *
+ * Expiry: each advert states its own lifetime (`ttl`, three of the sender's periods plus the
+ * jitter), so a receiver expires it on the sender's promise, not on its own period; the lifetime
+ * is capped at {@link MAX_ADVERT_TTL_MS} whatever the sender claims, and measured from arrival
+ * (a lagging sender clock does not matter). Adverts of older senders without `ttl` live three of
+ * this node's base periods.
  *
  * Gossipsub's StrictSign policy signs each message with the author's peer key and checks it before
  * the topic validator runs, so `msg.from` is authenticated. The validator then refuses anything
@@ -10,8 +20,15 @@
  * our clock, or not newer than the author's last advert. The author must be an admitted member
  * (connected to us), or — since each member keeps only a bounded set of connections and gossip
  * carries the rest — hold a valid certificate of our organisation whose subject is `msg.from`:
- * the advert carries it, and `checkAuthor` verifies it (once per certificate, see
+ * `checkAuthor` verifies the one the advert carries, or the one held from an earlier advert (see
  * `author-certs.ts`). An author with neither is ignored and never believed.
+ *
+ * Certificates (≈ 0.5 KiB, over half an advert) travel only in the first advert, in every
+ * `certEvery`-th one, when this node's certificate changed, and in the next advert after an
+ * author new to this node appeared or an advert asked for them (`needCerts`: its sender had to
+ * ignore an advert for want of the author's certificate, e.g. after a restart). So a newcomer
+ * receives every member's certificate within about one period, and a settled mesh sends them
+ * rarely.
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Message } from '@libp2p/gossipsub'
@@ -23,10 +40,16 @@ import type { Advert, AdvertSource, CertificateCheck, MemberCertificate } from '
 
 export const ADVERT_TOPIC = 'meshcc/adverts/1'
 export const MAX_CLOCK_SKEW_MS = 30_000
+/** Longest lifetime a received advert is given, whatever its `ttl` says. */
+export const MAX_ADVERT_TTL_MS = 120_000
+/** Jitter of each period: ±10 %. */
+const JITTER = 0.1
 
 export interface ReceivedAdvert {
   advert: Advert
   receivedAt: number
+  /** When it expires unless a newer one arrives (arrival + the sender's `ttl`, capped). */
+  expiresAt: number
   /** The author's certificate, when it was checked from the advert (author not connected). */
   cert?: MemberCertificate
 }
@@ -44,9 +67,21 @@ export interface AdvertsInit {
    * advert, or one held from before; undefined when there is none. The subject must be `author`.
    */
   checkAuthor?: (author: PeerId, bytes?: Uint8Array) => Promise<CertificateCheck | undefined>
-  /** Publish period; adverts expire after three periods without a new one. Default 5 s. */
+  /** Publish period in a small mesh (see {@link AdvertsInit.maxAdvertRate}). Default 5 s. */
   intervalMs?: number
+  /**
+   * Adverts per second a member should receive from the whole mesh at most: with N members the
+   * period is at least N / rate seconds. Default 5 (a 20 s period at 100 members; changes
+   * are still published at once).
+   */
+  maxAdvertRate?: number
+  /** Longest period, however large the mesh. Default 30 s. */
+  maxIntervalMs?: number
+  /** Carry the certificate in every k-th advert (besides the cases above). Default 6. */
+  certEvery?: number
   now?: () => number
+  /** Random numbers in [0, 1) for the jitter (tests pass a fixed one). */
+  random?: () => number
   onAdvert?: (peerId: PeerId, advert: Advert) => void
   /** A member relayed an advert whose author is not connected to us (believed or not). */
   onUnknownAuthor?: (peerId: PeerId, addrs: readonly string[]) => void
@@ -59,8 +94,19 @@ export class Adverts {
   readonly #intervalMs: number
   readonly #now: () => number
   readonly #received = new Map<string, ReceivedAdvert>()
+  readonly #random: () => number
+  /** Authors of adverts relayed to us by members lately (last heard, ms): the mesh's size. */
+  readonly #heard = new Map<string, number>()
   #seq = 0
   #last: Advert | undefined
+  /** Adverts published so far, and whether the next one carries the certificate. */
+  #published = 0
+  readonly #counts = { withCert: 0, needCerts: 0 }
+  #lastPublishedAt = Number.NEGATIVE_INFINITY
+  #certDue = true
+  /** An advert was ignored for want of its author's certificate: ask for certificates. */
+  #needCerts = false
+  #lastCert: Uint8Array | undefined
   #timer: NodeJS.Timeout | undefined
   #soon: NodeJS.Timeout | undefined
   #lastFields = ''
@@ -70,10 +116,25 @@ export class Adverts {
     this.#init = init
     this.#intervalMs = init.intervalMs ?? 5_000
     this.#now = init.now ?? Date.now
+    this.#random = init.random ?? Math.random
   }
 
+  /**
+   * The current publish period: the base interval, or longer in a large mesh so that members
+   * receive at most `maxAdvertRate` adverts per second. Members are counted by the authors heard
+   * from lately, believed or not yet (a node still short of certificates, or behind on a busy
+   * host, must not speed up and add to the load).
+   */
+  get periodMs(): number {
+    const members = Math.max(this.#received.size, this.#heard.size) + 1
+    const byRate = (members / (this.#init.maxAdvertRate ?? 5)) * 1000
+    const max = Math.max(this.#init.maxIntervalMs ?? 30_000, this.#intervalMs)
+    return Math.round(Math.min(max, Math.max(this.#intervalMs, byRate)))
+  }
+
+  /** The lifetime this node promises for its adverts: three periods, jitter included. */
   get expiryMs(): number {
-    return 3 * this.#intervalMs
+    return Math.round(3 * this.periodMs * (1 + JITTER))
   }
 
   /** Installs the validator; call before `node.start()`, so no message escapes it. */
@@ -86,16 +147,24 @@ export class Adverts {
   run(): void {
     this.#init.node.services.pubsub.subscribe(ADVERT_TOPIC)
     this.#publish()
-    this.#timer = setInterval(() => {
+    this.#schedule()
+  }
+
+  /** Next periodic round after one jittered period. */
+  #schedule(): void {
+    if (!this.#started) return
+    const delay = this.periodMs * (1 - JITTER + 2 * JITTER * this.#random())
+    this.#timer = setTimeout(() => {
       this.#expire()
       this.#publish()
-    }, this.#intervalMs)
+      this.#schedule()
+    }, delay)
     this.#timer.unref()
   }
 
   stop(): void {
     this.#started = false
-    clearInterval(this.#timer)
+    clearTimeout(this.#timer)
     clearTimeout(this.#soon)
     const { pubsub } = this.#init.node.services
     pubsub.topicValidators.delete(ADVERT_TOPIC)
@@ -125,6 +194,22 @@ export class Adverts {
     this.#soon.unref()
   }
 
+  /**
+   * A member was admitted: publish soon so that it has our advert without waiting a period (after
+   * gossipsub's score cache refreshed, see {@link publishSoon}), but at most once per quarter
+   * period. Every publication floods the whole mesh, and while a large mesh starts admissions
+   * come every few hundred milliseconds: one advert per admission was most of the start-up load.
+   */
+  greet(): void {
+    const gap = this.periodMs / 4
+    this.publishSoon(Math.max(1_100, this.#lastPublishedAt + gap - this.#now()))
+  }
+
+  /** Adverts published so far, how many carried the certificate, how many asked for them. */
+  stats(): { published: number; withCert: number; needCerts: number } {
+    return { published: this.#published, ...this.#counts }
+  }
+
   /** The latest advert this node published. */
   own(): Advert | undefined {
     return this.#last
@@ -133,7 +218,7 @@ export class Adverts {
   /** The live advert of `peer`, if one arrived within the expiry window. */
   get(peer: PeerId | string): ReceivedAdvert | undefined {
     const r = this.#received.get(peer.toString())
-    if (r === undefined || this.#now() - r.receivedAt > this.expiryMs) return undefined
+    if (r === undefined || this.#now() > r.expiresAt) return undefined
     if (r.cert !== undefined && this.#now() >= r.cert.expiresAt) return undefined
     return r
   }
@@ -170,6 +255,7 @@ export class Adverts {
     const fields = this.#init.source()
     this.#lastFields = JSON.stringify(fields)
     const now = this.#now()
+    this.#lastPublishedAt = now
     // Starting from the wall clock keeps seq increasing across restarts of the sender.
     this.#seq = Math.max(this.#seq + 1, now)
     const advert: Advert = {
@@ -183,21 +269,67 @@ export class Adverts {
         .map((a) => a.toString()),
       seq: this.#seq,
       ts: now,
+      ttl: this.expiryMs,
+      ...(this.#needCerts ? { needCerts: true } : {}),
     }
+    this.#needCerts = false
     this.#last = advert
+    const cert = this.#certToSend()
+    const needed = advert.needCerts === true
+    this.#published++
+    if (cert !== undefined) this.#counts.withCert++
+    if (needed) this.#counts.needCerts++
+    this.#init.node.services.pubsub
+      .publish(ADVERT_TOPIC, encodeAdvert(advert, cert))
+      .then((r) => {
+        // Nobody heard it (no peers yet): what it carried is still owed.
+        if (r.recipients.length === 0) this.#unsent(cert !== undefined, needed)
+      })
+      .catch(() => this.#unsent(cert !== undefined, needed))
+  }
+
+  /**
+   * This node's certificate if the next advert should carry it: the first advert, every k-th,
+   * after the certificate changed, or after a new author appeared. Undefined otherwise.
+   */
+  #certToSend(): Uint8Array | undefined {
     const cert = this.#init.certificate?.()
-    this.#init.node.services.pubsub.publish(ADVERT_TOPIC, encodeAdvert(advert, cert)).catch(() => {
-      // No subscribed peers, or stopping: the next period retries.
-    })
+    if (cert === undefined) return undefined
+    const changed = this.#lastCert === undefined || !sameBytes(cert, this.#lastCert)
+    const every = Math.max(1, this.#init.certEvery ?? 6)
+    if (!this.#certDue && !changed && this.#published % every !== 0) return undefined
+    this.#certDue = false
+    this.#lastCert = cert
+    return cert
+  }
+
+  #unsent(cert: boolean, needCerts: boolean): void {
+    if (cert) this.#certDue = true
+    if (needCerts) this.#needCerts = true
+  }
+
+  #hear(author: string): void {
+    // Bounded: a member relaying adverts of made-up authors can only lengthen our period up to
+    // `maxIntervalMs`, and not grow this map past 10 000 entries.
+    if (this.#heard.size >= 10_000 && !this.#heard.has(author)) this.#heard.clear()
+    this.#heard.set(author, this.#now())
   }
 
   #expire(): void {
+    for (const [peer, at] of this.#heard) {
+      if (this.#now() - at > MAX_ADVERT_TTL_MS) this.#heard.delete(peer)
+    }
     for (const [peer, r] of this.#received) {
-      if (this.#now() - r.receivedAt > this.expiryMs) {
+      if (this.#now() > r.expiresAt) {
         this.#received.delete(peer)
         this.#init.onExpired?.(peer)
       }
     }
+  }
+
+  /** Lifetime of adverts from senders that state none: three of our base periods. */
+  get #fallbackTtlMs(): number {
+    return 3 * this.#intervalMs
   }
 
   readonly #validate = async (
@@ -216,6 +348,7 @@ export class Adverts {
     if (msg.data.length > MAX_ADVERT_BYTES) return reject(author, 'oversize')
     const decoded = decodeAdvert(msg.data)
     if (!decoded.ok) return reject(author, decoded.reason)
+    this.#hear(author)
     const { advert } = decoded
     let cert: MemberCertificate | undefined
     // A member may relay an advert of a member we have no connection to: believe it only if the
@@ -224,7 +357,10 @@ export class Adverts {
     if (!this.#init.isMember(msg.from)) {
       const check = await this.#init.checkAuthor?.(msg.from, decoded.cert)
       this.#init.onUnknownAuthor?.(msg.from, advert.addrs)
-      if (check === undefined) return TopicValidatorResult.Ignore
+      if (check === undefined) {
+        this.#needCerts = true
+        return TopicValidatorResult.Ignore
+      }
       if (!check.ok) {
         this.#init.onRejected?.(author, `author certificate: ${check.reason}`)
         return TopicValidatorResult.Ignore
@@ -232,15 +368,32 @@ export class Adverts {
       cert = check.cert
     }
     const now = this.#now()
-    if (Math.abs(advert.ts - now) > MAX_CLOCK_SKEW_MS) return reject(author, 'clock skew')
+    if (Math.abs(advert.ts - now) > MAX_CLOCK_SKEW_MS) {
+      // Neither used nor forwarded, but no penalty for the relay: the timestamp is the author's
+      // (signed), and an advert also arrives late when a busy receiver or relay fell behind.
+      // Rejecting it lowered the gossip score of honest relays until the mesh came apart.
+      this.#init.onRejected?.(author, 'clock skew')
+      return TopicValidatorResult.Ignore
+    }
     const prev = this.#received.get(author)
     // Older or repeated: may come late over a second path, so ignore rather than penalise.
     if (prev !== undefined && advert.seq <= prev.advert.seq) return TopicValidatorResult.Ignore
+    // An author new to us (or back after its advert expired) may lack our certificate too.
+    if (prev === undefined || now > prev.expiresAt || advert.needCerts === true) {
+      this.#certDue = true
+    }
+    const expiresAt = now + Math.min(advert.ttl ?? this.#fallbackTtlMs, MAX_ADVERT_TTL_MS)
     this.#received.set(
       author,
-      cert === undefined ? { advert, receivedAt: now } : { advert, receivedAt: now, cert },
+      cert === undefined
+        ? { advert, receivedAt: now, expiresAt }
+        : { advert, receivedAt: now, expiresAt, cert },
     )
     this.#init.onAdvert?.(msg.from, advert)
     return TopicValidatorResult.Accept
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || (a.length === b.length && Buffer.compare(a, b) === 0)
 }

@@ -6,8 +6,10 @@
  * on every advert (adverts repeat every few seconds from every member).
  *
  * A cached verdict is used for at most `ttlMs` and never past the certificate's expiry; after
- * that (or after {@link AuthorCerts.clear}, when the revocation list changed) the same bytes are
+ * that (or after {@link AuthorCerts.stale}, when the revocation list changed) the same bytes are
  * verified again, so revocation and expiry still apply to members we only hear of by gossip.
+ * The bytes themselves are kept until a check fails: adverts carry the certificate only now and
+ * then (see `adverts.ts`), and the ones in between are checked against the bytes held.
  */
 import type { PeerId } from '@libp2p/interface'
 import type { CertificateCheck, Credentials, MemberCertificate } from './types.ts'
@@ -75,13 +77,38 @@ export class AuthorCerts {
     return check
   }
 
+  /**
+   * Holds a certificate admission verified for a member we are connected to, so that its adverts
+   * are still believed (without carrying the certificate) once that connection is pruned.
+   */
+  remember(author: PeerId | string, bytes: Uint8Array, cert: MemberCertificate): void {
+    const key = author.toString()
+    if (this.#entries.size >= (this.#init.maxEntries ?? 10_000) && !this.#entries.has(key)) {
+      this.#entries.clear()
+    }
+    this.#entries.set(key, { bytes, cert, checkedAt: this.#now() })
+  }
+
   forget(author: PeerId | string): void {
     this.#entries.delete(author.toString())
   }
 
-  /** Forgets every verdict (the revocation list changed): the next advert is verified again. */
+  /** Forgets every certificate and verdict. */
   clear(): void {
     this.#entries.clear()
+  }
+
+  /**
+   * Marks every verdict stale (the revocation list changed, or a periodic re-check): the next
+   * check of each author verifies its held bytes again, and drops them if they fail.
+   */
+  stale(): void {
+    for (const e of this.#entries.values()) e.checkedAt = Number.NEGATIVE_INFINITY
+  }
+
+  /** Whether a certificate of `author` is held (verified earlier). */
+  has(author: PeerId | string): boolean {
+    return this.#entries.has(author.toString())
   }
 }
 

@@ -28,6 +28,7 @@ import { tcp } from '@libp2p/tcp'
 import type { Datastore } from 'interface-datastore'
 import { createLibp2p } from 'libp2p'
 import type { Libp2p, Libp2pOptions } from 'libp2p'
+import { fastMessageId } from './fast-msg-id.ts'
 
 export const MDNS_SERVICE_TAG = '_meshcc._udp.local'
 export const DHT_PROTOCOL = '/meshcc/kad/1.0.0'
@@ -71,6 +72,13 @@ export interface MeshNodeInit {
   maxConnections?: number
   /** Period of libp2p's connection monitor pings (round-trip times). Default 10 s. */
   pingIntervalMs?: number
+  /**
+   * Memory transport only: delay of every buffer, ms (default 0). With 0 a buffer is delivered
+   * in the same microtask drain that sent it, so in a large in-process mesh a gossip cascade
+   * runs as one uninterrupted chain that starves every timer; with ≥ 1 ms each delivery is a
+   * timer task, like network I/O.
+   */
+  memoryLatencyMs?: number
 }
 
 export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
@@ -100,7 +108,7 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
               outboundSocketInactivityTimeout: inactivity,
             }),
           ]
-        : [memory()],
+        : [memory(init.memoryLatencyMs === undefined ? {} : { latency: init.memoryLatencyMs })],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: { inactivityTimeout: inactivity } })],
     connectionGater: init.gater,
@@ -108,7 +116,13 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
       ...(init.allow === undefined ? {} : { allow: init.allow }),
       maxConnections: init.maxConnections ?? 300,
     },
-    connectionMonitor: { pingInterval: init.pingIntervalMs ?? 10_000 },
+    connectionMonitor: {
+      pingInterval: init.pingIntervalMs ?? 10_000,
+      // A ping unanswered within its timeout aborts the connection. libp2p's floor (5 s) also
+      // cuts every connection of a member whose event loop stalled a few seconds (a build
+      // machine under full load), and re-dialling them all adds to the load: 15 s.
+      pingTimeout: { minTimeout: 15_000 },
+    },
     peerDiscovery: discovery,
     services: {
       identify: identify(),
@@ -120,11 +134,20 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
         // address is seen, strip private addresses) would leave the DHT empty.
         clientMode: false,
         peerInfoMapper: transport === 'tcp' ? removePublicAddressesMapper : passthroughMapper,
+        // Gentler than the public-network defaults (10 parallel requests, a self-query 1 s after
+        // start): each request may dial a member, and each dial costs a handshake and an
+        // admission. When many members start at once (a mesh coming back after an outage), their
+        // self-queries spread over 5–15 s instead of all dialling in the same second.
+        alpha: 3,
+        initialQuerySelfInterval: 5_000 + Math.floor(Math.random() * 10_000),
       }),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         emitSelf: false,
+        // Copies of a message arriving over other mesh links are recognised before their
+        // signature is checked again (see fast-msg-id.ts).
+        fastMsgIdFn: fastMessageId,
         // Every member is admitted by certificate; many honest members may share one address
         // (tests, NAT), so the IP colocation penalty only hurts.
         scoreParams: {
@@ -138,9 +161,11 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
         // A smaller mesh degree than the default 6 (5…12): each advert reaches a node over
         // fewer duplicate paths, which is most of the gossip cost in a large mesh; every member
         // still keeps several connections (discovery's target), so the overlay stays connected.
+        // Dhi 6 rather than 8: peers grafting onto us push the degree towards Dhi, and every
+        // extra mesh link is one more copy of every advert.
         D: 4,
         Dlo: 3,
-        Dhi: 8,
+        Dhi: 6,
         Dlazy: 4,
       }),
     },

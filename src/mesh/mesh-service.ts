@@ -63,7 +63,12 @@ export interface MeshInit {
   psk?: Uint8Array
   /** Keep the peer store and DHT records in `home/libp2p`. Default true for tcp. */
   persist?: boolean
+  /** Advert period in a small mesh (default 5 s); it grows with the mesh (`maxAdvertRate`). */
   advertIntervalMs?: number
+  /** Adverts per second a member receives from the whole mesh at most (default 5). */
+  maxAdvertRate?: number
+  /** Carry this node's certificate in every k-th advert (default 6; see adverts.ts). */
+  certEvery?: number
   admissionTimeoutMs?: number
   denyTtlMs?: number
   discoveryIntervalMs?: number
@@ -73,6 +78,8 @@ export interface MeshInit {
   maxPeers?: number
   /** How often libp2p pings each connection (round-trip times, dead-peer detection). Default 10 s. */
   pingIntervalMs?: number
+  /** Memory transport only: delay of every buffer, ms (see `create-node.ts`). */
+  memoryLatencyMs?: number
   /** Exempt from inbound rate limits (tests on one host: `['/ip4/127.0.0.0/ipcidr/8']`). */
   allow?: string[]
   /** Re-check members' certificates this often (expiry, revocation). Default 60 s. */
@@ -154,6 +161,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
     ...(datastore === undefined ? {} : { datastore }),
     ...(init.allow === undefined ? {} : { allow: init.allow }),
     ...(init.pingIntervalMs === undefined ? {} : { pingIntervalMs: init.pingIntervalMs }),
+    ...(init.memoryLatencyMs === undefined ? {} : { memoryLatencyMs: init.memoryLatencyMs }),
   })
   const version = init.version ?? meshccVersion
   let adverts: Adverts | undefined
@@ -166,9 +174,11 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
     ...(init.admissionTimeoutMs === undefined ? {} : { timeoutMs: init.admissionTimeoutMs }),
     ...(init.denyTtlMs === undefined ? {} : { denyTtlMs: init.denyTtlMs }),
     onAdmitted: (m: Member) => {
+      // Its adverts stay believable by certificate once this connection is pruned.
+      authorCerts.remember(m.peerId, m.certBytes, m.cert)
       // Greet the newcomer with our advert (and revocation list) once gossipsub's cached score
       // of it has refreshed.
-      adverts?.publishSoon(1_100)
+      adverts?.greet()
       crlGossip?.publishSoon(1_100)
       discovery?.walkSoon()
       discovery?.pruneSoon()
@@ -194,7 +204,7 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
   const authorCerts = new AuthorCerts({ verify: init.credentials.verify })
   /** Re-checks members and gossip-only advert authors (expiry, a newer revocation list). */
   const recheckAll = async (): Promise<PeerId[]> => {
-    authorCerts.clear()
+    authorCerts.stale()
     const cut = await adm.recheck()
     await adverts?.recheckAuthors()
     return cut
@@ -208,6 +218,8 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
     certificate: () => init.credentials.certificate(),
     checkAuthor: (p, bytes) => authorCerts.check(p, bytes),
     ...(init.advertIntervalMs === undefined ? {} : { intervalMs: init.advertIntervalMs }),
+    ...(init.maxAdvertRate === undefined ? {} : { maxAdvertRate: init.maxAdvertRate }),
+    ...(init.certEvery === undefined ? {} : { certEvery: init.certEvery }),
     onAdvert: (p, advert) => emit('advert', { peerId: p.toString(), advert }),
     onUnknownAuthor: (p, addrs) => discovery?.foundInAdvert(p, addrs),
     onExpired: (p) => emit('advert:expired', { peerId: p }),

@@ -78,6 +78,16 @@ export interface Advert extends AdvertFields {
   seq: number
   /** Sender's wall clock when published, Unix ms. */
   ts: number
+  /**
+   * How long receivers should keep this advert, ms: the sender publishes again within it (three
+   * of its periods). Receivers cap it (`MAX_ADVERT_TTL_MS`); older senders omit it.
+   */
+  ttl?: number
+  /**
+   * The sender lacks some members' certificates (it ignored their relayed adverts): receivers
+   * carry theirs in their next advert.
+   */
+  needCerts?: boolean
 }
 
 /** Something that yields the current local advert fields (the daemon's scheduler state). */

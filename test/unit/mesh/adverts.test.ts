@@ -118,7 +118,7 @@ describe('advert validation', () => {
   })
 
   it('rejects unsigned, oversize, malformed and skewed adverts', async () => {
-    const { validate, msg, rejected, now } = setup()
+    const { validate, msg, rejected, now, adverts } = setup()
     assert.equal(await validate(MEMBER, msg(MEMBER, {}, false)), TopicValidatorResult.Reject)
     assert.equal(
       await validate(MEMBER, msg(MEMBER, new Uint8Array(4097))),
@@ -128,14 +128,16 @@ describe('advert validation', () => {
       await validate(MEMBER, msg(MEMBER, new TextEncoder().encode('{"x":1}'))),
       TopicValidatorResult.Reject,
     )
+    // Skewed: not believed, but ignored rather than rejected (no penalty for the relay).
     assert.equal(
       await validate(MEMBER, msg(MEMBER, { ts: now.t - 30_001 })),
-      TopicValidatorResult.Reject,
+      TopicValidatorResult.Ignore,
     )
     assert.equal(
       await validate(MEMBER, msg(MEMBER, { ts: now.t + 30_001 })),
-      TopicValidatorResult.Reject,
+      TopicValidatorResult.Ignore,
     )
+    assert.equal(adverts.get(MEMBER), undefined)
     assert.equal(
       await validate(MEMBER, msg(MEMBER, { ts: now.t + 29_000 })),
       TopicValidatorResult.Accept,

@@ -165,4 +165,36 @@ describe('adverts relayed for members we are not connected to', () => {
     assert.equal(await validate(relay, msg(author)), TopicValidatorResult.Ignore)
     assert.ok(count() >= 2)
   })
+
+  it('keeps held certificates when verdicts go stale, and verifies them again', async () => {
+    const { validate, msg, relay, author, cert, certs, count, revoke } = await setup()
+    assert.equal(await validate(relay, msg(author, cert(author))), TopicValidatorResult.Accept)
+    assert.equal(count(), 1)
+    // A periodic re-check: the bytes stay, so adverts without the certificate are still
+    // believed, after one more verification.
+    certs.stale()
+    assert.ok(certs.has(author))
+    assert.equal(await validate(relay, msg(author)), TopicValidatorResult.Accept)
+    assert.equal(count(), 2)
+    assert.equal(await validate(relay, msg(author)), TopicValidatorResult.Accept)
+    assert.equal(count(), 2)
+    // Revoked meanwhile: the next stale check fails and the held bytes are dropped.
+    revoke()
+    certs.stale()
+    assert.equal(await validate(relay, msg(author)), TopicValidatorResult.Ignore)
+    assert.equal(certs.has(author), false)
+  })
+
+  it('believes a formerly connected member by the certificate admission verified', async () => {
+    const { validate, msg, relay, author, cert, certs, count } = await setup()
+    assert.equal(await validate(relay, msg(author)), TopicValidatorResult.Ignore)
+    const bytes = cert(author)
+    const check = await certs.check(author, bytes)
+    assert.ok(check?.ok)
+    certs.clear()
+    certs.remember(author, bytes, check.cert)
+    const before = count()
+    assert.equal(await validate(relay, msg(author)), TopicValidatorResult.Accept)
+    assert.equal(count(), before, 'no new verification within the verdict lifetime')
+  })
 })
