@@ -53,19 +53,26 @@ async function tryMeshcc(
   let mesh: MeshccFarm | undefined
   try {
     mesh = await startMeshccFarm(farm, o.root, { signal: o.signal, log: o.log })
-    const probe = join(o.scratch, 'probe.c')
-    await run('sh', ['-c', `echo 'int probe(int x) { return x + 1; }' > ${probe}`])
+    // A C and a C++ probe: each language has its own toolchain set, packaged once on the
+    // client; the probes keep that one-off cost out of the per-job figures (as for sccache-dist).
+    await run('sh', [
+      '-c',
+      `echo 'int probe(int x) { return x + 1; }' | tee ${join(o.scratch, 'probe.c')} > ${join(o.scratch, 'probe.cpp')}`,
+    ])
     const ns = farm.client.exec
-    const r = await run(
-      ns[0]!,
-      [...ns.slice(1), mesh.bin, 'gcc', '-c', 'probe.c', '-o', 'probe.o'],
-      {
+    let r = { code: 0 }
+    for (const [cc, src] of [
+      ['gcc', 'probe.c'],
+      ['g++', 'probe.cpp'],
+    ] as const) {
+      const one = await run(ns[0]!, [...ns.slice(1), mesh.bin, cc, '-c', src, '-o', `${src}.o`], {
         cwd: o.scratch,
         env: mesh.env,
         signal: o.signal,
         allowFailure: true,
-      },
-    )
+      })
+      if (one.code !== 0) r = one
+    }
     const s = await mesh.stats()
     const remote = typeof s['remote_compiles'] === 'number' ? s['remote_compiles'] : 0
     if (r.code !== 0 || remote < 1) {

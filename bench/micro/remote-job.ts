@@ -14,7 +14,7 @@
  *   --cpu-prof (and --heapsnapshot-signal=SIGUSR2), written under <home dir>/prof
  *   --daemon-flag=--trace-gc (repeatable): the client daemon is restarted with these Node flags,
  *   its stdout and stderr in <home dir>/daemon.out.
- * Env: MESHCC_BENCH_UNITS=tiny,huf (default both), MESHCC_BENCH_KEEP=1 keeps the homes,
+ * Env: MESHCC_BENCH_UNITS=tiny,huf,cxx (default tiny,huf), MESHCC_BENCH_KEEP=1 keeps the homes,
  * MESHCC_BENCH_LOG=debug sets both daemons' log level.
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -137,11 +137,32 @@ async function main(): Promise<void> {
     const work = join(a.dir, 'work')
     await mkdir(work, { recursive: true })
     await writeFile(join(work, 'tiny.c'), 'int tiny(int x) { return x + 1; }\n')
+    // A C++ unit with the standard headers of a typical library source (like yaml-cpp's).
+    await writeFile(
+      join(work, 'cxx.cpp'),
+      [
+        '#include <algorithm>',
+        '#include <iostream>',
+        '#include <map>',
+        '#include <memory>',
+        '#include <sstream>',
+        '#include <string>',
+        '#include <vector>',
+        'std::string cxx(const std::vector<std::string>& v) {',
+        '  std::map<std::string, int> m; std::ostringstream o;',
+        '  for (const auto& s : v) m[s]++;',
+        '  for (const auto& [k, n] : m) o << k << n;',
+        '  return o.str();',
+        '}',
+        '',
+      ].join('\n'),
+    )
     await cp(join(repoRoot, 'test', 'fixtures', 'real', 'zstd-1.5.4'), join(work, 'zstd'), {
       recursive: true,
     })
     const all: Unit[] = [
       { id: 'tiny', cwd: work, args: ['gcc', '-O2', '-c', 'tiny.c', '-o', 'tiny.o'] },
+      { id: 'cxx', cwd: work, args: ['g++', '-O2', '-c', 'cxx.cpp', '-o', 'cxx.o'] },
       {
         id: 'huf',
         cwd: join(work, 'zstd'),

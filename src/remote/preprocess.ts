@@ -73,6 +73,8 @@ export function preprocessArgs(
 }
 
 const BUILTIN = Buffer.from('"<built-in>"\n#define ')
+/** How far past the last pair the next one may start (gcc's line markers before the first). */
+const BUILTIN_WINDOW = 64 * 1024
 
 /**
  * Drops gcc's `# 0 "<built-in>"` / `#define …` pairs from the head of directives-only output: the
@@ -84,7 +86,10 @@ export function stripGccBuiltins(text: Buffer): Buffer {
   let keepFrom = 0
   // Only the head holds built-ins, one contiguous run of pairs: stop at the first gap.
   for (;;) {
-    const hit = text.indexOf(BUILTIN, keepFrom)
+    // Search a short window only: the pairs sit at the head, and a miss must not scan the whole
+    // (megabytes of) output.
+    const window = text.subarray(0, Math.min(text.length, keepFrom + BUILTIN_WINDOW))
+    const hit = window.indexOf(BUILTIN, keepFrom)
     if (hit < 0) break
     const lineStart = text.lastIndexOf(10, hit) + 1
     if (text[lineStart] !== 0x23 /* # */ || (parts.length > 0 && lineStart !== keepFrom)) break
