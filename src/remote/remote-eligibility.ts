@@ -7,8 +7,6 @@
  *   MD5 of every source file's *text*; a builder compiles the preprocessed text, whose checksum
  *   differs. `-gdwarf-4` (or lower) and `-g0` compiles are distributed.
  * - `cpu-native`: `-march=native` would describe the builder's CPU.
- * - `split-dwarf` (gcc): gcc runs `objcopy` to split the `.dwo` off, and packaged toolchains do
- *   not carry it yet.
  * - `extra-inputs`: plugins, profiles, specs, PCHs are files the builder does not have.
  * - `records-command-line`: the object embeds the exact command line.
  * - `driver-prefix` (`-B`), `config-file`, `compiler-env`: they change which programs or
@@ -22,8 +20,8 @@
  *   compile stays local instead of wasting a builder's time first.
  */
 import { isAbsolute, resolve } from 'node:path'
-import type { CacheableInvocation } from '../compilers/types.ts'
 import { matchOption } from '../compilers/option-table.ts'
+import type { CacheableInvocation } from '../compilers/types.ts'
 import { diagnosticsCheckable } from './diag-sources.ts'
 import { wantsPreprocessedMode } from './gcc-preprocessed-mode.ts'
 import { reservedPath } from './job-paths.ts'
@@ -32,7 +30,6 @@ export type IneligibleReason =
   | 'language'
   | 'clang-dwarf5'
   | 'cpu-native'
-  | 'split-dwarf'
   | 'extra-inputs'
   | 'records-command-line'
   | 'driver-prefix'
@@ -84,8 +81,6 @@ export function remoteIneligibility(
     if (m.spec.role === 'config') return 'config-file'
     i += m.width - 1
   }
-  if (inv.family === 'gcc' && inv.extraOutputs.some((e) => e.role === 'split-dwarf'))
-    return 'split-dwarf'
   if (inv.family === 'gcc' && !diagnosticsCheckable(args, wantsPreprocessedMode(inv, args)))
     return 'diagnostics-unreproducible'
   if (inv.family === 'clang' && inv.debugLevel > 0 && (dwarfVersion(args) ?? 5) >= 5)

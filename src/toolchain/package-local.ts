@@ -34,8 +34,8 @@ import { compilerFamily } from '../compilers/family.ts'
 import { ToolchainPackagingError } from '../errors.ts'
 import { type CollectedToolchain, hashTree, type PhaseProgress } from './collect-files.ts'
 import { isElf, sharedLibraries } from './elf-closure.ts'
-import { HostTree } from './host-tree.ts'
 import { hostPlatform } from './host-platform.ts'
+import { HostTree } from './host-tree.ts'
 import type { ToolchainLanguage } from './manifest.ts'
 
 const run = promisify(execFile)
@@ -123,6 +123,12 @@ export async function packageLocalCompiler(
     if (isAbsolute(wrapper) && (await exists(wrapper))) await tree.add(wrapper)
     const as = await ask('-print-prog-name=as')
     await tree.add(isAbsolute(as) ? as : await findProgram(as, env))
+    // gcc runs objcopy after `as` for -gsplit-dwarf (extract and strip the .dwo sections).
+    const objcopy = await ask('-print-prog-name=objcopy')
+    const objcopyPath = isAbsolute(objcopy)
+      ? objcopy
+      : await findProgram(objcopy, env).catch(() => undefined)
+    if (objcopyPath !== undefined && (await exists(objcopyPath))) await tree.add(objcopyPath)
     for (const name of subset ? ['specs'] : ['liblto_plugin.so', 'specs']) {
       const p = await ask(`-print-file-name=${name}`)
       if (isAbsolute(p) && (await exists(p))) await tree.add(p)

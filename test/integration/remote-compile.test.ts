@@ -16,8 +16,8 @@ import {
   buildSandboxHelper,
   hasClang,
   localCompile,
-  packageToolchains,
   type Pair,
+  packageToolchains,
   remoteCompile,
   startPair,
   type Toolchains,
@@ -134,11 +134,8 @@ describe('remote compiles are byte-identical to local ones', {
     assert.ok(localObj.equals(remoteObj), 'C++ objects differ')
   })
 
-  // The packaged gcc toolchain lacks objcopy, which gcc runs for -gsplit-dwarf, so such compiles
-  // are ineligible for now (remote-eligibility.ts); this shows the day they can be enabled.
-  it('gcc -gsplit-dwarf: the object and its .dwo both match', {
-    todo: 'toolchains do not package objcopy yet (src/toolchain/package-local.ts)',
-  }, async () => {
+  // gcc runs objcopy (packaged with the toolchain) to split the .dwo off.
+  it('gcc -gsplit-dwarf: the object and its .dwo both match', async () => {
     const args = [
       '-g',
       '-gsplit-dwarf',
