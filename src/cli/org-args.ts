@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import { UnknownFlagError, UsageError } from '../errors.ts'
+import { normalizeGroups, normalizeRoles, type Role } from '../identity/types.ts'
 
 export interface TextSink {
   write(chunk: string): unknown
@@ -75,6 +76,23 @@ export function splitList(text: string | undefined): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '')
+}
+
+/** `--roles` (default `client,builder`, at least one) and `--groups`, checked. */
+export function rolesAndGroups(
+  values: Record<string, unknown>,
+  usage: (message: string) => UsageError,
+): { roles: Role[]; groups: string[] } {
+  let roles: Role[]
+  let groups: string[]
+  try {
+    roles = normalizeRoles(splitList((values['roles'] as string | undefined) ?? 'client,builder'))
+    groups = normalizeGroups(splitList(values['groups'] as string | undefined))
+  } catch (err) {
+    throw usage((err as Error).message)
+  }
+  if (roles.length === 0) throw usage('--roles needs at least one of client, builder, admin')
+  return { roles, groups }
 }
 
 export function iso(unixSeconds: number): string {

@@ -28,8 +28,8 @@ import { personalOrgName } from '../identity/node-identity.ts'
 import { createOrg, loadOrg } from '../identity/org-key.ts'
 import { type IdentityPaths, identityPaths } from '../identity/paths.ts'
 import { peerIdStringFromSubject, peerMultihash } from '../identity/peer.ts'
-import { normalizeGroups, normalizeRoles, type TrustedOrgKey } from '../identity/types.ts'
-import { iso, json, type OrgCommandIo, parseOrgArgs, splitList } from './org-args.ts'
+import type { TrustedOrgKey } from '../identity/types.ts'
+import { iso, json, type OrgCommandIo, parseOrgArgs, rolesAndGroups } from './org-args.ts'
 import { printOrgHelp } from './org-help.ts'
 import { orgIssue } from './org-issue.ts'
 import { orgShow } from './org-show.ts'
@@ -104,15 +104,7 @@ async function invite(args: string[], io: OrgCommandIo, paths: IdentityPaths): P
   const usesText = (values['uses'] as string | undefined) ?? '1'
   const maxUses = /^\d{1,4}$/.test(usesText) ? Number(usesText) : 0
   if (maxUses < 1 || maxUses > 1000) throw usage('--uses takes a number from 1 to 1000')
-  let roles: ReturnType<typeof normalizeRoles>
-  let groups: string[]
-  try {
-    roles = normalizeRoles(splitList((values['roles'] as string | undefined) ?? 'client,builder'))
-    groups = normalizeGroups(splitList(values['groups'] as string | undefined))
-  } catch (err) {
-    throw usage((err as Error).message)
-  }
-  if (roles.length === 0) throw usage('--roles needs at least one of client, builder, admin')
+  const { roles, groups } = rolesAndGroups(values, usage)
   const org = await loadOrg(paths)
   const live = await io.mesh
     ?.self(io.signal === undefined ? {} : { signal: io.signal })

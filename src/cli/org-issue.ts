@@ -22,8 +22,8 @@ import { writeFileAtomic } from '../identity/files.ts'
 import { loadOrg } from '../identity/org-key.ts'
 import type { IdentityPaths } from '../identity/paths.ts'
 import { peerIdStringFromSubject, peerMultihash } from '../identity/peer.ts'
-import { CLOCK_SKEW_SECONDS, normalizeGroups, normalizeRoles } from '../identity/types.ts'
-import { iso, json, type OrgCommandIo, parseOrgArgs, splitList } from './org-args.ts'
+import { CLOCK_SKEW_SECONDS } from '../identity/types.ts'
+import { iso, json, type OrgCommandIo, parseOrgArgs, rolesAndGroups } from './org-args.ts'
 import { printOrgHelp } from './org-help.ts'
 
 export async function orgIssue(
@@ -69,15 +69,7 @@ export async function orgIssue(
       `note: a ${ttlSeconds}s certificate is shorter than the ${CLOCK_SKEW_SECONDS}s clock skew members allow\n`,
     )
   }
-  let roles: ReturnType<typeof normalizeRoles>
-  let groups: string[]
-  try {
-    roles = normalizeRoles(splitList((values['roles'] as string | undefined) ?? 'client,builder'))
-    groups = normalizeGroups(splitList(values['groups'] as string | undefined))
-  } catch (err) {
-    throw usage((err as Error).message)
-  }
-  if (roles.length === 0) throw usage('--roles needs at least one of client, builder, admin')
+  const { roles, groups } = rolesAndGroups(values, usage)
   const org = await loadOrg(paths)
   let certificate: Uint8Array
   try {

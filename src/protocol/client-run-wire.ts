@@ -30,7 +30,7 @@
  */
 import { isUtf8 } from 'node:buffer'
 import { FrameTooLargeError, ProtocolError } from '../errors.ts'
-import { MAX_ARGS, MAX_COMPILE_BODY, MAX_OUTPUT_FRAME } from './local-wire.ts'
+import { frame, MAX_ARGS, MAX_COMPILE_BODY, MAX_OUTPUT_FRAME } from './local-wire.ts'
 
 export { FLAG_CLIENT_RUNS } from './local-wire.ts'
 
@@ -95,14 +95,6 @@ export interface RunAnswer {
   status: number
   stdout: Buffer
   stderr: Buffer
-}
-
-function frame(type: number, payload: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(5 + payload.length)
-  out[0] = type
-  out.writeUInt32LE(payload.length, 1)
-  out.set(payload, 5)
-  return out
 }
 
 /** Encodes a whole answer (the C client's job; used by tests). */

@@ -232,7 +232,8 @@ export function encodeCompileRequest(req: CompileRequest): Buffer {
   return out
 }
 
-function frame(type: number, payload: Uint8Array): Buffer {
+/** One frame: `u8 type, u32 LE length, payload`. */
+export function frame(type: number, payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(5 + payload.length)
   out[0] = type
   out.writeUInt32LE(payload.length, 1)
