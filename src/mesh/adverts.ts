@@ -1,18 +1,8 @@
 /**
  * Gossip adverts: every member publishes what it offers (cores, free slots, load, toolchains…)
  * on topic `meshcc/adverts/1`, when it changes and periodically regardless, and keeps the latest
- * advert of every other member until it expires.
- *
- * Period: `intervalMs` (5 s) in a small mesh; in a larger one it grows so that a member receives
- * at most `maxAdvertRate` (5) adverts per second from the whole mesh (N members → N / rate
- * seconds: 5 s up to 25 members, 10 s at 50, 20 s at 100), up to `maxIntervalMs` (30 s). Each period is jittered by ±10 %, so
- * members that started together do not publish in lockstep.
- *
- * Expiry: each advert states its own lifetime (`ttl`, three of the sender's periods plus the
- * jitter), so a receiver expires it on the sender's promise, not on its own period; the lifetime
- * is capped at {@link MAX_ADVERT_TTL_MS} whatever the sender claims, and measured from arrival
- * (a lagging sender clock does not matter). Adverts of older senders without `ttl` live three of
- * this node's base periods.
+ * advert of every other member until it expires. The period (longer in a large mesh, jittered)
+ * and lifetime (`ttl`) rules live in `advert-schedule.ts`.
  *
  * Gossipsub's StrictSign policy signs each message with the author's peer key and checks it before
  * the topic validator runs, so `msg.from` is authenticated. The validator then refuses anything
@@ -21,29 +11,29 @@
  * (connected to us), or — since each member keeps only a bounded set of connections and gossip
  * carries the rest — hold a valid certificate of our organisation whose subject is `msg.from`:
  * `checkAuthor` verifies the one the advert carries, or the one held from an earlier advert (see
- * `author-certs.ts`). An author with neither is ignored and never believed.
- *
- * Certificates (≈ 0.5 KiB, over half an advert) travel only in the first advert, in every
- * `certEvery`-th one, when this node's certificate changed, and in the next advert after an
- * author new to this node appeared or an advert asked for them (`needCerts`: its sender had to
- * ignore an advert for want of the author's certificate, e.g. after a restart). So a newcomer
- * receives every member's certificate within about one period, and a settled mesh sends them
- * rarely.
+ * `author-certs.ts`). An author with neither is ignored and never believed. Which adverts carry
+ * this node's certificate, or ask for others' (`needCerts`), is `advert-cert-policy.ts`.
  */
-import { TopicValidatorResult } from '@libp2p/gossipsub'
+
 import type { Message } from '@libp2p/gossipsub'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { AdvertCertPolicy } from './advert-cert-policy.ts'
 import { decodeAdvert, encodeAdvert, MAX_ADVERT_BYTES } from './advert-codec.ts'
+import {
+  advertExpiryMs,
+  advertPeriodMs,
+  jitteredDelayMs,
+  MAX_ADVERT_TTL_MS,
+  receivedExpiresAt,
+} from './advert-schedule.ts'
 import type { MeshNode } from './create-node.ts'
 import type { Advert, AdvertSource, CertificateCheck, MemberCertificate } from './types.ts'
 
 export const ADVERT_TOPIC = 'meshcc/adverts/1'
 export const MAX_CLOCK_SKEW_MS = 30_000
-/** Longest lifetime a received advert is given, whatever its `ttl` says. */
-export const MAX_ADVERT_TTL_MS = 120_000
-/** Jitter of each period: ±10 %. */
-const JITTER = 0.1
+export { MAX_ADVERT_TTL_MS }
 
 export interface ReceivedAdvert {
   advert: Advert
@@ -99,14 +89,12 @@ export class Adverts {
   readonly #heard = new Map<string, number>()
   #seq = 0
   #last: Advert | undefined
-  /** Adverts published so far, and whether the next one carries the certificate. */
+  /** Adverts published so far. */
   #published = 0
   readonly #counts = { withCert: 0, needCerts: 0 }
   #lastPublishedAt = Number.NEGATIVE_INFINITY
-  #certDue = true
-  /** An advert was ignored for want of its author's certificate: ask for certificates. */
-  #needCerts = false
-  #lastCert: Uint8Array | undefined
+  /** Whether the next advert carries the certificate, or asks for others'. */
+  readonly #certs: AdvertCertPolicy
   #timer: NodeJS.Timeout | undefined
   #soon: NodeJS.Timeout | undefined
   #lastFields = ''
@@ -117,6 +105,7 @@ export class Adverts {
     this.#intervalMs = init.intervalMs ?? 5_000
     this.#now = init.now ?? Date.now
     this.#random = init.random ?? Math.random
+    this.#certs = new AdvertCertPolicy(init)
   }
 
   /**
@@ -127,14 +116,13 @@ export class Adverts {
    */
   get periodMs(): number {
     const members = Math.max(this.#received.size, this.#heard.size) + 1
-    const byRate = (members / (this.#init.maxAdvertRate ?? 5)) * 1000
-    const max = Math.max(this.#init.maxIntervalMs ?? 30_000, this.#intervalMs)
-    return Math.round(Math.min(max, Math.max(this.#intervalMs, byRate)))
+    const { maxAdvertRate, maxIntervalMs } = this.#init
+    return advertPeriodMs(members, this.#intervalMs, maxAdvertRate, maxIntervalMs)
   }
 
   /** The lifetime this node promises for its adverts: three periods, jitter included. */
   get expiryMs(): number {
-    return Math.round(3 * this.periodMs * (1 + JITTER))
+    return advertExpiryMs(this.periodMs)
   }
 
   /** Installs the validator; call before `node.start()`, so no message escapes it. */
@@ -153,7 +141,7 @@ export class Adverts {
   /** Next periodic round after one jittered period. */
   #schedule(): void {
     if (!this.#started) return
-    const delay = this.periodMs * (1 - JITTER + 2 * JITTER * this.#random())
+    const delay = jitteredDelayMs(this.periodMs, this.#random())
     this.#timer = setTimeout(() => {
       this.#expire()
       this.#publish()
@@ -270,11 +258,10 @@ export class Adverts {
       seq: this.#seq,
       ts: now,
       ttl: this.expiryMs,
-      ...(this.#needCerts ? { needCerts: true } : {}),
+      ...(this.#certs.takeNeedCerts() ? { needCerts: true } : {}),
     }
-    this.#needCerts = false
     this.#last = advert
-    const cert = this.#certToSend()
+    const cert = this.#certs.certToSend(this.#published)
     const needed = advert.needCerts === true
     this.#published++
     if (cert !== undefined) this.#counts.withCert++
@@ -283,29 +270,9 @@ export class Adverts {
       .publish(ADVERT_TOPIC, encodeAdvert(advert, cert))
       .then((r) => {
         // Nobody heard it (no peers yet): what it carried is still owed.
-        if (r.recipients.length === 0) this.#unsent(cert !== undefined, needed)
+        if (r.recipients.length === 0) this.#certs.unsent(cert !== undefined, needed)
       })
-      .catch(() => this.#unsent(cert !== undefined, needed))
-  }
-
-  /**
-   * This node's certificate if the next advert should carry it: the first advert, every k-th,
-   * after the certificate changed, or after a new author appeared. Undefined otherwise.
-   */
-  #certToSend(): Uint8Array | undefined {
-    const cert = this.#init.certificate?.()
-    if (cert === undefined) return undefined
-    const changed = this.#lastCert === undefined || !sameBytes(cert, this.#lastCert)
-    const every = Math.max(1, this.#init.certEvery ?? 6)
-    if (!this.#certDue && !changed && this.#published % every !== 0) return undefined
-    this.#certDue = false
-    this.#lastCert = cert
-    return cert
-  }
-
-  #unsent(cert: boolean, needCerts: boolean): void {
-    if (cert) this.#certDue = true
-    if (needCerts) this.#needCerts = true
+      .catch(() => this.#certs.unsent(cert !== undefined, needed))
   }
 
   #hear(author: string): void {
@@ -325,11 +292,6 @@ export class Adverts {
         this.#init.onExpired?.(peer)
       }
     }
-  }
-
-  /** Lifetime of adverts from senders that state none: three of our base periods. */
-  get #fallbackTtlMs(): number {
-    return 3 * this.#intervalMs
   }
 
   readonly #validate = async (
@@ -358,7 +320,7 @@ export class Adverts {
       const check = await this.#init.checkAuthor?.(msg.from, decoded.cert)
       this.#init.onUnknownAuthor?.(msg.from, advert.addrs)
       if (check === undefined) {
-        this.#needCerts = true
+        this.#certs.missingAuthorCert()
         return TopicValidatorResult.Ignore
       }
       if (!check.ok) {
@@ -379,10 +341,8 @@ export class Adverts {
     // Older or repeated: may come late over a second path, so ignore rather than penalise.
     if (prev !== undefined && advert.seq <= prev.advert.seq) return TopicValidatorResult.Ignore
     // An author new to us (or back after its advert expired) may lack our certificate too.
-    if (prev === undefined || now > prev.expiresAt || advert.needCerts === true) {
-      this.#certDue = true
-    }
-    const expiresAt = now + Math.min(advert.ttl ?? this.#fallbackTtlMs, MAX_ADVERT_TTL_MS)
+    this.#certs.accepted(prev?.expiresAt, now, advert.needCerts === true)
+    const expiresAt = receivedExpiresAt(now, advert.ttl, this.#intervalMs)
     this.#received.set(
       author,
       cert === undefined
@@ -392,8 +352,4 @@ export class Adverts {
     this.#init.onAdvert?.(msg.from, advert)
     return TopicValidatorResult.Accept
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a === b || (a.length === b.length && Buffer.compare(a, b) === 0)
 }
