@@ -6,7 +6,8 @@
  * asks each in turn to reserve a slot; a full builder says so at once and the next is asked. After
  * `maxAttempts` refusals the job waits for whichever comes first: a local slot, or a later round
  * of reservations, started when the view changes (a new advert, one of our jobs ending on a
- * builder) or every `retryIntervalMs`. Waiting jobs are served longest-estimate first.
+ * builder) or every `retryIntervalMs`. Waiting jobs are served longest-estimate first, by the
+ * queue of {@link ./placement-queue.ts}.
  *
  * @example
  * ```ts
@@ -17,9 +18,9 @@
  */
 import { candidates, type ScoredCandidate, type ScoringContext } from './candidates.ts'
 import { FailureTracker } from './failure-tracker.ts'
-import { InFlight, type Claim } from './in-flight.ts'
+import { type Claim, InFlight } from './in-flight.ts'
 import { LocalPool } from './local-pool.ts'
-import { bestSpeed, fastEnough, isLong, patient } from './long-jobs.ts'
+import { fastEnough, isLong } from './long-jobs.ts'
 import { type CandidatePicker, powerOfD } from './pickers.ts'
 import type {
   AcquireOptions,
@@ -27,10 +28,10 @@ import type {
   PlacementInit,
   PlacementMode,
 } from './placement-init.ts'
+import { PlacementQueue } from './placement-queue.ts'
 import { reserveWithTimeout } from './reserve-with-timeout.ts'
 import { SpeedModel } from './speed-model.ts'
 import type { Clock, PlacementJob, Random, ReserveReply, Slot, SlotOutcome } from './types.ts'
-import { longer, Waiters, type Waiter } from './waiters.ts'
 
 export type {
   AcquireOptions,
@@ -60,9 +61,8 @@ export class Placement {
   readonly #random: Random
   readonly #picker: CandidatePicker
   readonly #mode: PlacementMode
-  readonly #waiters = new Waiters()
   readonly #closed = new AbortController()
-  #probes = 0
+  readonly #queue: PlacementQueue
   readonly #maxProbes: number
   readonly #faster: number
   readonly #longJobMs: number
@@ -70,8 +70,6 @@ export class Placement {
   #share = 1
   /** Reservations answered (granted, busy, or failed): rounds that got none change nothing. */
   #answers = 0
-  #ticking = false
-  #pumpQueued = false
 
   constructor(init: PlacementInit) {
     this.#init = init
@@ -87,7 +85,24 @@ export class Placement {
     this.failures = new FailureTracker({ ...init.failures, clock: init.clock })
     this.local =
       typeof init.localSlots === 'number' ? new LocalPool(init.localSlots) : init.localSlots
-    this.local.onFree = () => this.#onLocalFree()
+    this.#queue = new PlacementQueue({
+      clock: init.clock,
+      local: this.local,
+      counters: this.counters,
+      closed: this.#closed.signal,
+      longJobMs: this.#longJobMs,
+      fasterThanLocal: this.#faster,
+      maxProbes: this.#maxProbes,
+      get retryIntervalMs() {
+        return init.retryIntervalMs ?? 250
+      },
+      candidates: (job, exclude) => this.candidates(job, exclude),
+      typicalMs: (job) => this.#typicalMs(job),
+      round: (job, options, since) => this.#round(job, options, since),
+      localSlot: (job) => this.#localSlot(job),
+      answers: () => this.#answers,
+    })
+    this.local.onFree = () => this.#queue.onLocalFree()
   }
 
   get clock(): Clock {
@@ -105,14 +120,14 @@ export class Placement {
 
   /** Jobs waiting for a slot. */
   get waiting(): number {
-    return this.#waiters.size
+    return this.#queue.size
   }
 
   /** A slot for `job`, local or remote, following the mode; waits while none is free. */
   async acquire(job: PlacementJob, options: AcquireOptions = {}): Promise<Slot> {
     const { signal, exclude = NONE } = options
     signal?.throwIfAborted()
-    if (options.ticket !== undefined) options.ticket.seq ??= this.#waiters.ticket()
+    if (options.ticket !== undefined) options.ticket.seq ??= this.#queue.ticket()
     if (this.#mode === 'local') return this.acquireLocal(job, { signal })
     const allowLocal = this.#mode === 'auto'
     if (allowLocal && !this.#prefersRemote(job, exclude) && this.local.tryAcquire()) {
@@ -120,14 +135,15 @@ export class Placement {
     }
     // Jobs already waiting go first (longest first), and only so many reservation rounds run
     // at once: a burst of new jobs joins the queue instead of racing for the same slots.
-    if (options.wait !== true && this.#waiters.size === 0 && this.#probes < this.#maxProbes) {
-      this.#probes++
+    const queue = this.#queue
+    if (options.wait !== true && queue.size === 0 && queue.probes < this.#maxProbes) {
+      queue.probes++
       let slot: Slot | undefined
       try {
         slot = await this.tryRemote(job, options)
       } finally {
-        this.#probes--
-        this.#kick()
+        queue.probes--
+        queue.kick()
       }
       if (slot !== undefined) return slot
       if (allowLocal && this.local.tryAcquire()) return this.#localSlot(job)
@@ -136,7 +152,7 @@ export class Placement {
     if (!allowLocal && this.candidates(job, exclude).length === 0) {
       return this.acquireLocal(job, { signal })
     }
-    return this.#wait(job, {
+    return queue.wait(job, {
       allowLocal,
       allowRemote: true,
       exclude,
@@ -152,7 +168,12 @@ export class Placement {
   ): Promise<Slot> {
     options.signal?.throwIfAborted()
     if (this.local.tryAcquire()) return this.#localSlot(job)
-    return this.#wait(job, { allowLocal: true, allowRemote: false, exclude: NONE, ...options })
+    return this.#queue.wait(job, {
+      allowLocal: true,
+      allowRemote: false,
+      exclude: NONE,
+      ...options,
+    })
   }
 
   /** One round of reservations (up to `maxAttempts` members); undefined when all refused. */
@@ -202,7 +223,9 @@ export class Placement {
       if (reply.granted) {
         this.#answers++
         // Late binding: a longer job waiting for this member takes the slot; this one goes on.
-        if (this.#rebind(peer, reply.lease, claim, job)) continue
+        if (this.#queue.rebind(peer, job, (j) => this.#remoteSlot(peer, reply.lease, claim, j))) {
+          continue
+        }
         const slot = this.#remoteSlot(peer, reply.lease, claim, job)
         if (signal?.aborted) {
           slot.release({ kind: 'unused' })
@@ -252,13 +275,13 @@ export class Placement {
 
   /** The member view changed (an advert arrived): waiting jobs may find a slot now. */
   viewChanged(): void {
-    this.#kick()
+    this.#queue.kick()
   }
 
   /** Stops the retry timer and fails every waiting job with `reason`. */
   close(reason: unknown = new Error('placement closed')): void {
     this.#closed.abort(reason)
-    for (const w of this.#waiters.all()) this.#settle(w, undefined, reason)
+    this.#queue.failAll(reason)
   }
 
   #context(job: PlacementJob, exclude: ReadonlySet<string>): ScoringContext {
@@ -278,7 +301,7 @@ export class Placement {
       failureFactor: (peer) => this.failures.factor(peer),
       expectedMs: job.estimateMs ?? typicalMs,
       typicalMs,
-      bulk: this.#waiters.size >= (this.#init.bulkWaiting ?? 16),
+      bulk: this.#queue.size >= (this.#init.bulkWaiting ?? 16),
       share: this.#share,
       long: isLong(job, this.#longJobMs),
       missingToolchainFactor: this.#init.missingToolchainFactor ?? 0.25,
@@ -302,29 +325,6 @@ export class Placement {
       timeoutMs: this.#init.reserveTimeoutMs ?? 2_000,
       signals,
     })
-  }
-
-  /**
-   * Hands a fresh grant on `peer` to the longest waiting job that would take that member, if it
-   * is longer than `job`. Reservations belong to the client, not to the job that asked: this is
-   * how the longest jobs get the fast members even when their own requests lost a race.
-   */
-  #rebind(peer: string, lease: unknown, claim: Claim, job: PlacementJob): boolean {
-    for (const w of this.#waiters.all()) {
-      if (!longer(w.job, job)) return false
-      if (w.probing || !w.allowRemote || w.exclude.has(peer)) continue
-      const cands = fastEnough(
-        w.job,
-        this.candidates(w.job, w.exclude),
-        this.#longJobMs,
-        this.#clock.now() - w.since,
-        this.#typicalMs(w.job),
-      )
-      if (!cands.some((c) => c.view.peerId === peer)) continue
-      this.#settle(w, this.#remoteSlot(peer, lease, claim, w.job))
-      return true
-    }
-    return false
   }
 
   #localSlot(job: PlacementJob): Slot {
@@ -370,169 +370,8 @@ export class Placement {
           claim.end(now)
         }
         // We know a slot just freed there.
-        this.#kick()
+        this.#queue.kick()
       },
     }
-  }
-
-  #wait(
-    job: PlacementJob,
-    opts: {
-      allowLocal: boolean
-      allowRemote: boolean
-      exclude: ReadonlySet<string>
-      signal?: AbortSignal | undefined
-      seq?: number | undefined
-    },
-  ): Promise<Slot> {
-    this.counters.waited++
-    const { promise, resolve, reject } = Promise.withResolvers<Slot>()
-    const w = this.#waiters.add(
-      {
-        job,
-        allowLocal: opts.allowLocal,
-        allowRemote: opts.allowRemote,
-        exclude: opts.exclude,
-        signal: opts.signal,
-        since: this.#clock.now(),
-        resolve,
-        reject,
-      },
-      opts.seq,
-    )
-    const onAbort = () => this.#settle(w, undefined, opts.signal?.reason)
-    opts.signal?.addEventListener('abort', onAbort, { once: true })
-    w.cleanup = () => opts.signal?.removeEventListener('abort', onAbort)
-    if (opts.allowRemote) this.#tick()
-    return promise
-  }
-
-  #settle(w: Waiter, slot: Slot | undefined, error?: unknown): void {
-    if (w.settled) {
-      slot?.release({ kind: 'unused' })
-      return
-    }
-    w.settled = true
-    this.#waiters.remove(w)
-    w.cleanup?.()
-    if (slot !== undefined) w.resolve(slot)
-    else w.reject(error)
-  }
-
-  /**
-   * A local slot freed: it goes to a waiting job. When members are clearly faster than this
-   * machine, the shortest waiting job takes it (long jobs are better off waiting for a fast
-   * member: the classic rule for machines of unequal speed); otherwise the longest.
-   */
-  #onLocalFree(): void {
-    const order = this.#waiters.all()
-    const head = order[0]
-    if (head === undefined) return
-    if (
-      head.job.estimateMs !== undefined &&
-      bestSpeed(this.candidates(head.job, head.exclude)) >= this.#faster
-    )
-      order.reverse()
-    for (const w of order) {
-      if (this.local.free <= 0) return
-      if (!w.allowLocal || w.probing || this.#patient(w)) continue
-      if (this.local.tryAcquire()) this.#settle(w, this.#localSlot(w.job))
-    }
-  }
-
-  #patient(w: Waiter): boolean {
-    if (!w.allowRemote || !isLong(w.job, this.#longJobMs)) return false
-    const best = bestSpeed(this.candidates(w.job, w.exclude))
-    return patient(w.job, best, this.#faster, this.#clock.now() - w.since)
-  }
-
-  /** Schedules one pump pass (coalesced). */
-  #kick(): void {
-    if (this.#pumpQueued || this.#waiters.size === 0) return
-    this.#pumpQueued = true
-    queueMicrotask(() => {
-      this.#pumpQueued = false
-      this.#pump(false)
-    })
-  }
-
-  /**
-   * Starts reservation rounds for waiting jobs, best first, while the view shows free slots for
-   * them. `force`: the periodic retry, which probes once even when the view shows nothing free
-   * (the view may be wrong).
-   */
-  #pump(force: boolean): void {
-    const max = this.#maxProbes
-    const full = new Set<string>()
-    for (const w of this.#waiters.all()) {
-      if (this.#probes >= max) return
-      if (w.probing || !w.allowRemote) continue
-      // `remote` mode, and every member that could take the job is gone: compile it here.
-      if (!w.allowLocal && this.candidates(w.job, w.exclude).length === 0) {
-        w.allowLocal = true
-        if (this.local.tryAcquire()) this.#settle(w, this.#localSlot(w.job))
-        continue
-      }
-      const key = `${w.job.platform}\u0000${w.job.arch}\u0000${w.job.toolchain}`
-      if (w.exclude.size === 0 && full.has(key)) continue
-      const cands = fastEnough(
-        w.job,
-        this.candidates(w.job, w.exclude),
-        this.#longJobMs,
-        this.#clock.now() - w.since,
-        this.#typicalMs(w.job),
-      )
-      const free = cands.some((c) => c.headroom > 0)
-      if (!free && !force) {
-        // Only a job that may go anywhere tells that the others would find nothing either (a
-        // long job waiting for a fast member must not hold up the short ones behind it).
-        if (w.exclude.size === 0 && !isLong(w.job, this.#longJobMs)) full.add(key)
-        continue
-      }
-      force = false
-      void this.#probe(w)
-    }
-  }
-
-  async #probe(w: Waiter): Promise<void> {
-    w.probing = true
-    this.#probes++
-    this.counters.probes++
-    let slot: Slot | undefined
-    const answers = this.#answers
-    try {
-      slot = await this.#round(w.job, { signal: w.signal, exclude: w.exclude }, w.since)
-    } catch {
-      slot = undefined
-    } finally {
-      w.probing = false
-      this.#probes--
-      // A round our own accounting refused entirely, in no time, would only be repeated at
-      // once: the next advert, a job ending or the periodic retry starts the next one.
-      if (this.#answers !== answers) this.#kick()
-    }
-    if (slot !== undefined) return this.#settle(w, slot)
-    if (w.settled) return
-    // A local slot may have freed while we were asking.
-    if (w.allowLocal && this.local.tryAcquire()) this.#settle(w, this.#localSlot(w.job))
-  }
-
-  /** Periodic retry while jobs wait for members. */
-  #tick(): void {
-    if (this.#ticking) return
-    this.#ticking = true
-    const loop = async () => {
-      while (this.#waiters.hasRemote() && !this.#closed.signal.aborted) {
-        await this.#clock.sleep(this.#init.retryIntervalMs ?? 250, {
-          signal: this.#closed.signal,
-        })
-        this.#pump(true)
-      }
-    }
-    loop()
-      .catch(() => {})
-      .finally(() => {
-        this.#ticking = false
-      })
   }
 }
