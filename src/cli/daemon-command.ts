@@ -5,17 +5,15 @@
  * until it answers; `stop` asks the daemon to stop over the control channel and waits until its
  * pid is gone (if the daemon does not answer but its pid file names a live daemon, SIGTERM).
  */
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import type { NodePaths } from '../config/paths.ts'
 import type { DaemonStatus } from '../daemon/control.ts'
 import { isDaemonProcess, readPidFile, waitForExit } from '../daemon/lifecycle.ts'
-import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.ts'
 import { DaemonUnavailableError, UsageError } from '../errors.ts'
 import { parseCommand } from './args.ts'
 import { controlRequest } from './control-client.ts'
 import { commandHelp } from './help.ts'
 import { type Output, printJson } from './output.ts'
+import { daemonEntry, spawnDetachedDaemon } from './spawn-daemon.ts'
 
 export async function daemonCommand(args: string[], o: Output, paths: NodePaths): Promise<number> {
   const { values, positionals } = parseCommand(
@@ -75,22 +73,11 @@ async function status(o: Output, paths: NodePaths): Promise<number> {
   return s ? 0 : 3
 }
 
-function daemonEntry(): string {
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js'
-  return fileURLToPath(new URL(`../daemon/main.${ext}`, import.meta.url))
-}
-
 async function start(o: Output, paths: NodePaths): Promise<number> {
   let s = await queryStatus(paths)
   const already = s !== undefined
   if (!s) {
-    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, daemonEntry()], {
-      detached: true,
-      stdio: 'ignore',
-      cwd: '/',
-      env: { ...process.env, MESHCC_HOME: paths.home },
-    })
-    child.unref()
+    spawnDetachedDaemon(paths.home)
     const deadline = Date.now() + 10_000
     while (!s && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50))

@@ -21,15 +21,12 @@
  * meshcc join --invite "$TOKEN"                 # other machines
  * ```
  */
-import { spawn } from 'node:child_process'
 import { mkdir, readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { NodePaths } from '../config/paths.ts'
 import type { MeshSelf } from '../daemon/control.ts'
 import { type MeshSettings, readMeshSettings, writeMeshSettings } from '../daemon/mesh-settings.ts'
-import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.ts'
 import { enroll } from '../enroll/client.ts'
 import {
   CertificateRejectedError,
@@ -51,6 +48,7 @@ import { parseCommand } from './args.ts'
 import { controlRequest } from './control-client.ts'
 import { commandHelp } from './help.ts'
 import { type Output, printJson } from './output.ts'
+import { spawnDetachedDaemon } from './spawn-daemon.ts'
 
 const MESH_START_TIMEOUT_MS = 20_000
 
@@ -304,20 +302,9 @@ async function restartMesh(paths: NodePaths): Promise<MeshSelf> {
   return reply['self'] as MeshSelf
 }
 
-function daemonEntry(): string {
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js'
-  return fileURLToPath(new URL(`../daemon/main.${ext}`, import.meta.url))
-}
-
 /** Starts a detached daemon (it starts the mesh, being joined) and waits until the mesh is up. */
 async function startDaemonWithMesh(paths: NodePaths): Promise<MeshSelf> {
-  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, daemonEntry()], {
-    detached: true,
-    stdio: 'ignore',
-    cwd: '/',
-    env: { ...process.env, MESHCC_HOME: paths.home },
-  })
-  child.unref()
+  spawnDetachedDaemon(paths.home)
   const deadline = Date.now() + MESH_START_TIMEOUT_MS
   let last: unknown
   while (Date.now() < deadline) {

@@ -14,6 +14,7 @@
 import { encodeJsonFrame, parseJsonFrame } from '../enroll/frame.ts'
 import { MAX_CERT_BYTES } from '../identity/certificate.ts'
 import { fromBase64Url, toBase64Url } from '../identity/encoding.ts'
+import type { CertificateFailure } from '../identity/verify-certificate.ts'
 
 export const RENEW_PROTOCOL = '/meshcc/renew/1.0.0'
 /** A certificate (≤ 16 KiB) in base64url with the JSON around it. */
@@ -23,18 +24,7 @@ export const MAX_RENEW_REPLY_BYTES = 24 * 1024
 export const RENEW_TIMEOUT_MS = 5_000
 
 /** Why a key holder refused a renewal. */
-export type RenewRefusal =
-  | 'malformed'
-  | 'bad-signature'
-  | 'wrong-org'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'revoked'
-  | 'subject-mismatch'
-  | 'missing-role'
-  | 'too-early'
-  | 'not-admin'
-  | 'internal'
+export type RenewRefusal = CertificateFailure | 'too-early' | 'not-admin' | 'internal'
 
 export interface RenewRequest {
   certificate: Uint8Array
