@@ -288,7 +288,7 @@ function memberView(mesh: HomeMesh): () => readonly BuilderView[] {
     const now = systemClock.now()
     if (now - at < VIEW_TTL_MS) return view
     at = now
-    view = viewsFromDirectory(mesh.snapshot().peers, now)
+    view = viewsFromDirectory(mesh.directory.peers(), now)
     return view
   }
 }

@@ -13,7 +13,16 @@
  * is capped at {@link MAX_ADVERT_TTL_MS} whatever the sender claims, and measured from arrival
  * (a lagging sender clock does not matter). Adverts of older senders without `ttl` live three of
  * this node's base periods.
+ *
+ * Changes: free slots move with every job, so publishing each change would make every busy member
+ * flood the mesh once per job (and every receiver verify, decode and store it). A change is
+ * published after a gap since the last publication that grows with the period, so the mesh-wide
+ * rate stays bounded like the periodic one: half a period for a change of counts only (free slots
+ * between 1 and n, load, queue, speed), a fifth of a period for a change that decides whether
+ * clients should send here at all (full ↔ free, cores, toolchains, platform). Placement copes
+ * with counts that lag: a builder that is full answers BUSY at once, and reservations count.
  */
+import type { AdvertFields } from './types.ts'
 
 /** Longest lifetime a received advert is given, whatever its `ttl` says. */
 export const MAX_ADVERT_TTL_MS = 120_000
@@ -56,4 +65,45 @@ export function receivedExpiresAt(
   intervalMs: number,
 ): number {
   return now + Math.min(ttl ?? 3 * intervalMs, MAX_ADVERT_TTL_MS)
+}
+
+/** How a member's advert fields moved: not at all, in counts only, or for placement. */
+export type AdvertChange = 'none' | 'counts' | 'placement'
+
+/**
+ * Compares the fields last published (`prev`) with the current ones: `placement` when it matters
+ * whether clients send jobs here at all (nothing published yet, host, platform, arch or cores
+ * changed, the toolchain set changed, free slots went from none to some or back), `counts` when
+ * only free slots, load, queue or speed moved, else `none`.
+ */
+export function advertChange(prev: AdvertFields | undefined, next: AdvertFields): AdvertChange {
+  if (prev === undefined) return 'placement'
+  if (
+    prev.cores !== next.cores ||
+    prev.freeSlots > 0 !== next.freeSlots > 0 ||
+    prev.platform !== next.platform ||
+    prev.arch !== next.arch ||
+    prev.host !== next.host ||
+    !sameSet(prev.toolchains, next.toolchains)
+  ) {
+    return 'placement'
+  }
+  return prev.freeSlots !== next.freeSlots ||
+    prev.load !== next.load ||
+    prev.queuedJobs !== next.queuedJobs ||
+    prev.speed !== next.speed
+    ? 'counts'
+    : 'none'
+}
+
+/** Least time between the last publication and one triggered by a change of that kind. */
+export function changeGapMs(periodMs: number, change: Exclude<AdvertChange, 'none'>): number {
+  return Math.round(change === 'placement' ? periodMs / 5 : periodMs / 2)
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  if (a.every((x, i) => x === b[i])) return true
+  const s = new Set(a)
+  return b.every((x) => s.has(x))
 }

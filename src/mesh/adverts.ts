@@ -1,8 +1,10 @@
 /**
  * Gossip adverts: every member publishes what it offers (cores, free slots, load, toolchains…)
  * on topic `meshcc/adverts/1`, when it changes and periodically regardless, and keeps the latest
- * advert of every other member until it expires. The period (longer in a large mesh, jittered)
- * and lifetime (`ttl`) rules live in `advert-schedule.ts`.
+ * advert of every other member until it expires. The period (longer in a large mesh, jittered),
+ * the lifetime (`ttl`) and how soon a change is published (free slots move with every job, so
+ * changes are rate-limited too) live in `advert-schedule.ts`. Any publication starts a new period:
+ * the periodic advert only fills silences.
  *
  * Gossipsub's StrictSign policy signs each message with the author's peer key and checks it before
  * the topic validator runs, so `msg.from` is authenticated. The validator then refuses anything
@@ -22,14 +24,22 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { AdvertCertPolicy } from './advert-cert-policy.ts'
 import { decodeAdvert, encodeAdvert, MAX_ADVERT_BYTES } from './advert-codec.ts'
 import {
+  advertChange,
   advertExpiryMs,
   advertPeriodMs,
+  changeGapMs,
   jitteredDelayMs,
   MAX_ADVERT_TTL_MS,
   receivedExpiresAt,
 } from './advert-schedule.ts'
 import type { MeshNode } from './create-node.ts'
-import type { Advert, AdvertSource, CertificateCheck, MemberCertificate } from './types.ts'
+import type {
+  Advert,
+  AdvertFields,
+  AdvertSource,
+  CertificateCheck,
+  MemberCertificate,
+} from './types.ts'
 
 export const ADVERT_TOPIC = 'meshcc/adverts/1'
 export const MAX_CLOCK_SKEW_MS = 30_000
@@ -61,8 +71,8 @@ export interface AdvertsInit {
   intervalMs?: number
   /**
    * Adverts per second a member should receive from the whole mesh at most: with N members the
-   * period is at least N / rate seconds. Default 5 (a 20 s period at 100 members; changes
-   * are still published at once).
+   * period is at least N / rate seconds. Default 5 (a 20 s period at 100 members). Changes are
+   * published after a gap that grows with the period (see `changeGapMs`).
    */
   maxAdvertRate?: number
   /** Longest period, however large the mesh. Default 30 s. */
@@ -97,7 +107,11 @@ export class Adverts {
   readonly #certs: AdvertCertPolicy
   #timer: NodeJS.Timeout | undefined
   #soon: NodeJS.Timeout | undefined
-  #lastFields = ''
+  /** The publication of a change, and when it is due (on `#now`'s clock). */
+  #change: NodeJS.Timeout | undefined
+  #changeAt = Number.POSITIVE_INFINITY
+  /** The fields of the last advert published. */
+  #lastFields: AdvertFields | undefined
   #started = false
 
   constructor(init: AdvertsInit) {
@@ -135,18 +149,14 @@ export class Adverts {
   run(): void {
     this.#init.node.services.pubsub.subscribe(ADVERT_TOPIC)
     this.#publish()
-    this.#schedule()
   }
 
-  /** Next periodic round after one jittered period. */
+  /** The periodic round: one jittered period after the last publication, whatever its cause. */
   #schedule(): void {
+    clearTimeout(this.#timer)
     if (!this.#started) return
     const delay = jitteredDelayMs(this.periodMs, this.#random())
-    this.#timer = setTimeout(() => {
-      this.#expire()
-      this.#publish()
-      this.#schedule()
-    }, delay)
+    this.#timer = setTimeout(() => this.#publish(), delay)
     this.#timer.unref()
   }
 
@@ -154,6 +164,7 @@ export class Adverts {
     this.#started = false
     clearTimeout(this.#timer)
     clearTimeout(this.#soon)
+    clearTimeout(this.#change)
     const { pubsub } = this.#init.node.services
     pubsub.topicValidators.delete(ADVERT_TOPIC)
     try {
@@ -163,10 +174,37 @@ export class Adverts {
     }
   }
 
-  /** The local state changed: publish soon if the fields differ from the last advert. */
+  /**
+   * The local state changed: publish if the fields differ from the last advert, but not sooner
+   * than a gap after the last publication (`changeGapMs`: a fifth of a period for a change that
+   * matters to placement, half a period for counts only), and at least 50 ms from now so that a
+   * burst of changes makes one advert. Called on every job start and end: cheap when an advert is
+   * already due as soon as any change could make it.
+   */
   changed(): void {
-    const fields = JSON.stringify(this.#init.source())
-    if (fields !== this.#lastFields) this.publishSoon(50)
+    if (!this.#started) return
+    const now = this.#now()
+    const earliest = Math.max(
+      now + 50,
+      this.#lastPublishedAt + changeGapMs(this.periodMs, 'placement'),
+    )
+    if (this.#change !== undefined && this.#changeAt <= earliest) return
+    const change = advertChange(this.#lastFields, this.#init.source())
+    if (change === 'none') return
+    const at = Math.max(now + 50, this.#lastPublishedAt + changeGapMs(this.periodMs, change))
+    // A pending publication of a lesser change is brought forward, never put back.
+    if (this.#change !== undefined) {
+      if (this.#changeAt <= at) return
+      clearTimeout(this.#change)
+    }
+    this.#changeAt = at
+    this.#change = setTimeout(() => {
+      this.#change = undefined
+      this.#changeAt = Number.POSITIVE_INFINITY
+      // A slot taken and given back meanwhile: nothing to tell.
+      if (advertChange(this.#lastFields, this.#init.source()) !== 'none') this.#publish()
+    }, at - now)
+    this.#change.unref()
   }
 
   /**
@@ -240,8 +278,13 @@ export class Adverts {
 
   #publish(): void {
     if (!this.#started) return
+    // Expired adverts leave the member count before it sets the period and ttl below.
+    this.#expire()
+    // This advert carries every change so far (a pending greeting still goes out: see `greet`).
+    clearTimeout(this.#change)
+    this.#change = undefined
+    this.#changeAt = Number.POSITIVE_INFINITY
     const fields = this.#init.source()
-    this.#lastFields = JSON.stringify(fields)
     const now = this.#now()
     this.#lastPublishedAt = now
     // Starting from the wall clock keeps seq increasing across restarts of the sender.
@@ -261,6 +304,8 @@ export class Adverts {
       ...(this.#certs.takeNeedCerts() ? { needCerts: true } : {}),
     }
     this.#last = advert
+    this.#lastFields = advert
+    this.#schedule()
     const cert = this.#certs.certToSend(this.#published)
     const needed = advert.needCerts === true
     this.#published++

@@ -21,10 +21,10 @@ import { join } from 'node:path'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { FsDatastore } from 'datastore-fs'
 import { meshccVersion } from '../daemon/version.ts'
 import { Admission } from './admission.ts'
 import { AuthorCerts } from './author-certs.ts'
+import { CachedFsDatastore } from './cached-datastore.ts'
 import type { Member } from './admission.ts'
 import { Adverts } from './adverts.ts'
 import { createMeshNode } from './create-node.ts'
@@ -36,6 +36,7 @@ import { Discovery } from './discovery.ts'
 import { meshGater } from './gater.ts'
 import { loadOrCreatePeerKey, peerKeyPath } from './node-key.ts'
 import { PeerDirectory } from './peer-directory.ts'
+import { skipKnownProtocolMerges } from './protocol-merges.ts'
 import type { Advert, AdvertSource, Credentials, DirectorySnapshot } from './types.ts'
 
 export interface MeshInit {
@@ -136,9 +137,10 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
   const privateKey =
     init.privateKey ??
     (await loadOrCreatePeerKey(peerKeyPath(init.home), signal === undefined ? {} : { signal }))
-  let datastore: FsDatastore | undefined
+  let datastore: CachedFsDatastore | undefined
   if (init.persist ?? transport === 'tcp') {
-    datastore = new FsDatastore(join(init.home, 'libp2p'))
+    // In memory, written behind: libp2p rewrites a peer's record on every stream.
+    datastore = new CachedFsDatastore(join(init.home, 'libp2p'))
     await datastore.open()
   }
   const events = new EventTarget()
@@ -163,6 +165,8 @@ export async function startMesh(init: MeshInit): Promise<Mesh> {
     ...(init.pingIntervalMs === undefined ? {} : { pingIntervalMs: init.pingIntervalMs }),
     ...(init.memoryLatencyMs === undefined ? {} : { memoryLatencyMs: init.memoryLatencyMs }),
   })
+  // libp2p rewrites the remote peer's record for every stream: not when it would change nothing.
+  skipKnownProtocolMerges(node)
   const version = init.version ?? meshccVersion
   let adverts: Adverts | undefined
   let crlGossip: CrlGossip | undefined

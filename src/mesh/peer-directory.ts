@@ -38,7 +38,7 @@ export class PeerDirectory {
   }
 
   snapshot(): DirectorySnapshot {
-    const { node, admission, adverts, credentials } = this.#init
+    const { node, credentials } = this.#init
     const own = credentials.self()
     const fields = this.#init.source()
     const self: DirectorySelf = {
@@ -50,6 +50,25 @@ export class PeerDirectory {
       version: this.#init.version,
       addrs: node.getMultiaddrs().map((a) => a.toString()),
       ...fields,
+    }
+    return { self, peers: this.peers() }
+  }
+
+  /**
+   * The other members, as in {@link snapshot} but without this node's own row, whose advert
+   * fields (slot count, load…) cost a look at the daemon: the placement reads this for its
+   * member view, at most every few tens of milliseconds while jobs run.
+   */
+  peers(): DirectoryPeer[] {
+    const { node, admission, adverts, credentials } = this.#init
+    const own = credentials.self()
+    // One pass over the connections, not one per member.
+    const byPeer = new Map<string, Connection[]>()
+    for (const c of node.getConnections()) {
+      const id = c.remotePeer.toString()
+      const list = byPeer.get(id)
+      if (list === undefined) byPeer.set(id, [c])
+      else list.push(c)
     }
     const ids = new Set([
       ...admission.members().map((m) => m.peerId.toString()),
@@ -64,7 +83,7 @@ export class PeerDirectory {
       // Members known only by gossip (no connection to us) show the certificate their advert
       // carried, with `connected: false` and no round-trip time.
       const cert = member?.cert ?? live?.cert
-      const conns = node.getConnections().filter((c) => c.remotePeer.toString() === id)
+      const conns = byPeer.get(id) ?? []
       peers.push({
         peerId: id,
         org: cert?.org ?? own.org,
@@ -87,7 +106,7 @@ export class PeerDirectory {
         version: a?.version ?? null,
       })
     }
-    return { self, peers }
+    return peers
   }
 }
 

@@ -21,6 +21,7 @@
  * const cOnly = await local.idFor('/usr/bin/gcc', { languages: ['c'] })
  * ```
  */
+import { lstatSync } from 'node:fs'
 import { lstat, readFile, realpath, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { compilerFamily } from '../compilers/family.ts'
@@ -149,11 +150,18 @@ async function statKey(path: string): Promise<StatKey> {
   return [path, st.size, st.mtimeMs, st.ino]
 }
 
+/**
+ * Whether every file still has the stat data it was packaged with. Synchronous on purpose: a few
+ * hundred `lstat`s take well under a millisecond of the main thread this way, where awaiting each
+ * one cost a thread-pool round trip and a promise apiece (several ms of CPU per check).
+ */
 async function unchanged(stats: StatKey[]): Promise<boolean> {
   try {
     for (const [path, size, mtimeMs, ino] of stats) {
-      const now = await statKey(path)
-      if (now[1] !== size || now[2] !== mtimeMs || now[3] !== ino) return false
+      const st = lstatSync(path, { throwIfNoEntry: false })
+      if (st === undefined || st.size !== size || st.mtimeMs !== mtimeMs || st.ino !== ino) {
+        return false
+      }
     }
     return true
   } catch {
