@@ -138,6 +138,8 @@ int main(int argc, char **argv)
 		fputs("meshcc-sandbox: refusing to run setuid or setgid\n", stderr);
 		return 125;
 	}
+	if (argc == 2 && strcmp(argv[1], "--launcher") == 0)
+		return launcher_main();
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		puts("meshcc-sandbox " VERSION);
 		return 0;

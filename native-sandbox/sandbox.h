@@ -71,6 +71,9 @@ int apply_seccomp(void);
 
 /* selfcheck.c */
 int self_check(void);
+
+/* launcher.c: `--launcher`, starts runs for the daemon (see there). */
+int launcher_main(void);
 int probe_config(struct config *cfg, const char *self);
 
 #endif

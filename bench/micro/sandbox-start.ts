@@ -4,8 +4,10 @@
  * sandbox (user/mount/pid/net/ipc/uts namespaces, the mount tree, pivot_root, seccomp,
  * Landlock, rlimits) adds to every remote job on a builder.
  *
- * CPU is the reaped children's user + sys (`/proc/self/stat` cutime + cstime, 10 ms ticks) per
- * run, so the helper's own set-up is included; wall is the median per run.
+ * The helper runs two ways: spawned from Node (`MESHCC_SANDBOX_LAUNCHER=0`), and through the
+ * long-lived launcher the builder uses (`src/sandbox/launcher.ts`). CPU is the reaped children's
+ * user + sys (`/proc/<pid>/stat` cutime + cstime, 10 ms ticks, of this process and of the
+ * launcher) per run, so the helper's own set-up is included; wall is the median per run.
  *
  * Run (after `node scripts/build.mjs`): node bench/micro/sandbox-start.ts [N=30]
  */
@@ -14,6 +16,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCompiler } from '../../src/compile/run-compiler.ts'
+import { sandboxHelperPath } from '../../src/sandbox/helper-path.ts'
+import { sandboxLauncher } from '../../src/sandbox/launcher.ts'
 import { runSandboxed } from '../../src/sandbox/run-sandboxed.ts'
 import { systemToolchainMounts } from '../../src/sandbox/toolchain-mounts.ts'
 
@@ -27,11 +31,17 @@ const cases: Record<string, string[]> = {
   gcc: ['/usr/bin/gcc', '-O2', '-c', 'tiny.c', '-o', 'tiny.o'],
 }
 
-/** Reaped children's CPU so far, in ms. */
+const launcherPid = (await sandboxLauncher(sandboxHelperPath()))?.pid
+
+/** Reaped children's CPU so far, in ms (this process's and the launcher's). */
 function childrenCpuMs(): number {
-  const s = readFileSync('/proc/self/stat', 'latin1')
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[16 - 3]) + Number(f[17 - 3])) * 10
+  let ms = 0
+  for (const pid of ['self', ...(launcherPid === undefined ? [] : [String(launcherPid)])]) {
+    const s = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+    ms += (Number(f[16 - 3]) + Number(f[17 - 3])) * 10
+  }
+  return ms
 }
 
 async function batch(run: () => Promise<number>): Promise<{ wall: number; cpu: number }> {
@@ -52,21 +62,25 @@ try {
       async () =>
         (await runCompiler({ compiler: program as string, args, cwd: dir, env })).exitCode,
     )
-    const sandboxed = await batch(
-      async () =>
-        (
-          await runSandboxed({
-            program: program as string,
-            args,
-            cwd: '/job',
-            mounts: [...toolchain, { kind: 'rw', source: dir, path: '/job' }],
-            env,
-            limits: { timeoutMs: 60_000, nproc: 64 },
-          })
-        ).exitCode,
-    )
+    const sandboxed = async () =>
+      (
+        await runSandboxed({
+          program: program as string,
+          args,
+          cwd: '/job',
+          mounts: [...toolchain, { kind: 'rw', source: dir, path: '/job' }],
+          env,
+          limits: { timeoutMs: 60_000, nproc: 64 },
+        })
+      ).exitCode
+    process.env['MESHCC_SANDBOX_LAUNCHER'] = '0'
+    const spawned = await batch(sandboxed)
+    delete process.env['MESHCC_SANDBOX_LAUNCHER']
+    const launched = await batch(sandboxed)
+    const row = (what: string, r: { wall: number; cpu: number }) =>
+      `${what} ${r.wall.toFixed(1)} ms wall, ${r.cpu.toFixed(1)} ms CPU (+${(r.wall - direct.wall).toFixed(1)} wall, +${(r.cpu - direct.cpu).toFixed(1)} CPU)`
     console.log(
-      `${name}: direct ${direct.wall.toFixed(1)} ms wall, ${direct.cpu.toFixed(1)} ms CPU | sandboxed ${sandboxed.wall.toFixed(1)} ms wall, ${sandboxed.cpu.toFixed(1)} ms CPU | sandbox adds ${(sandboxed.wall - direct.wall).toFixed(1)} ms wall, ${(sandboxed.cpu - direct.cpu).toFixed(1)} ms CPU`,
+      `${name}: direct ${direct.wall.toFixed(1)} ms wall, ${direct.cpu.toFixed(1)} ms CPU | ${row('spawned helper', spawned)} | ${row('launcher', launched)}`,
     )
   }
 } finally {

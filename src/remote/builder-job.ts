@@ -10,7 +10,6 @@
  * `-fpreprocessed` mode (`gcc-preprocessed-mode.ts`); other files are mounted read-only; a client
  * with a UTF-8 locale gets one (`builder-locale.ts`). The response lists what was placed.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { SandboxSetupError, SandboxUnavailableError, UnsafeJobOutputError } from '../errors.ts'
 import { readJobOutput } from '../sandbox/collect-output.ts'
@@ -22,6 +21,7 @@ import { JOB_PATH, jobEnv } from './job-env.ts'
 import { JOB_LIMITS } from './job-limits.ts'
 import { planJobMounts } from './job-paths.ts'
 import { jobLocale } from './builder-locale.ts'
+import { makeJobDir, writeJobFile } from './job-dir-write.ts'
 import { stageSources } from './builder-sources.ts'
 import { PREPROCESSED_FEATURE, SANDBOX_INPUT_DIR } from './gcc-preprocessed-mode.ts'
 
@@ -45,9 +45,9 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
   const plan = planJobMounts(ctx.jobDir, req, taken)
   if ('refused' in plan) return emptyResponse(req.jobId, 'refused', plan.refused)
 
-  for (const root of plan.roots) await mkdir(root.host, { recursive: true })
-  await mkdir(plan.hostPath(req.cwd), { recursive: true })
-  for (const o of req.outputs) await mkdir(dirname(plan.hostPath(o.path)), { recursive: true })
+  for (const root of plan.roots) makeJobDir(root.host)
+  makeJobDir(plan.hostPath(req.cwd))
+  for (const o of req.outputs) makeJobDir(dirname(plan.hostPath(o.path)))
   const locale =
     req.family === 'gcc'
       ? await jobLocale(req.env, ctx.driver, ctx.toolchainMounts, ctx.run, { signal: ctx.signal })
@@ -57,14 +57,17 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
     req.family === 'gcc' &&
     req.preprocessed !== undefined &&
     req.sources?.files.some((f) => f.path === req.inputPath) === true
+  // The input decompresses (off the main thread) while the sources are staged.
+  const unpacking = unpackBlob(req.input, 'input')
+  unpacking.catch(() => {}) // awaited below; not unhandled if staging throws first
   const sources = await stageSources(req, plan, ctx.jobDir, taken, ppMode ? 'file' : 'fifo')
-  const text = await unpackBlob(req.input, 'input')
+  const text = await unpacking
   let args = req.args
   const inputMounts: SandboxMount[] = []
   if (ppMode && req.preprocessed !== undefined) {
     const name = basename(req.inputPath)
     const host = join(ctx.jobDir, 'input', name)
-    await writeJobFile(host, text)
+    await writeJobFile(host, text, { mkdirs: true })
     const inSandbox = `${SANDBOX_INPUT_DIR}/${name}`
     inputMounts.push({ kind: 'ro', source: host, path: inSandbox })
     const i = req.preprocessed.sourceArg
@@ -78,11 +81,11 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
   } else {
     let served = false
     if (sources.servesMain) {
-      await mkdir(dirname(plan.hostPath(req.inputPath)), { recursive: true })
+      makeJobDir(dirname(plan.hostPath(req.inputPath)))
       served = await sources.serve(text)
     }
     if (!served) {
-      await writeJobFile(plan.hostPath(req.inputPath), text)
+      await writeJobFile(plan.hostPath(req.inputPath), text, { mkdirs: true })
       sources.placed = sources.placed.filter((p) => p !== req.inputPath)
     }
   }
@@ -153,9 +156,4 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
     wallMs: Math.round(result.wallMs),
     placed: sources.placed,
   }
-}
-
-async function writeJobFile(path: string, data: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
-  await writeFile(path, data, { mode: 0o644 })
 }

@@ -13,21 +13,20 @@
  *   the original source over the FIFO, and only then closes its end. The compiler sees end of
  *   file only after the rename, so every later open gets the original: exact excerpts, and an
  *   object byte-identical to a local compile (the compiler never reads the original's bytes for
- *   code). A compiler that never opens its input just leaves the writer pending until `stop`.
+ *   code). The sandbox launcher does the serving (`fifo-source.ts`): its writer blocks in open
+ *   until the compiler opens the FIFO (no polling), and it resolves nothing under the job root
+ *   through a link (the job may replace the FIFO or its directories with links to host files). A
+ *   compiler that never opens its input just leaves the writer pending until `stop`.
  */
-import { execFile } from 'node:child_process'
-import { constants, openSync } from 'node:fs'
-import { mkdir, rename, writeFile } from 'node:fs/promises'
-import { Socket } from 'node:net'
-import { dirname, join } from 'node:path'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
+import { serveFifoSource } from '../sandbox/fifo-source.ts'
+import type { LaunchedRun } from '../sandbox/launcher.ts'
 import type { SandboxMount } from '../sandbox/types.ts'
 import type { JobRequest } from './job-codec.ts'
 import { unpackBlob } from './job-compress.ts'
+import { makeJobDir, writeJobFile } from './job-dir-write.ts'
 import type { JobMountPlan } from './job-paths.ts'
 import { sourcePathProblem } from './source-paths.ts'
-
-const run = promisify(execFile)
 
 export interface StagedSources {
   /** Read-only file mounts, to follow the job roots. */
@@ -63,7 +62,7 @@ export async function stageSources(
   if (req.sources === undefined || req.family !== 'gcc') return none
   const data = await unpackBlob(req.sources.data, 'sources')
   const dir = join(jobDir, 'src')
-  await mkdir(dir, { recursive: true })
+  makeJobDir(dir)
   const mounts: SandboxMount[] = []
   const placed: string[] = []
   const all = req.sources.files.map((f) => f.path)
@@ -78,66 +77,35 @@ export async function stageSources(
     }
     if (sourcePathProblem(f.path, req, all, reservedTop) !== undefined) continue
     const source = join(dir, `f${i}`)
-    await writeFile(source, bytes, { mode: 0o444 })
+    await writeJobFile(source, bytes, { mode: 0o444 })
     mounts.push({ kind: 'ro', source, path: f.path })
     placed.push(f.path)
   }
   if (mainBytes === undefined) return { ...none, mounts, placed }
   if (main === 'file') {
-    const at = plan.hostPath(req.inputPath)
-    await mkdir(dirname(at), { recursive: true })
-    await writeFile(at, mainBytes, { mode: 0o644 })
+    await writeJobFile(plan.hostPath(req.inputPath), mainBytes, { mkdirs: true })
     return { ...none, mounts, placed: [req.inputPath, ...placed] }
   }
   const original = join(dir, 'main')
-  await writeFile(original, mainBytes, { mode: 0o644 })
-  const fifo = plan.hostPath(req.inputPath)
-  let socket: Socket | undefined
-  let timer: NodeJS.Timeout | undefined
+  await writeJobFile(original, mainBytes)
+  const { root, rel } = plan.locate(req.inputPath)
+  let writer: LaunchedRun | undefined
   let stopped = false
   return {
     mounts,
     placed: [req.inputPath, ...placed],
     servesMain: true,
     serve: async (text) => {
-      const made = await run('mkfifo', ['-m', '0644', '--', fifo]).then(
-        () => true,
-        () => false,
-      )
-      if (!made) return false
-      // The compiler's open for reading waits for a writer; a non-blocking open for writing
-      // fails (ENXIO) until that reader is there. So poll: once it opens, the compiler holds
-      // the FIFO, and the original can be renamed over the path while it reads.
-      let wait = 1
-      const attempt = () => {
-        if (stopped) return
-        let fd: number
-        try {
-          fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)
-        } catch {
-          wait = Math.min(wait * 2, 8)
-          timer = setTimeout(attempt, wait)
-          return
-        }
-        const s = new Socket({ fd, readable: false, writable: true })
-        socket = s
-        s.on('error', () => {})
-        s.write(text, (err) => {
-          if (err) return
-          // All of the text is in the pipe: put the original in place, then send EOF.
-          rename(original, fifo).then(
-            () => s.destroy(),
-            () => s.destroy(),
-          )
-        })
-      }
-      attempt()
-      return true
+      writer = await serveFifoSource({ root: root.host, rel }, text, {
+        textFile: join(dir, 'text'),
+        original,
+      })
+      if (stopped) writer?.kill()
+      return writer !== undefined
     },
     stop: () => {
       stopped = true
-      clearTimeout(timer)
-      socket?.destroy()
+      writer?.kill()
     },
   }
 }

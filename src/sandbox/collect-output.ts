@@ -8,10 +8,19 @@
  * Call it after `runSandboxed` returned: by then every process of the sandbox is dead (its PID
  * namespace is gone), so nothing can swap a component between the checks and the read.
  */
-import { constants } from 'node:fs'
-import { lstat, open } from 'node:fs/promises'
+import { closeSync, constants, fstatSync, lstatSync, openSync, read, readSync } from 'node:fs'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { UnsafeJobOutputError } from '../errors.ts'
+
+const readAsync = promisify(read)
+
+/**
+ * Up to this size the file is read synchronously: the checks and a small read are microseconds
+ * of the main thread, where each promise call is a thread-pool round trip. Larger files are read
+ * through the thread pool.
+ */
+const SYNC_READ_MAX = 256 * 1024
 
 export async function readJobOutput(
   jobDir: string,
@@ -24,20 +33,21 @@ export async function readJobOutput(
   // Every directory on the way must be a real directory, not a link.
   for (let i = 1; i < parts.length; i++) {
     signal?.throwIfAborted()
-    const st = await lstat(join(jobDir, ...parts.slice(0, i))).catch(() => undefined)
+    const st = lstatSync(join(jobDir, ...parts.slice(0, i)), { throwIfNoEntry: false })
     if (!st?.isDirectory())
       throw new UnsafeJobOutputError(`${parts.slice(0, i).join('/')} is not a directory`)
   }
   const path = join(jobDir, ...parts)
   // O_NOFOLLOW refuses a final link; O_NONBLOCK keeps a FIFO from blocking the open.
-  const fh = await open(
-    path,
-    constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-  ).catch((cause: NodeJS.ErrnoException) => {
-    throw new UnsafeJobOutputError(`cannot open ${rel}: ${cause.code ?? cause.message}`, { cause })
-  })
+  let fd: number
   try {
-    const st = await fh.stat()
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (err) {
+    const cause = err as NodeJS.ErrnoException
+    throw new UnsafeJobOutputError(`cannot open ${rel}: ${cause.code ?? cause.message}`, { cause })
+  }
+  try {
+    const st = fstatSync(fd)
     if (!st.isFile()) throw new UnsafeJobOutputError(`${rel} is not a regular file`)
     if (st.size > maxBytes)
       throw new UnsafeJobOutputError(`${rel} is ${st.size} bytes, over the ${maxBytes} cap`)
@@ -45,12 +55,15 @@ export async function readJobOutput(
     let off = 0
     while (off < buf.length) {
       signal?.throwIfAborted()
-      const { bytesRead } = await fh.read(buf, off, buf.length - off, off)
-      if (bytesRead === 0) break
-      off += bytesRead
+      const n =
+        buf.length <= SYNC_READ_MAX
+          ? readSync(fd, buf, off, buf.length - off, off)
+          : (await readAsync(fd, buf, off, buf.length - off, off)).bytesRead
+      if (n === 0) break
+      off += n
     }
     return off === buf.length ? buf : buf.subarray(0, off)
   } finally {
-    await fh.close()
+    closeSync(fd)
   }
 }

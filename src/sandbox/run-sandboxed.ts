@@ -9,6 +9,9 @@
  * `SandboxSetupError` (the caller compiles locally instead); a missing helper with
  * `SandboxUnavailableError`.
  *
+ * The helper is started by the long-lived launcher (`launcher.ts`), which spares the daemon a
+ * fork of itself per job; where the helper cannot act as one, it is spawned directly.
+ *
  * @example
  * ```ts
  * const r = await runSandboxed({ program: 'gcc', args: ['-c', 'a.c'], cwd: dir,
@@ -21,6 +24,7 @@ import { constants, accessSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { SandboxSetupError, SandboxUnavailableError } from '../errors.ts'
 import { helperArgs } from './helper-args.ts'
+import { type SandboxLauncher, sandboxLauncher } from './launcher.ts'
 import { sandboxHelperPath } from './helper-path.ts'
 import { parseSandboxStatus } from './status.ts'
 import type { SandboxResult, SandboxSpec, SandboxStatus } from './types.ts'
@@ -34,16 +38,20 @@ interface Collected {
   truncated: boolean
 }
 
-function collect(stream: Readable, max: number): Collected {
-  const c: Collected = { chunks: [], size: 0, truncated: false }
-  stream.on('data', (chunk: Buffer) => {
-    const room = max - c.size
-    if (chunk.length > room) c.truncated = true
-    if (room <= 0) return
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk
-    c.chunks.push(part)
-    c.size += part.length
-  })
+function collector(max: number): Collected & { add(chunk: Buffer): void } {
+  const c = {
+    chunks: [] as Buffer[],
+    size: 0,
+    truncated: false,
+    add(chunk: Buffer) {
+      const room = max - c.size
+      if (chunk.length > room) c.truncated = true
+      if (room <= 0) return
+      const part = chunk.length > room ? chunk.subarray(0, room) : chunk
+      c.chunks.push(part)
+      c.size += part.length
+    },
+  }
   return c
 }
 
@@ -67,25 +75,33 @@ export function runSandboxed(
     return Promise.reject(err)
   }
   if (signal?.aborted) return Promise.reject(signal.reason)
+  return sandboxLauncher(helper).then((launcher) => {
+    if (signal?.aborted) throw signal.reason
+    return start(spec, args, helper, launcher, signal)
+  })
+}
+
+function start(
+  spec: SandboxSpec,
+  args: string[],
+  helper: string,
+  launcher: SandboxLauncher | undefined,
+  signal: AbortSignal | undefined,
+): Promise<SandboxResult> {
   const max = spec.maxOutputBytes ?? DEFAULT_MAX_OUTPUT
   return new Promise<SandboxResult>((resolvePromise, reject) => {
-    // The helper gets no environment of ours: the program's environment is spec.env only.
-    const child = spawn(helper, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: {} })
-    const out = collect(child.stdout!, max)
-    const err = collect(child.stderr!, max)
-    const status = collect(child.stdio[3] as Readable, MAX_STATUS)
-    const onAbort = () => child.kill('SIGTERM')
+    const out = collector(max)
+    const err = collector(max)
+    const status = collector(MAX_STATUS)
+    let stop: () => void
+    const onAbort = () => stop()
     signal?.addEventListener('abort', onAbort, { once: true })
-    let spawnError: Error | undefined
-    child.on('error', (e) => {
-      spawnError = e
-    })
-    child.on('close', (code) => {
+    const failed = (e: Error) => {
       signal?.removeEventListener('abort', onAbort)
-      if (spawnError) {
-        reject(new SandboxUnavailableError(`cannot start ${helper}: ${spawnError.message}`))
-        return
-      }
+      reject(new SandboxUnavailableError(`cannot start ${helper}: ${e.message}`))
+    }
+    const closed = (code: number | null) => {
+      signal?.removeEventListener('abort', onAbort)
       const stderr = Buffer.concat(err.chunks)
       let st: SandboxStatus
       try {
@@ -116,6 +132,31 @@ export function runSandboxed(
         stderr,
         outputTruncated: out.truncated || err.truncated,
       })
+    }
+    if (launcher !== undefined) {
+      // The usual way: the launcher forks the helper (no fork of this daemon per job).
+      const sinks = [out, err, status]
+      const run = launcher.run(args, {
+        data: (i, chunk) => sinks[i]!.add(chunk),
+        close: (code) => closed(code),
+        error: (e) => {
+          signal?.removeEventListener('abort', onAbort)
+          reject(new SandboxSetupError(`sandbox launcher: ${e.message}`))
+        },
+      })
+      stop = () => run.kill()
+      return
+    }
+    // The helper gets no environment of ours: the program's environment is spec.env only.
+    const child = spawn(helper, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: {} })
+    child.stdout!.on('data', (c: Buffer) => out.add(c))
+    child.stderr!.on('data', (c: Buffer) => err.add(c))
+    ;(child.stdio[3] as Readable).on('data', (c: Buffer) => status.add(c))
+    stop = () => child.kill('SIGTERM')
+    let spawnError: Error | undefined
+    child.on('error', (e) => {
+      spawnError = e
     })
+    child.on('close', (code) => (spawnError ? failed(spawnError) : closed(code)))
   })
 }

@@ -1,0 +1,32 @@
+/**
+ * Serves a job's main source through a FIFO, by the sandbox launcher (`launcher.ts`): the
+ * preprocessed text goes to a private file first, the launcher makes the FIFO at `rel` under the
+ * job root and a writer that hands the text to the compiler once it opens the FIFO, then renames
+ * the original over it (`builder-sources.ts` says why). `undefined` when there is no launcher or
+ * no FIFO could be made: the caller writes the text as a plain file instead.
+ */
+import { constants, accessSync, writeFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { sandboxHelperPath } from './helper-path.ts'
+import { type LaunchedRun, sandboxLauncher } from './launcher.ts'
+
+export async function serveFifoSource(
+  where: { root: string; rel: string },
+  text: Uint8Array,
+  /** Private files (not under a job root): the text goes to `textFile`; `original` is renamed. */
+  files: { textFile: string; original: string },
+  { helper = sandboxHelperPath() }: { helper?: string } = {},
+): Promise<LaunchedRun | undefined> {
+  if (process.platform !== 'linux' || where.rel === '') return undefined
+  try {
+    accessSync(helper, constants.X_OK)
+  } catch {
+    return undefined
+  }
+  const launcher = await sandboxLauncher(helper)
+  if (launcher === undefined) return undefined
+  // Small texts synchronously: cheaper than a thread-pool round trip (see job-dir-write.ts).
+  if (text.length <= 256 * 1024) writeFileSync(files.textFile, text, { mode: 0o600 })
+  else await writeFile(files.textFile, text, { mode: 0o600 })
+  return launcher.serveFifo(where.root, where.rel, files.textFile, files.original)
+}
