@@ -29,6 +29,7 @@ import type { Datastore } from 'interface-datastore'
 import { createLibp2p } from 'libp2p'
 import type { Libp2p, Libp2pOptions } from 'libp2p'
 import { fastMessageId } from './fast-msg-id.ts'
+import { batchedWrites } from './tcp-write-batching.ts'
 
 export const MDNS_SERVICE_TAG = '_meshcc._udp.local'
 export const DHT_PROTOCOL = '/meshcc/kad/1.0.0'
@@ -103,10 +104,13 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
     transports:
       transport === 'tcp'
         ? [
-            tcp({
-              inboundSocketInactivityTimeout: inactivity,
-              outboundSocketInactivityTimeout: inactivity,
-            }),
+            // One writev per turn of the event loop instead of a write per buffer of each frame.
+            batchedWrites(
+              tcp({
+                inboundSocketInactivityTimeout: inactivity,
+                outboundSocketInactivityTimeout: inactivity,
+              }),
+            ),
           ]
         : [memory(init.memoryLatencyMs === undefined ? {} : { latency: init.memoryLatencyMs })],
     connectionEncrypters: [noise()],
@@ -171,6 +175,7 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
     },
   }
   if (init.psk !== undefined) options.connectionProtector = preSharedKey({ psk: init.psk })
+  // The daemon's datastore keeps records in memory and writes behind (cached-datastore.ts).
   if (init.datastore !== undefined) options.datastore = init.datastore
   return createLibp2p(options)
 }

@@ -1,17 +1,17 @@
 /**
- * The builder's side of `/meshcc/job/1.0.0`: admits a job against its free slots, gets the
+ * The builder's side of `/meshcc/job/2.0.0`: admits a job against its free slots, gets the
  * toolchain, runs the compiler in the sandbox at the client's own paths, returns what it
  * printed and wrote. Only admitted members whose certificate has the `client` role reach it
  * (`requireMember`), and nothing runs unless the sandbox probe says this machine can isolate
- * a job (level ≥ 2); otherwise every job is refused at once, with the probe's reason.
+ * a job (level ≥ 2); otherwise every reservation is refused at once.
  *
- * Slots: free = configured slots − running − reserved. A client may reserve a slot first
- * (`/meshcc/reserve/1.0.0`, same membership check): the builder grants a token bound to that
- * member for a few seconds (`slot-reservations.ts`) or answers busy at once. A job carrying a live
- * token of its sender runs in the reserved slot; a job without one runs if an unreserved slot is
- * free. A job that finds no slot (and whose sender holds no reservation) is answered BUSY before
- * its request is even read, so the client moves on at once. Keepalive frames flow from the moment
- * the request is read until the response, covering a toolchain fetch and the compile.
+ * Slots: free = configured slots − running − reserved. Every job stream (`job-protocol.ts`)
+ * opens with a reservation, answered at once: granted (a slot is held for that stream, bound to
+ * that member, for a few seconds: `slot-reservations.ts`), busy, or refused. The job that then
+ * arrives on the stream runs in the held slot; past the hold it runs only if a slot is free, and
+ * is answered BUSY otherwise. A stream that closes or resets before its job gives the slot back
+ * at once. Keepalive frames flow from the moment the request is read until the response,
+ * covering a toolchain fetch and the compile.
  *
  * @example
  * ```ts
@@ -35,7 +35,6 @@ import { runBuilderJob, type SandboxRunner } from './builder-job.ts'
 import { emptyResponse, type JobRequest, type JobResponse, type JobStatus } from './job-codec.ts'
 import { JOB_PROTOCOL, jobServerStream, KEEPALIVE_MS } from './job-protocol.ts'
 import type { ReserveRequest, ReserveResponse } from './reserve-codec.ts'
-import { RESERVE_PROTOCOL, serveReservation } from './reserve-protocol.ts'
 import { SlotReservations } from './slot-reservations.ts'
 
 export type EnsureToolchain = (
@@ -88,7 +87,10 @@ export interface BuilderCounters {
   refused: number
   compiled: number
   failed: number
-  /** Reservations granted, and refused because no slot was free. */
+  /**
+   * Reservations granted, and refused because no slot was free (these are also counted in
+   * `busy`, which counts every BUSY answer: at the reservation, or to a job whose hold expired).
+   */
   reserved: number
   reserveBusy: number
 }
@@ -134,25 +136,9 @@ export class BuilderService {
   /** Serves the job protocol on the mesh node, to admitted members with the `client` role. */
   async register(mesh: Pick<Mesh, 'node' | 'admission'>): Promise<void> {
     const handler = requireMember(mesh.admission, (s, c) => this.handle(s, c), { role: 'client' })
+    // Each job holds one stream from its reservation on: room for every slot twice over.
     await mesh.node.handle(JOB_PROTOCOL, handler, {
       maxInboundStreams: Math.max(32, this.#o.slots * 2 + 8),
-    })
-    const reserve = requireMember(mesh.admission, (s, c) => this.handleReserve(s, c), {
-      role: 'client',
-    })
-    await mesh.node.handle(RESERVE_PROTOCOL, reserve, {
-      maxInboundStreams: Math.max(32, this.#o.slots * 2 + 8),
-    })
-  }
-
-  /** One reservation stream (already gated by membership): granted, busy or refused at once. */
-  async handleReserve(stream: Stream, connection: Connection): Promise<void> {
-    const peer = connection.remotePeer.toString()
-    const probe = await this.#probe()
-    await serveReservation(stream, (req): ReserveResponse => {
-      if (probe.ok) return this.reserve(peer, req)
-      this.counters.refused++
-      return { v: 1, status: 'refused' }
     })
   }
 
@@ -161,6 +147,7 @@ export class BuilderService {
     const token = this.reservations.grant(peer, { free: this.#o.slots - this.#running })
     if (token === undefined) {
       this.counters.reserveBusy++
+      this.counters.busy++
       return { v: 1, status: 'busy' }
     }
     this.counters.reserved++
@@ -175,65 +162,75 @@ export class BuilderService {
     )
   }
 
-  /** One job stream (already gated by membership). */
+  /**
+   * One job stream (already gated by membership): the reservation is answered at once (granted,
+   * busy, or refused when the sandbox does not work); a granted slot is held until the job
+   * arrives on the stream, the reservation expires, or the stream closes.
+   */
   async handle(stream: Stream, connection: Connection): Promise<void> {
     const srv = jobServerStream(stream)
     const peer = connection.remotePeer.toString()
-    const probe = await this.#probe()
-    if (!probe.ok) {
-      this.counters.refused++
-      await this.#turnAway(stream, srv, 'refused', `sandbox unavailable: ${probe.reason}`)
-      return
-    }
-    // An unreserved slot is taken at once; a sender holding a reservation is read first (its
-    // token decides); anyone else is turned away before the request is read.
-    let admitted = this.freeSlots() > 0
-    if (!admitted && this.reservations.heldBy(peer) === 0) {
-      this.counters.busy++
-      await this.#turnAway(stream, srv, 'busy', `all ${this.#o.slots} slots in use`)
-      return
-    }
-    if (admitted) {
-      this.#running++
-      this.counters.accepted++
-      this.#o.onChange?.()
-    }
     const gone = new AbortController()
     const onClose = () => gone.abort(new Error('job stream closed'))
     stream.addEventListener('close', onClose)
     const started = performance.now()
+    let admitted = false
+    let token: string | undefined
     let response: JobResponse | undefined
     let jobId = '-'
     let inputBytes = 0
+    // Both reads together within the request timeout, as one request was before.
+    const readSignal = AbortSignal.any([
+      gone.signal,
+      AbortSignal.timeout(this.#o.readTimeoutMs ?? 30_000),
+    ])
     try {
+      let verdict: ReserveResponse
+      try {
+        const probe = await this.#probe()
+        const ask = await srv.readReserve({ signal: readSignal })
+        if (probe.ok) verdict = this.reserve(peer, ask)
+        else {
+          this.counters.refused++
+          verdict = { v: 1, status: 'refused' }
+        }
+      } catch (err) {
+        if (err instanceof JobCodecError) {
+          this.counters.refused++
+          await this.#turnAway(stream, srv, { v: 1, status: 'refused' })
+        } else stream.abort(err instanceof Error ? err : new Error(String(err)))
+        return
+      }
+      if (verdict.status !== 'granted') {
+        await this.#turnAway(stream, srv, verdict)
+        return
+      }
+      token = verdict.token
+      await srv.answerReserve(verdict)
       let req: JobRequest
       try {
-        const readSignal = AbortSignal.any([
-          gone.signal,
-          AbortSignal.timeout(this.#o.readTimeoutMs ?? 30_000),
-        ])
         req = await srv.readRequest({ signal: readSignal })
-        // A token frees its reserved slot, which this job now fills (or already filled one).
-        const reserved = req.slotToken !== undefined && this.reservations.take(req.slotToken, peer)
-        if (!admitted) {
-          if (!reserved) {
-            this.counters.busy++
-            response = emptyResponse('-', 'busy', `all ${this.#o.slots} slots in use`)
-            await srv.respond(response).catch(() => {})
-            return
-          }
-          admitted = true
-          this.#running++
-          this.counters.accepted++
-        }
-        if (reserved) this.#o.onChange?.()
       } catch (err) {
         if (err instanceof JobCodecError) {
           response = emptyResponse('-', 'bad-request', err.message)
           await srv.respond(response).catch(() => {})
-        }
+        } else if (stream.status === 'open')
+          stream.abort(new Error('no job came for the reservation'))
         return
       }
+      // The reserved slot becomes the job's; past its TTL the job needs a free slot.
+      const reserved = this.reservations.take(token, peer)
+      token = undefined
+      if (!reserved && this.freeSlots() <= 0) {
+        this.counters.busy++
+        response = emptyResponse('-', 'busy', `all ${this.#o.slots} slots in use`)
+        await srv.respond(response).catch(() => {})
+        return
+      }
+      admitted = true
+      this.#running++
+      this.counters.accepted++
+      this.#o.onChange?.()
       jobId = req.jobId
       inputBytes = req.input.size
       const stopKeepalive = srv.keepalive(this.#o.keepaliveMs ?? KEEPALIVE_MS)
@@ -244,8 +241,13 @@ export class BuilderService {
       }
       if (gone.signal.aborted) return
       await srv.respond(response).catch(() => {})
+    } catch {
+      // The stream failed under us (reset while answering): nothing to tell the client.
+      if (stream.status === 'open') stream.abort(new Error('job stream failed'))
     } finally {
       stream.removeEventListener('close', onClose)
+      // A reservation whose stream ended without a job gives its slot back at once.
+      if (token !== undefined && this.reservations.cancel(token)) this.#o.onChange?.()
       if (admitted) this.#ended(peer, jobId, response, started, inputBytes)
     }
   }
@@ -274,19 +276,19 @@ export class BuilderService {
   }
 
   /**
-   * Answers without reading the request. The client stops sending and resets the stream when it
-   * reads the answer; a client that keeps sending anyway is cut off shortly after, so an unread
-   * request never sits in memory.
+   * Answers the reservation busy or refused without reading further. The client stops sending
+   * and resets the stream when it reads the answer; a client that keeps sending anyway is cut off
+   * shortly after, so an unread request never sits in memory.
    */
   async #turnAway(
     stream: Stream,
     srv: ReturnType<typeof jobServerStream>,
-    status: 'busy' | 'refused',
-    detail: string,
+    answer: ReserveResponse,
   ): Promise<void> {
-    await srv.respond(emptyResponse('-', status, detail)).catch(() => {})
+    await srv.answerReserve(answer).catch(() => {})
+    await stream.close().catch(() => {})
     if (stream.status === 'open')
-      setTimeout(() => stream.abort(new Error(`job turned away: ${status}`)), 2_000).unref()
+      setTimeout(() => stream.abort(new Error(`job turned away: ${answer.status}`)), 2_000).unref()
   }
 
   /**
@@ -333,8 +335,11 @@ export class BuilderService {
           `toolchain has no ${req.driver} driver`,
         )
       const tcMounts = tc.mounts
-      await mkdir(o.workDir, { recursive: true })
-      const jobDir = await mkdtemp(`${o.workDir}/job-`)
+      const jobDir = await mkdtemp(`${o.workDir}/job-`).catch(async () => {
+        // The work directory is made on first use (or again, should someone have removed it).
+        await mkdir(o.workDir, { recursive: true })
+        return mkdtemp(`${o.workDir}/job-`)
+      })
       try {
         return await runBuilderJob(req, {
           jobDir,
@@ -351,7 +356,9 @@ export class BuilderService {
           signal,
         })
       } finally {
-        await rm(jobDir, { recursive: true, force: true }).catch(() => {})
+        // Outputs are in the response already: the directory goes while the answer is sent,
+        // not before it (a few ms of a busy builder's wall per job).
+        void rm(jobDir, { recursive: true, force: true }).catch(() => {})
       }
     } catch (err) {
       if (err instanceof SandboxUnavailableError)

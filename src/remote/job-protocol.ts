@@ -1,13 +1,24 @@
 /**
- * `/meshcc/job/1.0.0` on one stream of the already-open, admitted connection: the client writes
- * one request and half-closes; the builder answers with keepalive frames while it works (yamux
- * resets a stream idle for 120 s, and the client needs a sign of life to tell a long compile
- * from a stalled builder) and then one response. No other round trip.
+ * `/meshcc/job/2.0.0`: one stream per remote job, on the already-open, admitted connection, that
+ * first reserves a compile slot and then carries the job:
+ *
+ * 1. client → builder: a reservation (`reserve-codec.ts`: toolchain, estimate);
+ * 2. builder → client, at once: granted, busy or refused (it never waits for a slot). A grant
+ *    holds one slot for this stream: for the reservation's TTL, or until the stream closes;
+ * 3. client → builder, when its preprocessing is done: the job request, then it half-closes;
+ * 4. builder → client: keepalive frames while it works (yamux resets a stream idle for too long,
+ *    and the client needs a sign of life to tell a long compile from a stalled builder), then
+ *    one response, and it closes.
+ *
+ * The reservation opens the stream while the client preprocesses, so its round trips (stream
+ * negotiation and the answer) cost no wall time; the job itself is then one write on a stream
+ * already open. A job sent without a reservation (a second send with more sources, see
+ * `remote-executor.ts`) writes the reservation and the request together, in one write, and reads
+ * the answer first: a full builder answers BUSY before it reads the request, and the client
+ * stops sending.
  *
  * Both ends frame messages with `lpStream` and an explicit `maxDataLength`, and writes wait for
  * `drain` (byteStream honours `send()` returning false), so neither side buffers without bound.
- * The client reads while it writes: a builder that is full answers BUSY at once, before it has
- * read the request, and the client stops sending.
  */
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
@@ -15,6 +26,7 @@ import { BuilderFailedError, JobCodecError } from '../errors.ts'
 import {
   decodeRequest,
   decodeResponse,
+  emptyResponse,
   encodeKeepalive,
   encodeResponse,
   type JobRequest,
@@ -24,8 +36,17 @@ import {
   messageType,
 } from './job-codec.ts'
 import { MAX_REQUEST_MESSAGE, MAX_RESPONSE_MESSAGE } from './job-limits.ts'
+import {
+  decodeReserveRequest,
+  decodeReserveResponse,
+  encodeReserveRequest,
+  encodeReserveResponse,
+  MAX_RESERVE_MESSAGE,
+  type ReserveRequest,
+  type ReserveResponse,
+} from './reserve-codec.ts'
 
-export const JOB_PROTOCOL = '/meshcc/job/1.0.0'
+export const JOB_PROTOCOL = '/meshcc/job/2.0.0'
 
 /** Default interval of keepalive frames from the builder. */
 export const KEEPALIVE_MS = 10_000
@@ -37,9 +58,15 @@ function frames(stream: Stream, max: number): Lp {
   return lpStream(stream, { maxDataLength: max, maxBufferSize: max + 64 })
 }
 
+const sig = (signal: AbortSignal | undefined) => (signal === undefined ? {} : { signal })
+
 // ---- builder side ------------------------------------------------------------------------------
 
 export interface JobServerStream {
+  /** Reads and decodes the reservation that opens the stream. Throws JobCodecError if malformed. */
+  readReserve(options: { signal?: AbortSignal }): Promise<ReserveRequest>
+  /** Answers the reservation (granted, busy or refused). */
+  answerReserve(response: ReserveResponse, options?: { signal?: AbortSignal }): Promise<void>
   /** Reads and decodes the request (bounded). Throws JobCodecError on a malformed one. */
   readRequest(options: { signal?: AbortSignal }): Promise<JobRequest>
   /** Sends keepalive frames every `intervalMs` until the returned function is called. */
@@ -53,13 +80,22 @@ export function jobServerStream(stream: Stream): JobServerStream {
   let writing: Promise<void> = Promise.resolve()
   const write = (bytes: Uint8Array, signal?: AbortSignal): Promise<void> => {
     // Serialise writes: a keepalive must never interleave with the response's bytes.
-    const next = writing.then(() => lp.write(bytes, signal === undefined ? {} : { signal }))
+    const next = writing.then(() => lp.write(bytes, sig(signal)))
     writing = next.catch(() => {})
     return next
   }
   return {
+    async readReserve({ signal }) {
+      const msg = await lp.read(sig(signal))
+      if (msg.byteLength > MAX_RESERVE_MESSAGE)
+        throw new JobCodecError(`reservation of ${msg.byteLength} bytes is over the limit`)
+      return decodeReserveRequest(msg.subarray())
+    },
+    answerReserve(response, { signal } = {}) {
+      return write(encodeReserveResponse(response), signal)
+    },
     async readRequest({ signal }) {
-      const msg = await lp.read(signal === undefined ? {} : { signal })
+      const msg = await lp.read(sig(signal))
       return decodeRequest(msg.subarray())
     },
     keepalive(intervalMs) {
@@ -71,12 +107,81 @@ export function jobServerStream(stream: Stream): JobServerStream {
     },
     async respond(response, { signal } = {}) {
       await write(encodeResponse(response), signal)
-      await stream.close(signal === undefined ? {} : { signal })
+      await stream.close(sig(signal))
     },
   }
 }
 
 // ---- client side ---------------------------------------------------------------------------------
+
+/**
+ * The client's end of one job stream: reserve (`reserve`), then one job (`exchange`). Used once;
+ * `abort` gives the slot back at once (the builder frees it when the stream resets).
+ */
+export class JobChannel {
+  readonly stream: Stream
+  /** The builder's peer id (the stream's connection was checked to lead there). */
+  readonly peer: string
+  readonly #lp: Lp
+  #reserved = false
+  #used = false
+
+  constructor(stream: Stream, peer: string) {
+    this.stream = stream
+    this.peer = peer
+    this.#lp = frames(stream, MAX_RESPONSE_MESSAGE)
+  }
+
+  /** True while a granted reservation waits for its job on an open stream. */
+  get usable(): boolean {
+    return (
+      this.#reserved &&
+      !this.#used &&
+      this.stream.status === 'open' &&
+      this.stream.writeStatus === 'writable' &&
+      this.stream.remoteReadStatus === 'readable'
+    )
+  }
+
+  /** Asks for a slot and reads the builder's answer (throws on a malformed one or a reset). */
+  async reserve(
+    request: ReserveRequest,
+    { signal }: { signal?: AbortSignal } = {},
+  ): Promise<ReserveResponse> {
+    await this.#lp.write(encodeReserveRequest(request), sig(signal))
+    const answer = decodeReserveAnswer((await this.#lp.read(sig(signal))).subarray())
+    this.#reserved = answer.status === 'granted'
+    return answer
+  }
+
+  /**
+   * Sends the job and waits for its response. Without a granted reservation the reservation
+   * goes first in the same write, and a busy or refused answer comes back as an anonymous
+   * response of that status.
+   */
+  exchange(
+    request: Uint8Array,
+    reserve: ReserveRequest,
+    options: ExchangeOptions = {},
+  ): Promise<JobResponse> {
+    if (this.#used) throw new Error('job stream already used')
+    this.#used = true
+    const first = this.#reserved ? [request] : [encodeReserveRequest(reserve), request]
+    return exchangeJob(this.stream, this.#lp, first, !this.#reserved, options)
+  }
+
+  /** Gives the reservation up (no job will come): the builder frees the slot. */
+  abort(reason: unknown = new Error('reservation not used')): void {
+    this.#used = true
+    if (this.stream.status === 'open')
+      this.stream.abort(reason instanceof Error ? reason : new Error(String(reason)))
+  }
+
+  /** Called by the placement when the slot is released: an unused reservation is given up. */
+  dispose(): void {
+    if (!this.#used) this.abort()
+  }
+}
 
 export interface ExchangeOptions {
   signal?: AbortSignal
@@ -84,17 +189,29 @@ export interface ExchangeOptions {
   stallMs?: number
 }
 
+function decodeReserveAnswer(msg: Uint8Array): ReserveResponse {
+  try {
+    return decodeReserveResponse(msg)
+  } catch (cause) {
+    throw new BuilderFailedError('protocol', `bad reservation answer: ${errText(cause)}`, {
+      cause,
+    })
+  }
+}
+
 /**
- * Sends an encoded request and waits for the response, accepting keepalive frames meanwhile.
- * Infrastructure trouble (stream reset, builder gone, stall, garbage) becomes a
- * BuilderFailedError; the caller checks the response's job id and status.
+ * Writes `first` (the request, after the reservation when `answerFirst`) in one write,
+ * half-closes, and waits for the response, accepting keepalive frames meanwhile. Infrastructure
+ * trouble (stream reset, builder gone, stall, garbage) becomes a BuilderFailedError; the caller
+ * checks the response's job id and status.
  */
-export async function exchangeJob(
+async function exchangeJob(
   stream: Stream,
-  request: Uint8Array,
-  { signal, stallMs = 3 * KEEPALIVE_MS }: ExchangeOptions = {},
+  lp: Lp,
+  first: Uint8Array[],
+  answerFirst: boolean,
+  { signal, stallMs = 3 * KEEPALIVE_MS }: ExchangeOptions,
 ): Promise<JobResponse> {
-  const lp = frames(stream, MAX_RESPONSE_MESSAGE)
   const stop = new AbortController()
   const stopWriting = new AbortController()
   const onAbort = () => stop.abort(signal?.reason)
@@ -110,9 +227,13 @@ export async function exchangeJob(
   }
   let written = false
   let answered = false
+  let awaitingAnswer = answerFirst
+  const writeSignal = AbortSignal.any([stop.signal, stopWriting.signal])
   const writing = (async () => {
-    await lp.write(request, { signal: AbortSignal.any([stop.signal, stopWriting.signal]) })
-    await stream.close({ signal: AbortSignal.any([stop.signal, stopWriting.signal]) })
+    // One write: the reservation (if any) and the request go out in the same frame.
+    if (first.length === 1) await lp.write(first[0]!, { signal: writeSignal })
+    else await lp.writeV(first, { signal: writeSignal })
+    await stream.close({ signal: writeSignal })
     written = true
   })()
   // A write error matters only if no response explains it (BUSY arrives while we still write).
@@ -139,12 +260,21 @@ export async function exchangeJob(
         throw new BuilderFailedError(
           'cut-off',
           `job stream ended: ${errText(writeError ?? cause)}`,
-          {
-            cause,
-          },
+          { cause },
         )
       }
       arm()
+      if (awaitingAnswer) {
+        awaitingAnswer = false
+        const answer = decodeReserveAnswer(msg)
+        if (answer.status === 'granted') continue
+        answered = true
+        return emptyResponse(
+          '-',
+          answer.status,
+          answer.status === 'busy' ? 'no free slot' : 'its sandbox does not run jobs',
+        )
+      }
       let type: number
       try {
         type = messageType(msg)

@@ -46,8 +46,8 @@ export function remoteRunner(exec: RemoteExecutor, input: RemoteJobInput): Remot
   const runner: RemoteRunner<RemoteOutcome> = async (slot, _job, { signal }) => {
     try {
       const job = await start(signal)
-      const slotToken = typeof slot.lease === 'string' ? slot.lease : undefined
-      const out = await exec.send(job, slot.peer, { signal, slotToken })
+      // The lease is the stream that reserved the slot: the job goes on it.
+      const out = await exec.send(job, slot.peer, { signal, lease: slot.lease })
       return out.suspect === undefined
         ? { kind: 'compiled', result: out }
         : { kind: 'compiled', result: out, suspect: true }

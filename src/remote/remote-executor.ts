@@ -7,8 +7,10 @@
  *    or a gcc preprocessing diagnostic (`#warning`) makes it ineligible: the local compile
  *    reports it exactly.
  * 2. `send`: one stream on the open connection to the chosen member, checked to be that member
- *    (results are accepted only from the peer the job was sent to, whose identity Noise proved),
- *    one request, keepalives, one response for this job id. BUSY → `BuilderBusyError`; anything
+ *    (results are accepted only from the peer the job was sent to, whose identity Noise proved):
+ *    the stream that reserved the slot (`remote-reserve.ts`, passed as the slot's lease) or a
+ *    new one that reserves and sends in one write; one request, keepalives, one response for
+ *    this job id. BUSY → `BuilderBusyError`; anything
  *    the builder or the network did wrong → `BuilderFailedError` with the scheduler's failure
  *    kind (retry elsewhere, then local).
  * 3. `commit`: write the outputs (and the depfile) atomically, with the client's umask; after a
@@ -31,7 +33,7 @@
 import { randomUUID } from 'node:crypto'
 import { stat, unlink } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
-import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { writeOutputAtomic } from '../compile/write-outputs.ts'
 import { BuilderFailedError, JobCodecError, RemoteIneligibleError } from '../errors.ts'
@@ -52,9 +54,10 @@ import {
 import { packBlob } from './job-compress.ts'
 import { jobEnv } from './job-env.ts'
 import { JOB_LIMITS } from './job-limits.ts'
-import { exchangeJob, JOB_PROTOCOL, KEEPALIVE_MS } from './job-protocol.ts'
+import { JOB_PROTOCOL, JobChannel, KEEPALIVE_MS } from './job-protocol.ts'
 import { preprocess } from './preprocess.ts'
 import { remoteIneligibility } from './remote-eligibility.ts'
+import { RESERVE_VERSION } from './reserve-codec.ts'
 import type { PreparedJob, RemoteJobInput, RemoteOutcome } from './remote-job-types.ts'
 
 export type { PreparedJob, RemoteJobInput, RemoteOutcome } from './remote-job-types.ts'
@@ -82,6 +85,9 @@ export function driverFor(compiler: string, language: JobLanguage): JobDriver {
     return language === 'objective-c' || language === 'objective-c++' ? 'objective-c++' : 'c++'
   return language === 'objective-c' || language === 'objective-c++' ? 'objective-c' : 'c'
 }
+
+/** Toolchain named in the reservation of a job whose fields are not at hand (tests). */
+const NO_TOOLCHAIN = '0'.repeat(64)
 
 const abs = (cwd: string, p: string) => (isAbsolute(p) ? resolve(p) : resolve(cwd, p))
 
@@ -206,15 +212,12 @@ export class RemoteExecutor {
   async send(
     job: PreparedJob,
     peer: PeerId | string,
-    options: { signal?: AbortSignal; slotToken?: string | undefined } = {},
+    options: { signal?: AbortSignal; lease?: unknown } = {},
   ): Promise<RemoteOutcome> {
-    const { slotToken, ...rest } = options
-    // The slot reserved for this job (`reserve-protocol.ts`) goes in the first send only.
-    const first =
-      slotToken === undefined || job.fields === undefined
-        ? job
-        : { ...job, request: encodeRequest({ ...job.fields, slotToken }) }
-    const out = await this.#sendOnce(first, peer, rest)
+    const { lease, ...rest } = options
+    // The stream that reserved this job's slot (`remote-reserve.ts`) carries the first send.
+    const reserved = lease instanceof JobChannel ? lease : undefined
+    const out = await this.#sendOnce(job, peer, { ...rest, reserved })
     const main = job.fields?.inputPath
     if (!out.missingSources?.length || main === undefined || !job.shipped?.has(main)) return out
     // A builder that did not place the main source does not place sources at all.
@@ -228,7 +231,7 @@ export class RemoteExecutor {
   async #sendOnce(
     job: PreparedJob,
     peer: PeerId | string,
-    { signal }: { signal?: AbortSignal } = {},
+    { signal, reserved }: { signal?: AbortSignal; reserved?: JobChannel | undefined } = {},
   ): Promise<RemoteOutcome> {
     // Timers cleared when the job ends: an `AbortSignal.timeout` would keep the job's signals
     // (and what their listeners reach) alive for the whole 10-minute deadline.
@@ -245,7 +248,14 @@ export class RemoteExecutor {
       ),
     ]
     try {
-      return await this.#sendWithin(job, peer, signal, deadlineCtl.signal, connectCtl.signal)
+      return await this.#sendWithin(
+        job,
+        peer,
+        signal,
+        deadlineCtl.signal,
+        connectCtl.signal,
+        reserved,
+      )
     } finally {
       for (const t of timers) clearTimeout(t)
     }
@@ -257,11 +267,48 @@ export class RemoteExecutor {
     signal: AbortSignal | undefined,
     deadline: AbortSignal,
     connectTimeout: AbortSignal,
+    reserved: JobChannel | undefined,
   ): Promise<RemoteOutcome> {
     const target = typeof peer === 'string' ? peerIdFromString(peer) : peer
     const started = performance.now()
     const all = signal === undefined ? deadline : AbortSignal.any([signal, deadline])
-    const connectBy = AbortSignal.any([all, connectTimeout])
+    let channel: JobChannel
+    if (reserved !== undefined && reserved.peer === target.toString() && reserved.usable) {
+      channel = reserved
+    } else {
+      // No reservation, or one the builder dropped (it resets a reservation whose job is very
+      // late): a fresh stream, the reservation and the request in one write. (The placement
+      // disposes of an unused lease when it releases the slot.)
+      channel = await this.#open(target, signal, AbortSignal.any([all, connectTimeout]))
+    }
+    const request = {
+      v: RESERVE_VERSION,
+      toolchain: job.fields?.toolchain ?? NO_TOOLCHAIN,
+    }
+    let response: JobResponse
+    try {
+      response = await channel.exchange(job.request, request, {
+        signal: all,
+        stallMs: this.#o.stallMs ?? 3 * KEEPALIVE_MS,
+      })
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason
+      if (deadline.aborted)
+        throw new BuilderFailedError('deadline', `no result from ${target} before the deadline`)
+      if (err instanceof BuilderFailedError) throw err
+      throw new BuilderFailedError('cut-off', `job stream to ${target}: ${text(err)}`, {
+        cause: err,
+      })
+    }
+    return acceptResponse(job, target.toString(), response, performance.now() - started)
+  }
+
+  /** A job stream to `target` on its open connection, checked to lead to that member. */
+  async #open(
+    target: PeerId,
+    signal: AbortSignal | undefined,
+    connectBy: AbortSignal,
+  ): Promise<JobChannel> {
     const unreachable = (cause: unknown): never => {
       if (signal?.aborted) throw signal.reason
       throw new BuilderFailedError('unreachable', `cannot reach ${target}: ${text(cause)}`, {
@@ -279,28 +326,11 @@ export class RemoteExecutor {
         'protocol',
         `connection for ${target} leads to ${conn.remotePeer}: job not sent`,
       )
-    let stream: Stream
     try {
-      stream = await conn.newStream(JOB_PROTOCOL, { signal: connectBy })
+      return new JobChannel(await conn.newStream(JOB_PROTOCOL, { signal: connectBy }), `${target}`)
     } catch (cause) {
       return unreachable(cause)
     }
-    let response: JobResponse
-    try {
-      response = await exchangeJob(stream, job.request, {
-        signal: all,
-        stallMs: this.#o.stallMs ?? 3 * KEEPALIVE_MS,
-      })
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason
-      if (deadline.aborted)
-        throw new BuilderFailedError('deadline', `no result from ${target} before the deadline`)
-      if (err instanceof BuilderFailedError) throw err
-      throw new BuilderFailedError('cut-off', `job stream to ${target}: ${text(err)}`, {
-        cause: err,
-      })
-    }
-    return acceptResponse(job, target.toString(), response, performance.now() - started)
   }
 
   /** Writes what the remote compile produced, as a local compile would have left it. */

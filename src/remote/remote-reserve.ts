@@ -1,22 +1,21 @@
 /**
  * The daemon's `ReserveFn`: a real slot reservation on the builder, after the client's own
  * bookkeeping. First the advert accounting (`advertReserve`): a member our figures show full is
- * skipped with no network at all (`no-room`). Otherwise one `/meshcc/reserve/1.0.0` exchange on
- * the open connection: granted (the token becomes the slot's lease, sent with the job), or busy
- * at once (the placement moves on to the next candidate). Trouble on the way (no connection, a
- * reset, a malformed answer, a sandbox that refuses) rejects, which the placement counts like an
- * unreachable member. A builder too old to know the protocol is granted on the advert alone, as
- * before, and its job is then admitted or turned away BUSY when it arrives.
+ * skipped with no network at all (`no-room`). Otherwise the job's own stream is opened on the
+ * open connection and starts with the reservation (`job-protocol.ts`): granted (the open stream,
+ * a {@link JobChannel}, becomes the slot's lease: the job goes on it once preprocessed, and the
+ * placement gives it up if the slot is released unused), or busy at once (the placement moves on
+ * to the next candidate). Trouble on the way (no connection, a reset, a malformed answer, a
+ * builder that does not speak this job protocol, a sandbox that refuses) rejects, which the
+ * placement counts like an unreachable member.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { advertReserve } from '../scheduler/advert-reserve.ts'
 import type { Placement } from '../scheduler/placement.ts'
 import type { ReserveFn } from '../scheduler/types.ts'
-import { RESERVE_VERSION, type ReserveRequest } from './reserve-codec.ts'
-import { requestReservation } from './reserve-protocol.ts'
+import { JOB_PROTOCOL, JobChannel } from './job-protocol.ts'
 import type { JobDialer } from './remote-executor.ts'
-
-const MAX_ESTIMATE_MS = 86_400_000
+import { reserveRequest } from './reserve-codec.ts'
 
 export function remoteReserve(node: JobDialer, placement: () => Placement | undefined): ReserveFn {
   const own = advertReserve(placement)
@@ -24,22 +23,23 @@ export function remoteReserve(node: JobDialer, placement: () => Placement | unde
     const mine = await own(peer, request, options)
     if (!mine.granted) return mine
     const { signal } = options
+    const opts = signal === undefined ? {} : { signal }
     const target = peerIdFromString(peer)
-    const conn = await node.dial(target, signal === undefined ? {} : { signal })
+    const conn = await node.dial(target, opts)
     if (!conn.remotePeer.equals(target))
       throw new Error(`connection for ${peer} leads to ${conn.remotePeer}`)
-    const req: ReserveRequest = { v: RESERVE_VERSION, toolchain: request.toolchain }
-    if (request.estimateMs !== undefined && Number.isFinite(request.estimateMs))
-      req.estimateMs = Math.min(MAX_ESTIMATE_MS, Math.max(0, Math.round(request.estimateMs)))
-    let reply: Awaited<ReturnType<typeof requestReservation>>
+    const channel = new JobChannel(await conn.newStream(JOB_PROTOCOL, opts), peer)
+    let reply: Awaited<ReturnType<JobChannel['reserve']>>
     try {
-      reply = await requestReservation(conn, req, signal === undefined ? {} : { signal })
+      reply = await channel.reserve(reserveRequest(request), opts)
+      // Given up meanwhile (the placement's timeout): a late grant must not hold the slot.
+      signal?.throwIfAborted()
     } catch (err) {
-      if ((err as { name?: string } | null)?.name === 'UnsupportedProtocolError')
-        return { granted: true }
+      channel.abort(err)
       throw err
     }
-    if (reply.status === 'granted') return { granted: true, lease: reply.token }
+    if (reply.status === 'granted') return { granted: true, lease: channel }
+    channel.abort(new Error(`reservation ${reply.status}`))
     if (reply.status === 'busy') return { granted: false, reason: 'busy' }
     throw new Error(`${peer} refused the reservation (its sandbox does not run jobs)`)
   }

@@ -1,6 +1,6 @@
 /**
- * The bytes of `/meshcc/reserve/1.0.0` (see `reserve-protocol.ts`): one small UTF-8 JSON request
- * and one response, each at most {@link MAX_RESERVE_MESSAGE} bytes. Every field is type-checked
+ * The bytes of the reservation that opens a job stream (see `job-protocol.ts`): one small UTF-8
+ * JSON request and one response, each at most {@link MAX_RESERVE_MESSAGE} bytes. Every field is type-checked
  * and bounded; unknown fields are ignored (a newer peer may add optional ones), an unknown
  * version is refused.
  */
@@ -60,6 +60,17 @@ function decode(msg: Uint8Array): Record<string, unknown> {
       `reservation version ${v} unknown (this node speaks ${RESERVE_VERSION})`,
     )
   return h
+}
+
+/** The reservation sent for a job of `toolchain` (its estimate bounded as the codec wants). */
+export function reserveRequest(request: {
+  toolchain: string
+  estimateMs?: number
+}): ReserveRequest {
+  const req: ReserveRequest = { v: RESERVE_VERSION, toolchain: request.toolchain }
+  if (request.estimateMs !== undefined && Number.isFinite(request.estimateMs))
+    req.estimateMs = Math.min(MAX_ESTIMATE_MS, Math.max(0, Math.round(request.estimateMs)))
+  return req
 }
 
 export function encodeReserveRequest(r: ReserveRequest): Uint8Array {

@@ -1,11 +1,12 @@
 /**
- * The builder's table of reserved compile slots (`/meshcc/reserve/1.0.0`, `reserve-protocol.ts`).
- * A client that means to send a job asks first; a grant is a random token, bound to the peer that
- * asked, that holds one slot for a short time (`ttlMs`, 3 s by default: long enough to cover the
+ * The builder's table of reserved compile slots (the reservation that opens a job stream,
+ * `job-protocol.ts`). A client that means to send a job asks first; a grant is a random token,
+ * bound to the peer that asked and kept by the stream's handler, that holds one slot for a short
+ * time (`ttlMs`, 3 s by default: long enough to cover the
  * client's preprocessing, which overlaps the reservation, and short enough that a token nobody
- * uses does not idle a slot for long). A job that carries the token is admitted into that slot;
- * an expired, unknown or foreign token is worth nothing (the job is then admitted only if an
- * unreserved slot is free).
+ * uses does not idle a slot for long). The job that arrives on the same stream takes the token's
+ * slot; once the token expired it is worth nothing (the job is then admitted only if an
+ * unreserved slot is free). A stream that closes first gives its slot back at once (`cancel`).
  *
  * Free slots = slots − running − live reservations; the table holds at most `slots` tokens and
  * at most `perPeer` of one member, so no member can reserve the whole builder away from others
@@ -46,7 +47,7 @@ export class SlotReservations {
   readonly #onExpire: (() => void) | undefined
   readonly #grants = new Map<string, Grant>()
   #timer: NodeJS.Timeout | undefined
-  counters = { granted: 0, taken: 0, expired: 0, refused: 0 }
+  counters = { granted: 0, taken: 0, expired: 0, refused: 0, cancelled: 0 }
 
   constructor(options: SlotReservationsOptions = {}) {
     this.ttlMs = options.ttlMs ?? RESERVATION_TTL_MS
@@ -94,6 +95,16 @@ export class SlotReservations {
     if (g === undefined || g.peer !== peer) return false
     this.#grants.delete(token)
     this.counters.taken++
+    return true
+  }
+
+  /**
+   * Gives `token`'s slot back unused (its stream closed before a job came): true if it was live.
+   * Not counted as taken nor as expired.
+   */
+  cancel(token: string): boolean {
+    if (!this.#grants.delete(token)) return false
+    this.counters.cancelled++
     return true
   }
 

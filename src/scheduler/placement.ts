@@ -351,6 +351,7 @@ export class Placement {
       release: (outcome: SlotOutcome) => {
         if (released) return
         released = true
+        disposeLease(lease)
         if (outcome.kind === 'done') {
           this.#share = Math.min(1, this.#share + 0.02)
           this.speeds.observeRemote(peer, job.toolchain, outcome.elapsedMs, job.estimateMs)
@@ -374,4 +375,11 @@ export class Placement {
       },
     }
   }
+}
+
+/** Gives a lease's resources back (an unused reservation's stream); leases without any: no-op. */
+function disposeLease(lease: unknown): void {
+  if (typeof lease !== 'object' || lease === null || !('dispose' in lease)) return
+  const dispose = (lease as { dispose: unknown }).dispose
+  if (typeof dispose === 'function') dispose.call(lease)
 }

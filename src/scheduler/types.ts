@@ -63,7 +63,14 @@ export type InfraFailure =
 
 /** A builder's answer to a slot reservation. */
 export type ReserveReply =
-  | { granted: true /** Opaque lease handle passed on to the job request. */; lease?: unknown }
+  | {
+      granted: true
+      /**
+       * Opaque lease handle passed on to the job (the daemon's: the stream holding the slot).
+       * One with a `dispose()` method gets it called when the slot is released, used or not.
+       */
+      lease?: unknown
+    }
   /**
    * `busy`: the builder said it was full. `no-room`: the client's own accounting found no slot
    * to count on (nothing was asked, nothing learnt about the builder).

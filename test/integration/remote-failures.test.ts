@@ -254,6 +254,8 @@ describe('remote job failures', { skip: process.platform !== 'linux' && 'Linux o
     try {
       await liar.mesh.node.handle(JOB_PROTOCOL, async (stream) => {
         const srv = jobServerStream(stream)
+        await srv.readReserve({})
+        await srv.answerReserve({ v: 1, status: 'granted', token: 'A'.repeat(22), ttlMs: 1000 })
         await srv.readRequest({})
         await srv.respond({
           ...emptyResponse('someone-elses-job', 'compiled', ''),

@@ -1,9 +1,9 @@
 /**
- * Slot reservations between two real nodes (`/meshcc/reserve/1.0.0`): a reserved slot is held for
- * the member that reserved it (others' jobs find the builder full, the reserved job runs and its
- * object equals a local compile), a full builder refuses a reservation at once, an unused
- * reservation expires, and the daemon's `ReserveFn` threads the token from the placement into
- * the job.
+ * Slot reservations between two real nodes (the reservation that opens a `/meshcc/job/2.0.0`
+ * stream): a reserved slot is held for that stream (other jobs find the builder full, the job
+ * sent on the stream runs and its object equals a local compile), a full builder refuses a
+ * reservation at once, an unused reservation expires, a stream closed before its job gives the
+ * slot back at once, and the daemon's `ReserveFn` hands the stream from the placement to the job.
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -14,7 +14,7 @@ import { BuilderBusyError } from '../../src/errors.ts'
 import { remoteRunner } from '../../src/remote/placement-runner.ts'
 import type { RemoteOutcome } from '../../src/remote/remote-executor.ts'
 import { remoteReserve } from '../../src/remote/remote-reserve.ts'
-import { requestReservation } from '../../src/remote/reserve-protocol.ts'
+import { JOB_PROTOCOL, JobChannel } from '../../src/remote/job-protocol.ts'
 import { runSandboxed } from '../../src/sandbox/run-sandboxed.ts'
 import { systemClock } from '../../src/scheduler/clock.ts'
 import { Placement } from '../../src/scheduler/placement.ts'
@@ -78,8 +78,9 @@ describe('slot reservations on a builder', {
   const reserve = async () => {
     const conn = await pair.client.mesh.node.dial(pair.builderNode.mesh.peerId)
     const t0 = performance.now()
-    const r = await requestReservation(conn, { v: 1, toolchain: tc.ids['gcc']! })
-    return { r, ms: performance.now() - t0 }
+    const channel = new JobChannel(await conn.newStream(JOB_PROTOCOL), builderId)
+    const r = await channel.reserve({ v: 1, toolchain: tc.ids['gcc']! })
+    return { r, channel, ms: performance.now() - t0 }
   }
   const prepare = () =>
     pair.exec.prepare({
@@ -99,16 +100,13 @@ describe('slot reservations on a builder', {
     assert.equal(second.r.status, 'busy')
     assert.ok(second.ms < 1000, `busy answer took ${second.ms} ms`)
     const job = await prepare()
-    // A job without the token finds no free slot.
+    // A job on another stream finds no free slot.
     await assert.rejects(pair.exec.send(job, builderId), BuilderBusyError)
-    // A forged token is worth nothing either.
-    await assert.rejects(
-      pair.exec.send(job, builderId, { slotToken: 'AAAAAAAAAAAAAAAAAAAAAA' }),
-      BuilderBusyError,
-    )
     assert.equal(pair.builder.reservations.size, 1, 'the reservation is still held')
-    const token = first.r.status === 'granted' ? first.r.token : ''
-    const out = await pair.exec.send(job, builderId, { slotToken: token })
+    // A lease for another member is not used for this one (a fresh stream: busy again).
+    const foreign = new JobChannel(first.channel.stream, pair.client.mesh.peerId.toString())
+    await assert.rejects(pair.exec.send(job, builderId, { lease: foreign }), BuilderBusyError)
+    const out = await pair.exec.send(job, builderId, { lease: first.channel })
     assert.equal(out.exitCode, 0)
     await pair.exec.commit(job, out, { umask: 0o022 })
     assert.ok((await readFile(join(cwd, 'a.o'))).equals(local), 'objects differ')
@@ -117,22 +115,37 @@ describe('slot reservations on a builder', {
     assert.equal(pair.builder.reservations.size, 0)
     await waitFor(() => pair.builder.running === 0, { what: 'job ended' })
     assert.equal(pair.builder.freeSlots(), 1)
-    // A token is used once: sent again it buys nothing, though the free slot admits the job.
-    const again = await pair.exec.send(job, builderId, { slotToken: token })
+    // A stream is used once: given again, a fresh stream reserves the free slot.
+    const again = await pair.exec.send(job, builderId, { lease: first.channel })
     assert.equal(again.exitCode, 0)
-    assert.equal(pair.builder.reservations.counters.taken, 1)
+    assert.equal(pair.builder.reservations.counters.taken, 2)
   })
 
-  it('an unused reservation expires and frees its slot', async () => {
+  it('an unused reservation expires and frees its slot; its late job runs if a slot is free', async () => {
     await waitFor(() => pair.builder.running === 0, { what: 'idle builder' })
     const r = await reserve()
     assert.equal(r.r.status, 'granted')
     assert.equal(pair.builder.freeSlots(), 0)
     await waitFor(() => pair.builder.freeSlots() === 1, { what: 'reservation expired' })
     assert.ok(pair.builder.reservations.counters.expired >= 1)
+    const out = await pair.exec.send(await prepare(), builderId, { lease: r.channel })
+    assert.equal(out.exitCode, 0)
   })
 
-  it("the daemon's ReserveFn reserves and the placement's job carries the token", async () => {
+  it('a reservation whose stream closes gives its slot back at once', async () => {
+    await waitFor(() => pair.builder.running === 0, { what: 'idle builder' })
+    const cancelled = pair.builder.reservations.counters.cancelled
+    const r = await reserve()
+    assert.equal(r.r.status, 'granted')
+    assert.equal(pair.builder.freeSlots(), 0)
+    const t0 = performance.now()
+    r.channel.dispose()
+    await waitFor(() => pair.builder.freeSlots() === 1, { what: 'slot given back' })
+    assert.ok(performance.now() - t0 < 1000, 'given back before the reservation expired')
+    assert.equal(pair.builder.reservations.counters.cancelled, cancelled + 1)
+  })
+
+  it("the daemon's ReserveFn reserves and the placement's job goes on the reserving stream", async () => {
     await waitFor(() => pair.builder.freeSlots() === 1, { what: 'free slot' })
     const view = (): BuilderView => ({
       peerId: builderId,
@@ -187,14 +200,15 @@ describe('slot reservations on a builder', {
     assert.ok((await readFile(join(cwd, 'a.o'))).equals(local), 'objects differ')
   })
 
-  it('a member that does not serve reservations is granted on the advert alone', async () => {
-    // The client node serves no reservation protocol (as a builder of an older version).
+  it('a member that does not serve the job protocol is not granted', async () => {
+    // The client node serves no job protocol (as a member without the builder role).
     const reserve = remoteReserve(
       pair.builderNode.mesh.node,
       () => ({ hasRoom: () => true }) as unknown as Placement,
     )
-    const r = await reserve(pair.client.mesh.peerId.toString(), { toolchain: tc.ids['gcc']! }, {})
-    assert.deepEqual(r, { granted: true })
+    await assert.rejects(
+      reserve(pair.client.mesh.peerId.toString(), { toolchain: tc.ids['gcc']! }, {}),
+    )
   })
 
   it('a builder full of running jobs refuses a reservation at once', async () => {

@@ -1,8 +1,8 @@
 /**
  * The daemon's ReserveFn: a member our own accounting shows full is not asked (no dial at all);
- * otherwise the builder is asked on the open connection, network trouble rejects (the placement
- * counts the member unreachable), and a builder too old for the protocol is granted on the
- * advert alone.
+ * otherwise the builder is asked on a job stream of the open connection, and network trouble
+ * or a builder that does not speak the job protocol rejects (the placement counts the member
+ * unreachable).
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -54,14 +54,16 @@ describe('remoteReserve', () => {
     assert.equal(calls.streams, 1)
   })
 
-  it('grants on the advert alone when the builder does not know the protocol', async () => {
+  it('rejects when the builder does not know the job protocol', async () => {
     const { node, calls } = dialer(async () => {
       const err = new Error('protocol selection failed')
       err.name = 'UnsupportedProtocolError'
       throw err
     })
-    const r = await remoteReserve(node, placement(true))(peer.toString(), { toolchain: TC }, {})
-    assert.deepEqual(r, { granted: true })
+    await assert.rejects(
+      remoteReserve(node, placement(true))(peer.toString(), { toolchain: TC }, {}),
+      /protocol selection failed/,
+    )
     assert.equal(calls.streams, 1)
   })
 })

@@ -258,4 +258,30 @@ describe('placement', () => {
     placement.close(new Error('done'))
     await assert.rejects(short, /done/)
   })
+
+  it('disposes of a lease when its slot is released, used or not, once', async () => {
+    let disposed = 0
+    const lease = {
+      dispose() {
+        disposed++
+      },
+    }
+    const { clock, placement } = setup(
+      [view('a')],
+      { a: 8 },
+      {
+        reserve: async () => ({ granted: true, lease }),
+      },
+    )
+    const slot = await settle(clock, placement.acquire(JOB))
+    assert.equal(slot.kind, 'remote')
+    assert.equal(slot.kind === 'remote' && slot.lease, lease)
+    assert.equal(disposed, 0, 'held while the slot is')
+    slot.release({ kind: 'unused' })
+    slot.release({ kind: 'unused' })
+    assert.equal(disposed, 1)
+    const second = await settle(clock, placement.acquire(JOB))
+    second.release({ kind: 'done', elapsedMs: 5 })
+    assert.equal(disposed, 2)
+  })
 })
