@@ -116,13 +116,26 @@ export function encodeRunAnswer(answer: RunAnswer): Buffer {
  * Incremental decoder of the client's answer: `push` each chunk read from the socket; it
  * returns the answer once `RUN_EXIT` arrived, undefined before, and throws on anything
  * malformed (including bytes after `RUN_EXIT`, which the client never sends unasked).
+ *
+ * A preprocessor's output is megabytes in frames that straddle the socket's chunks: payloads are
+ * kept as views of the chunks they arrived in and copied once, into the answer, at the end (only
+ * a split frame header, at most 4 bytes, is ever carried over between chunks). Copying every
+ * partial frame into a growing buffer cost a copy of the whole text and its garbage.
  */
 export class RunAnswerReader {
   readonly #max: number
-  #pending: Buffer = Buffer.alloc(0)
+  /** A frame header split across chunks (< 5 bytes). */
+  #head: Buffer = Buffer.alloc(0)
+  /** The frame being read: its type and the payload bytes still to come. */
+  #type = 0
+  #left = 0
+  /** Views of the stdout / stderr payload bytes, in order. */
   readonly #out: Buffer[] = []
   readonly #err: Buffer[] = []
-  #total = 0
+  #outBytes = 0
+  #errBytes = 0
+  /** The `RUN_EXIT` payload as it arrives (it may be split too). */
+  #exit: Buffer[] = []
   #done = false
 
   constructor({ maxOutput = MAX_RUN_OUTPUT }: { maxOutput?: number } = {}) {
@@ -131,35 +144,66 @@ export class RunAnswerReader {
 
   push(chunk: Uint8Array): RunAnswer | undefined {
     if (this.#done) throw new ProtocolError('bytes after RUN_EXIT')
-    const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    let b = this.#pending.length === 0 ? c : Buffer.concat([this.#pending, c])
-    while (b.length >= 5) {
-      const type = b[0]!
-      const len = b.readUInt32LE(1)
-      if (type === FRAME_RUN_EXIT) {
-        if (len !== 4) throw new ProtocolError(`RUN_EXIT of ${len} bytes`)
-      } else if (type === FRAME_RUN_STDOUT || type === FRAME_RUN_STDERR) {
-        if (len > MAX_OUTPUT_FRAME) throw new FrameTooLargeError(`run output frame of ${len} bytes`)
-        if (this.#total + len > this.#max)
-          throw new FrameTooLargeError(`run output over ${this.#max} bytes`)
-      } else throw new ProtocolError(`bad run answer frame type ${type}`)
-      if (b.length < 5 + len) break
-      const payload = b.subarray(5, 5 + len)
-      b = b.subarray(5 + len)
-      if (type === FRAME_RUN_EXIT) {
+    let b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    while (b.length > 0) {
+      if (this.#left === 0 && this.#type === 0) {
+        // A frame header: 5 bytes, perhaps split across chunks.
+        if (this.#head.length + b.length < 5) {
+          this.#head = Buffer.concat([this.#head, b])
+          return undefined
+        }
+        let h = b
+        if (this.#head.length > 0) {
+          const need = 5 - this.#head.length
+          h = Buffer.concat([this.#head, b.subarray(0, need)])
+          b = b.subarray(need)
+          this.#head = Buffer.alloc(0)
+        } else b = b.subarray(5)
+        // An empty output frame is complete at once (RUN_EXIT is never empty).
+        if (this.#begin(h[0]!, h.readUInt32LE(1)) === 0) this.#type = 0
+        continue
+      }
+      const take = Math.min(this.#left, b.length)
+      const part = b.subarray(0, take)
+      b = b.subarray(take)
+      this.#left -= take
+      if (this.#type === FRAME_RUN_EXIT) {
+        this.#exit.push(part)
+        if (this.#left > 0) continue
         if (b.length > 0) throw new ProtocolError('bytes after RUN_EXIT')
         this.#done = true
-        this.#pending = Buffer.alloc(0)
         return {
-          status: payload.readInt32LE(0),
-          stdout: Buffer.concat(this.#out),
-          stderr: Buffer.concat(this.#err),
+          status: Buffer.concat(this.#exit).readInt32LE(0),
+          stdout: join(this.#out, this.#outBytes),
+          stderr: join(this.#err, this.#errBytes),
         }
       }
-      ;(type === FRAME_RUN_STDOUT ? this.#out : this.#err).push(payload)
-      this.#total += len
+      if (this.#type === FRAME_RUN_STDOUT) this.#out.push(part)
+      else this.#err.push(part)
+      if (this.#left === 0) this.#type = 0
     }
-    this.#pending = b
     return undefined
   }
+
+  /** Starts a frame; returns its payload length. */
+  #begin(type: number, len: number): number {
+    if (type === FRAME_RUN_EXIT) {
+      if (len !== 4) throw new ProtocolError(`RUN_EXIT of ${len} bytes`)
+    } else if (type === FRAME_RUN_STDOUT || type === FRAME_RUN_STDERR) {
+      if (len > MAX_OUTPUT_FRAME) throw new FrameTooLargeError(`run output frame of ${len} bytes`)
+      if (this.#outBytes + this.#errBytes + len > this.#max)
+        throw new FrameTooLargeError(`run output over ${this.#max} bytes`)
+      if (type === FRAME_RUN_STDOUT) this.#outBytes += len
+      else this.#errBytes += len
+    } else throw new ProtocolError(`bad run answer frame type ${type}`)
+    this.#type = type
+    this.#left = len
+    return len
+  }
+}
+
+/** One buffer of `parts` (`total` bytes): the part itself when there is only one. */
+function join(parts: Buffer[], total: number): Buffer {
+  if (parts.length === 1) return parts[0]!
+  return Buffer.concat(parts, total)
 }

@@ -16,14 +16,15 @@
  *   notes are exact. DWARF 5 checksums of source text rule out clang `-g` at DWARF ≥ 5
  *   (`remote-eligibility.ts`).
  *
- * The depfile, when wanted, comes from this same run (`-MD -MF` with the invocation's targets).
+ * The depfile, when wanted, comes from this same run (`-MD -MF` with the invocation's targets);
+ * the text is written to a scratch file (`-o`) next to it, read back in one piece.
  *
  * When the compile request came from the native client, the preprocessor runs through it
  * (`spec.run`, `daemon/client-runner.ts`): forking the large daemon costs more CPU than a
  * small unit's preprocessing.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, open, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCompiler } from '../compile/run-compiler.ts'
 import type { ClientRunner } from '../compile/types.ts'
@@ -80,9 +81,13 @@ const BUILTIN_WINDOW = 64 * 1024
  * Drops gcc's `# 0 "<built-in>"` / `#define …` pairs from the head of directives-only output: the
  * builder's compiler predefines the same macros (same toolchain, same flags), and defining them
  * again would warn. Command-line (`-D`) definitions follow under `<command-line>` and stay.
+ *
+ * `inPlace`: `text` is the caller's to overwrite (a fresh preprocessor output); the lines before
+ * the pairs (the first line marker) are moved up to the kept tail and a view is returned, rather
+ * than a copy of megabytes of text.
  */
-export function stripGccBuiltins(text: Buffer): Buffer {
-  const parts: Buffer[] = []
+export function stripGccBuiltins(text: Buffer, { inPlace = false } = {}): Buffer {
+  let headEnd = -1
   let keepFrom = 0
   // Only the head holds built-ins, one contiguous run of pairs: stop at the first gap.
   for (;;) {
@@ -92,34 +97,33 @@ export function stripGccBuiltins(text: Buffer): Buffer {
     const hit = window.indexOf(BUILTIN, keepFrom)
     if (hit < 0) break
     const lineStart = text.lastIndexOf(10, hit) + 1
-    if (text[lineStart] !== 0x23 /* # */ || (parts.length > 0 && lineStart !== keepFrom)) break
+    if (text[lineStart] !== 0x23 /* # */ || (headEnd >= 0 && lineStart !== keepFrom)) break
     const end = text.indexOf(10, hit + BUILTIN.length)
     if (end < 0) break
-    if (lineStart > keepFrom) parts.push(text.subarray(keepFrom, lineStart))
-    else if (parts.length === 0) parts.push(text.subarray(0, 0))
+    if (headEnd < 0) headEnd = lineStart
     keepFrom = end + 1
   }
-  if (parts.length === 0) return text
-  parts.push(text.subarray(keepFrom))
-  return Buffer.concat(parts)
+  if (headEnd < 0) return text
+  if (!inPlace) return Buffer.concat([text.subarray(0, headEnd), text.subarray(keepFrom)])
+  text.copyWithin(keepFrom - headEnd, 0, headEnd)
+  return text.subarray(keepFrom - headEnd)
 }
-
-/** Scratch directories known to exist. */
-const madeDirs = new Set<string>()
 
 export async function preprocess(
   spec: PreprocessSpec,
   { signal }: { signal?: AbortSignal } = {},
 ): Promise<Preprocessed> {
-  const depPath =
-    spec.depfile === undefined ? undefined : join(spec.tempDir, `pp-${randomUUID()}.d`)
-  if (depPath !== undefined && !madeDirs.has(spec.tempDir)) {
-    // Nothing else may have made it yet (the pipeline makes its own lazily).
-    await mkdir(spec.tempDir, { recursive: true, mode: 0o700 })
-    madeDirs.add(spec.tempDir)
-  }
+  const id = randomUUID()
+  const depPath = spec.depfile === undefined ? undefined : join(spec.tempDir, `pp-${id}.d`)
+  // The text goes to a file, read in one piece: megabytes through the client's pipe and socket
+  // cost three more copies, dozens of socket reads on the daemon's main thread, and as much
+  // garbage again as the text itself.
+  const textPath = join(spec.tempDir, `pp-${id}.i`)
+  // Nothing else may have made it yet (the pipeline makes its own lazily), and a cleaner may
+  // have removed it since: one cheap call per job rather than a remembered answer.
+  await mkdir(spec.tempDir, { recursive: true, mode: 0o700 })
   try {
-    const args = preprocessArgs(spec.inv, spec.depfile, depPath)
+    const args = [...preprocessArgs(spec.inv, spec.depfile, depPath), '-o', textPath]
     const opts = signal === undefined ? {} : { signal }
     const here = () =>
       runCompiler({ compiler: spec.compiler, args, cwd: spec.cwd, env: spec.env }, opts)
@@ -132,8 +136,10 @@ export async function preprocess(
           })
     const ok = run.exitCode === 0 && run.signal === null
     const depfile = ok && depPath !== undefined ? await readFile(depPath) : undefined
+    const text = ok ? await readWhole(textPath) : Buffer.alloc(0)
     return {
-      text: ok && spec.inv.family === 'gcc' ? stripGccBuiltins(run.stdout) : run.stdout,
+      // The text is this run's own buffer: stripped in place.
+      text: ok && spec.inv.family === 'gcc' ? stripGccBuiltins(text, { inPlace: true }) : text,
       depfile,
       exitCode: run.exitCode,
       signal: run.signal,
@@ -141,6 +147,33 @@ export async function preprocess(
       ms: run.ms,
     }
   } finally {
-    if (depPath !== undefined) await rm(depPath, { force: true })
+    await Promise.all([removeQuietly(textPath), removeQuietly(depPath)])
+  }
+}
+
+/** Removes a scratch file (one unlink: no stat first), if there is one. */
+async function removeQuietly(path: string | undefined): Promise<void> {
+  if (path === undefined) return
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err
+  })
+}
+
+/** A file's bytes in one buffer of its size, read in as few calls as the kernel allows. */
+async function readWhole(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r')
+  try {
+    const { size } = await fh.stat()
+    const buf = Buffer.allocUnsafe(size)
+    let at = 0
+    while (at < size) {
+      const { bytesRead } = await fh.read(buf, at, size - at, at)
+      if (bytesRead === 0) break
+      at += bytesRead
+    }
+    // A file that shrank under us: only what was read (gcc is done writing it by now).
+    return at === size ? buf : buf.subarray(0, at)
+  } finally {
+    await fh.close()
   }
 }

@@ -51,6 +51,27 @@ describe('entry format', () => {
     assert.deepEqual(d.result.meta, { cwd: '/w' })
   })
 
+  it('round-trips a lone large object (compressed off the main thread) byte for byte', async () => {
+    const object = Buffer.alloc(600_000)
+    for (let i = 0; i < object.length; i++) object[i] = (i * 31) % 97
+    const big: CachedResult = {
+      ...result,
+      files: [{ role: 'object', data: object }],
+      stdout: Buffer.alloc(0),
+      stderr: Buffer.alloc(0),
+    }
+    const bytes = await encodeResult(big)
+    assert.ok(bytes.length < object.length / 2, `encoded ${bytes.length} bytes`)
+    const d = decodeEntry(bytes)
+    assert.ok(d.ok && d.kind === 'result')
+    assert.ok(Buffer.from(d.result.files[0]!.data).equals(object))
+    assert.equal(d.result.stdout.byteLength + d.result.stderr.byteLength, 0)
+    const raw = decodeEntry(await encodeResult(big, { compress: false }))
+    assert.ok(
+      raw.ok && raw.kind === 'result' && Buffer.from(raw.result.files[0]!.data).equals(object),
+    )
+  })
+
   it('stores raw when asked or when compression does not pay', async () => {
     const raw = await encodeResult(result, { compress: false })
     assert.ok(raw.length > 2000)

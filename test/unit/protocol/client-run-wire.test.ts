@@ -101,6 +101,29 @@ describe('run answer', () => {
     assert.ok(got.stderr.equals(stderr))
   })
 
+  it('reassembles interleaved and empty frames, whatever the chunk boundaries', () => {
+    const bytes = Buffer.concat([
+      frame(FRAME_RUN_STDOUT, Buffer.from('# 0 "a.c"\n')),
+      frame(FRAME_RUN_STDERR, []),
+      frame(FRAME_RUN_STDERR, Buffer.from('w1 ')),
+      frame(FRAME_RUN_STDOUT, []),
+      frame(FRAME_RUN_STDOUT, Buffer.from('int x;\n')),
+      frame(FRAME_RUN_STDERR, Buffer.from('w2')),
+      frame(FRAME_RUN_EXIT, [7, 0, 0, 0]),
+    ])
+    for (const step of [1, 2, 3, 4, 5, 6, 7, 11, bytes.length]) {
+      const reader = new RunAnswerReader()
+      let got: ReturnType<RunAnswerReader['push']>
+      for (let i = 0; i < bytes.length; i += step) {
+        assert.equal(got, undefined, `step ${step}`)
+        got = reader.push(bytes.subarray(i, i + step))
+      }
+      assert.equal(got?.status, 7, `step ${step}`)
+      assert.equal(got?.stdout.toString(), '# 0 "a.c"\nint x;\n', `step ${step}`)
+      assert.equal(got?.stderr.toString(), 'w1 w2', `step ${step}`)
+    }
+  })
+
   it('carries signals and "not started" as negative statuses', () => {
     for (const status of [-9, RUN_NOT_STARTED, 0, 255]) {
       const r = new RunAnswerReader().push(

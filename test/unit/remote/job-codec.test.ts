@@ -20,7 +20,7 @@ import {
   MSG_RESPONSE,
   messageType,
 } from '../../../src/remote/job-codec.ts'
-import { packBlob, unpackBlob } from '../../../src/remote/job-compress.ts'
+import { packBlob, SYNC_BYTES, unpackBlob } from '../../../src/remote/job-compress.ts'
 import { JOB_LIMITS } from '../../../src/remote/job-limits.ts'
 
 const TC = 'ab'.repeat(32)
@@ -314,17 +314,23 @@ describe('job codec: malformed responses are refused', () => {
 })
 
 describe('job blobs: zstd with declared sizes', () => {
-  it('refuses a blob that inflates beyond, or short of, its declared size', async () => {
-    const b = await packBlob(Buffer.alloc(100_000, 1))
-    assert.equal((await unpackBlob(b, 'x')).length, 100_000)
-    await assert.rejects(unpackBlob({ size: 1000, data: b.data }, 'x'), JobCodecError)
-    await assert.rejects(unpackBlob({ size: 200_000, data: b.data }, 'x'), JobCodecError)
-    await assert.rejects(
-      unpackBlob({ size: 10, data: Buffer.from('not zstd') }, 'x'),
-      JobCodecError,
-    )
-    const flipped = Buffer.from(b.data)
-    flipped[flipped.length - 1]! ^= 0xff // the content checksum
-    await assert.rejects(unpackBlob({ size: b.size, data: flipped }, 'x'), JobCodecError)
-  })
+  // Small blobs are done on the spot, large ones in the threadpool: both ways are checked.
+  for (const n of [100_000, SYNC_BYTES + 1, 3 * SYNC_BYTES])
+    it(`refuses a blob that inflates beyond, or short of, its declared size (${n} bytes)`, async () => {
+      const data = Buffer.alloc(n)
+      for (let i = 0; i < n; i++) data[i] = (i * 7919) % 251 // compressible, not trivially
+      const b = await packBlob(data)
+      assert.ok(b.data.byteLength < n)
+      assert.ok((await unpackBlob(b, 'x')).equals(data))
+      await assert.rejects(unpackBlob({ size: 1000, data: b.data }, 'x'), JobCodecError)
+      await assert.rejects(unpackBlob({ size: n - 1, data: b.data }, 'x'), JobCodecError)
+      await assert.rejects(unpackBlob({ size: 2 * n, data: b.data }, 'x'), JobCodecError)
+      await assert.rejects(
+        unpackBlob({ size: n, data: Buffer.from('not zstd') }, 'x'),
+        JobCodecError,
+      )
+      const flipped = Buffer.from(b.data)
+      flipped[flipped.length - 1]! ^= 0xff // the content checksum
+      await assert.rejects(unpackBlob({ size: b.size, data: flipped }, 'x'), JobCodecError)
+    })
 })

@@ -176,22 +176,27 @@ describe('client preprocessing', () => {
         '',
       ].join('\n'),
     )
-    assert.equal(
-      stripGccBuiltins(text).toString(),
-      [
-        '# 0 "src/a.c"',
-        '# 1 "/home/u/p//"',
-        '# 0 "<command-line>"',
-        '#define FOO 1',
-        '# 1 "src/a.c"',
-        'int x = FOO;',
-        '# 0 "<built-in>"',
-        '#define LATE 1',
-        '',
-      ].join('\n'),
-    )
+    const want = [
+      '# 0 "src/a.c"',
+      '# 1 "/home/u/p//"',
+      '# 0 "<command-line>"',
+      '#define FOO 1',
+      '# 1 "src/a.c"',
+      'int x = FOO;',
+      '# 0 "<built-in>"',
+      '#define LATE 1',
+      '',
+    ].join('\n')
+    const original = Buffer.from(text)
+    assert.equal(stripGccBuiltins(text).toString(), want)
+    assert.ok(text.equals(original), 'a copy leaves the input alone')
+    // In place: the same bytes, a view of the input's own memory.
+    const inPlace = stripGccBuiltins(text, { inPlace: true })
+    assert.equal(inPlace.toString(), want)
+    assert.equal(inPlace.buffer, text.buffer)
     const none = Buffer.from('int y;\n')
     assert.equal(stripGccBuiltins(none), none)
+    assert.equal(stripGccBuiltins(none, { inPlace: true }), none)
   })
 })
 

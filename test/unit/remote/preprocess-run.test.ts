@@ -5,7 +5,7 @@
  * when the client cannot start it.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -14,7 +14,7 @@ import type { ClientRunner } from '../../../src/compile/types.ts'
 import { parseCompilerArgs } from '../../../src/compilers/parse.ts'
 import type { CacheableInvocation } from '../../../src/compilers/types.ts'
 import { ClientRunFailedError } from '../../../src/errors.ts'
-import { preprocess } from '../../../src/remote/preprocess.ts'
+import { preprocess, preprocessArgs, stripGccBuiltins } from '../../../src/remote/preprocess.ts'
 
 const ENV = { PATH: '/usr/bin:/bin', LC_ALL: 'C' }
 
@@ -80,5 +80,46 @@ describe('remote preprocessing', () => {
       throw new Error('protocol trouble')
     }
     await assert.rejects(preprocess({ ...spec, run: broken }), /protocol trouble/)
+  })
+  it('reads the text from a scratch file: the bytes gcc prints on stdout, and nothing left behind', async () => {
+    const tempDir = await mkdtemp(join(tmpdir(), 'meshcc-pp-scratch-'))
+    try {
+      const pp = await preprocess({
+        compiler: '/usr/bin/gcc',
+        inv,
+        cwd: dir,
+        env: ENV,
+        depfile: inv.depfile,
+        tempDir,
+      })
+      assert.equal(pp.exitCode, 0, pp.stderr.toString())
+      const stdout = await runCompiler({
+        compiler: '/usr/bin/gcc',
+        args: preprocessArgs(inv, undefined, undefined),
+        cwd: dir,
+        env: ENV,
+      })
+      assert.equal(stdout.exitCode, 0)
+      assert.ok(stdout.stdout.length > 0)
+      assert.ok(pp.text.equals(stripGccBuiltins(stdout.stdout)))
+      assert.deepEqual(await readdir(tempDir), [])
+
+      await writeFile(join(dir, 'bad.c'), '#include "missing.h"\n')
+      const bad = parseCompilerArgs(['-c', 'bad.c', '-o', 'bad.o'], { compiler: 'gcc', cwd: dir })
+      assert.ok(bad.cacheable)
+      const failed = await preprocess({
+        compiler: '/usr/bin/gcc',
+        inv: bad,
+        cwd: dir,
+        env: ENV,
+        tempDir,
+      })
+      assert.notEqual(failed.exitCode, 0)
+      assert.equal(failed.text.length, 0)
+      assert.match(failed.stderr.toString(), /missing\.h/)
+      assert.deepEqual(await readdir(tempDir), [])
+    } finally {
+      await rm(tempDir, { recursive: true, force: true })
+    }
   })
 })
