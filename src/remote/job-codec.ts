@@ -16,7 +16,6 @@ import { JobCodecError } from '../errors.ts'
 import { absPath, args, arr, bool, env, hex64, int, jobId, obj, oneOf, str } from './job-fields.ts'
 import { JOB_LIMITS } from './job-limits.ts'
 import { checkSources, sourcesField } from './job-sources-field.ts'
-import { slotToken } from './reserve-codec.ts'
 
 /** 2: gcc jobs carry the sources their diagnostics read (`sources`, `placed`); v1 peers refuse them. */
 export const JOB_MESSAGE_VERSION = 2
@@ -94,11 +93,6 @@ export interface JobRequest {
    * it (`gcc-preprocessed-mode.ts`).
    */
   preprocessed?: { sourceArg: number } | undefined
-  /**
-   * The slot reserved for this job (`/meshcc/reserve/1.0.0`): the builder admits it into that
-   * slot even when all others are taken. Optional; older builders ignore it.
-   */
-  slotToken?: string | undefined
 }
 
 export type JobStatus =
@@ -318,7 +312,6 @@ export function decodeRequest(msg: Uint8Array): JobRequest {
       sourceArg: int('preprocessed.sourceArg', p['sourceArg'], 0, r.args.length - 1),
     }
   }
-  if (h['slotToken'] !== undefined) r.slotToken = slotToken('slotToken', h['slotToken'])
   blobs.end()
   checkRequest(r)
   return r
@@ -375,7 +368,6 @@ function checkRequest(r: JobRequest): void {
   )
     throw new JobCodecError('preprocessed input is over the limit')
   if (r.sources !== undefined) checkSources(r.sources, r)
-  if (r.slotToken !== undefined) slotToken('slotToken', r.slotToken)
   if (
     r.preprocessed !== undefined &&
     !(

@@ -30,7 +30,7 @@ export type ReserveResponse =
   | { v: number; status: 'granted'; token: string; ttlMs: number }
   | { v: number; status: 'busy' | 'refused' }
 
-/** Checks a slot token's shape (used by the job codec for its optional `slotToken`). */
+/** Checks a slot token's shape. */
 export function slotToken(field: string, x: unknown): string {
   if (typeof x !== 'string' || !TOKEN.test(x))
     throw new JobCodecError(`${field}: expected a 22-character base64url token`)

@@ -1,12 +1,10 @@
 /**
  * The reservation messages: round trips, and every malformed, oversized or out-of-range field is
- * refused with JobCodecError; the job request's optional `slotToken` is checked the same way.
+ * refused with JobCodecError.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { JobCodecError } from '../../../src/errors.ts'
-import { decodeRequest, encodeRequest, JOB_MESSAGE_VERSION } from '../../../src/remote/job-codec.ts'
-import { packBlob } from '../../../src/remote/job-compress.ts'
 import {
   decodeReserveRequest,
   decodeReserveResponse,
@@ -72,33 +70,5 @@ describe('reservation codec', () => {
     ]
     for (const b of bad)
       assert.throws(() => decodeReserveResponse(json(b)), JobCodecError, JSON.stringify(b))
-  })
-
-  it('carries a slot token in the job request, checked', async () => {
-    const base = {
-      v: JOB_MESSAGE_VERSION,
-      features: [],
-      jobId: 'job-1',
-      toolchain: TC,
-      family: 'gcc' as const,
-      language: 'c' as const,
-      driver: 'c' as const,
-      args: ['-c', 'a.c'],
-      cwd: '/p',
-      inputPath: '/p/a.c',
-      input: await packBlob(Buffer.from('int x;\n')),
-      outputs: [{ path: '/p/a.o', role: 'object', optional: false }],
-      deadlineMs: 60_000,
-      env: {},
-    }
-    assert.equal(decodeRequest(encodeRequest(base)).slotToken, undefined)
-    assert.equal(decodeRequest(encodeRequest({ ...base, slotToken: TOKEN })).slotToken, TOKEN)
-    assert.throws(() => encodeRequest({ ...base, slotToken: 'x' }), JobCodecError)
-    // A forged header with a bad token is refused on decode too.
-    const bytes = encodeRequest({ ...base, slotToken: TOKEN })
-    const forged = Buffer.from(bytes)
-    const at = forged.indexOf(TOKEN)
-    forged.write('!', at)
-    assert.throws(() => decodeRequest(forged), JobCodecError)
   })
 })
