@@ -51,7 +51,7 @@ describe('an outsider is served nothing on any meshcc protocol of a real daemon'
       if (protocols.length === 0) await sleep(100)
     }
     // The daemon is a builder and a toolchain holder: jobs, reservations and blobs at least.
-    for (const must of ['/meshcc/auth/', '/meshcc/job/', '/meshcc/reserve/', '/meshcc/blob/'])
+    for (const must of ['/meshcc/auth/', '/meshcc/job/', '/meshcc/blob/'])
       assert.ok(
         protocols.some((p) => p.startsWith(must)),
         `${must} among ${protocols.join(' ')}`,
