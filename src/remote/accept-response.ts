@@ -44,20 +44,32 @@ export async function acceptResponse(
       break
   }
   const outputs = new Map<string, Buffer>()
+  // Every blob decompresses at once (their thread-pool round trips overlap); the checks below
+  // run in the same order as before, and a failed blob fails the response as before.
+  const settle = (p: Promise<Buffer>) => {
+    p.catch(() => {}) // awaited below, unless an earlier check throws first
+    return p
+  }
   try {
+    const stdoutP = settle(unpackBlob(r.stdout, 'stdout'))
+    const stderrP = settle(unpackBlob(r.stderr, 'stderr'))
+    const seen = new Set<string>()
+    const unpacking: [string, Promise<Buffer>][] = []
     for (const o of r.outputs) {
       const asked = job.outputs.find((x) => x.path === o.path)
-      if (asked === undefined || outputs.has(o.path))
+      if (asked === undefined || seen.has(o.path))
         throw fail('protocol', `sent unrequested output ${o.path}`)
-      if (o.file !== undefined) outputs.set(o.path, await unpackBlob(o.file, o.path))
+      seen.add(o.path)
+      if (o.file !== undefined) unpacking.push([o.path, settle(unpackBlob(o.file, o.path))])
       else if (!asked.optional && r.exitCode === 0)
         throw fail('protocol', `compiled without ${o.path}`)
     }
+    for (const [path, data] of unpacking) outputs.set(path, await data)
     if (r.exitCode === 0 && r.signal === null)
       for (const o of job.outputs)
         if (!o.optional && !outputs.has(o.path)) throw fail('protocol', `did not send ${o.path}`)
-    const stdout = await unpackBlob(r.stdout, 'stdout')
-    const stderr = await unpackBlob(r.stderr, 'stderr')
+    const stdout = await stdoutP
+    const stderr = await stderrP
     let suspect: RemoteOutcome['suspect']
     let missingSources: string[] | undefined
     if (r.signal !== null) suspect = 'signal'

@@ -122,24 +122,33 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
   if (result.outputTruncated)
     return emptyResponse(req.jobId, 'failed', 'compiler output exceeded the size limit')
 
-  const outputs: JobOutputFile[] = []
+  // Outputs are read (synchronously, when small) and every blob is compressed at once: the
+  // thread-pool round trips overlap instead of following one another.
+  const stdout = packBlob(result.stdout)
+  const stderr = packBlob(result.stderr)
+  // Awaited below, unless an output fails first: never an unhandled rejection meanwhile.
+  stdout.catch(() => {})
+  stderr.catch(() => {})
+  const packing: Promise<JobOutputFile | string>[] = []
   if (result.exitCode === 0) {
     for (const o of req.outputs) {
       const { root, rel } = plan.locate(o.path)
-      try {
-        const data = await readJobOutput(root.host, rel, {
-          maxBytes: JOB_LIMITS.maxOutputBytes,
-          signal: ctx.signal,
-        })
-        outputs.push({ path: o.path, file: await packBlob(data) })
-      } catch (err) {
-        const missing =
-          err instanceof UnsafeJobOutputError &&
-          (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
-        if (!missing) return emptyResponse(req.jobId, 'failed', (err as Error).message)
-        outputs.push({ path: o.path, file: undefined })
-      }
+      packing.push(
+        readJobOutput(root.host, rel, { maxBytes: JOB_LIMITS.maxOutputBytes, signal: ctx.signal })
+          .then(async (data) => ({ path: o.path, file: await packBlob(data) }))
+          .catch((err: unknown) => {
+            const missing =
+              err instanceof UnsafeJobOutputError &&
+              (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
+            return missing ? { path: o.path, file: undefined } : (err as Error).message
+          }),
+      )
     }
+  }
+  const outputs: JobOutputFile[] = []
+  for (const out of await Promise.all(packing)) {
+    if (typeof out === 'string') return emptyResponse(req.jobId, 'failed', out)
+    outputs.push(out)
   }
   return {
     v: JOB_MESSAGE_VERSION,
@@ -149,8 +158,8 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
     detail: '',
     exitCode: result.exitCode,
     signal: result.signal,
-    stdout: await packBlob(result.stdout),
-    stderr: await packBlob(result.stderr),
+    stdout: await stdout,
+    stderr: await stderr,
     outputs,
     cpuMs: Math.round(result.cpuMs),
     wallMs: Math.round(result.wallMs),

@@ -13,6 +13,11 @@
  * at once. Keepalive frames flow from the moment the request is read until the response,
  * covering a toolchain fetch and the compile.
  *
+ * A granted reservation already names the job's toolchain, so the work that does not need the
+ * job (the toolchain's lookup, its mounts, a fresh job directory) is done while the client still
+ * preprocesses, and the job directory is removed only after the response went out: the job's
+ * critical path is the request, the sandboxed compile and the response.
+ *
  * @example
  * ```ts
  * const builder = new BuilderService({ store, slots: 8, workDir: join(home, 'jobs'),
@@ -21,7 +26,6 @@
  * advert.freeSlots = builder.freeSlots()
  * ```
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import type { Connection, Stream } from '@libp2p/interface'
 import { JobCodecError, SandboxUnavailableError } from '../errors.ts'
 import type { Mesh } from '../mesh/mesh-service.ts'
@@ -32,6 +36,13 @@ import { toolchainMounts } from '../sandbox/toolchain-mounts.ts'
 import type { SandboxMount } from '../sandbox/types.ts'
 import type { ToolchainStore } from '../toolchain/store.ts'
 import { runBuilderJob, type SandboxRunner } from './builder-job.ts'
+import {
+  cleanUpJob,
+  newJobDir,
+  type PreparedJob,
+  prepareJob,
+  type ToolchainEntry,
+} from './builder-prepare.ts'
 import { emptyResponse, type JobRequest, type JobResponse, type JobStatus } from './job-codec.ts'
 import { JOB_PROTOCOL, jobServerStream, KEEPALIVE_MS } from './job-protocol.ts'
 import type { ReserveRequest, ReserveResponse } from './reserve-codec.ts'
@@ -179,6 +190,9 @@ export class BuilderService {
     let response: JobResponse | undefined
     let jobId = '-'
     let inputBytes = 0
+    // Job directories to remove once the answer is out (the response holds the outputs).
+    const dirs: string[] = []
+    let prepared: Promise<PreparedJob | undefined> | undefined
     // Both reads together within the request timeout, as one request was before.
     const readSignal = AbortSignal.any([
       gone.signal,
@@ -186,9 +200,10 @@ export class BuilderService {
     ])
     try {
       let verdict: ReserveResponse
+      let ask: ReserveRequest
       try {
         const probe = await this.#probe()
-        const ask = await srv.readReserve({ signal: readSignal })
+        ask = await srv.readReserve({ signal: readSignal })
         if (probe.ok) verdict = this.reserve(peer, ask)
         else {
           this.counters.refused++
@@ -206,6 +221,17 @@ export class BuilderService {
         return
       }
       token = verdict.token
+      // While the client preprocesses: the toolchain's lookup and a job directory, off the
+      // job's critical path (`builder-prepare.ts`).
+      prepared = prepareJob(
+        ask.toolchain,
+        {
+          has: (id) => this.#o.store.has(id),
+          toolchain: (id, signal) => this.#toolchain(id, signal),
+          workDir: this.#o.workDir,
+        },
+        gone.signal,
+      )
       await srv.answerReserve(verdict)
       let req: JobRequest
       try {
@@ -235,7 +261,7 @@ export class BuilderService {
       inputBytes = req.input.size
       const stopKeepalive = srv.keepalive(this.#o.keepaliveMs ?? KEEPALIVE_MS)
       try {
-        response = await this.#runJob(req, peer, gone.signal)
+        response = await this.#runJob(req, peer, gone.signal, await prepared, dirs)
       } finally {
         stopKeepalive()
       }
@@ -246,6 +272,7 @@ export class BuilderService {
       if (stream.status === 'open') stream.abort(new Error('job stream failed'))
     } finally {
       stream.removeEventListener('close', onClose)
+      void cleanUpJob(prepared, dirs)
       // A reservation whose stream ended without a job gives its slot back at once.
       if (token !== undefined && this.reservations.cancel(token)) this.#o.onChange?.()
       if (admitted) this.#ended(peer, jobId, response, started, inputBytes)
@@ -294,12 +321,9 @@ export class BuilderService {
   /**
    * A toolchain's drivers and mount table, read once per toolchain rather than per job (its
    * manifest is immutable for its id). The tree is still checked (and materialised again if it
-   * was removed) for every job.
+   * was removed) for every job, at its reservation.
    */
-  async #toolchain(
-    id: string,
-    signal: AbortSignal,
-  ): Promise<{ drivers: Record<string, string | undefined>; mounts: SandboxMount[] }> {
+  async #toolchain(id: string, signal: AbortSignal): Promise<ToolchainEntry> {
     const tree = await this.#o.store.materialize(id, { signal })
     const known = this.#toolchains.get(id)
     if (known !== undefined && known.tree === tree) return known
@@ -313,10 +337,22 @@ export class BuilderService {
     return entry
   }
 
-  async #runJob(req: JobRequest, peer: string, signal: AbortSignal): Promise<JobResponse> {
+  async #runJob(
+    req: JobRequest,
+    peer: string,
+    signal: AbortSignal,
+    prepared: PreparedJob | undefined,
+    dirs: string[],
+  ): Promise<JobResponse> {
     const o = this.#o
     const store = o.store
     try {
+      // Prepared at the reservation for this toolchain: the lookup is done, the directory made.
+      const ready = prepared?.toolchain === req.toolchain ? prepared : undefined
+      if (ready !== undefined) {
+        dirs.push(ready.jobDir)
+        return await this.#runIn(req, ready.jobDir, ready.tc, signal)
+      }
       if (!(await store.has(req.toolchain))) {
         if (o.ensureToolchain === undefined)
           return emptyResponse(req.jobId, 'toolchain-missing', `no toolchain ${req.toolchain}`)
@@ -327,44 +363,43 @@ export class BuilderService {
         }
       }
       const tc = await this.#toolchain(req.toolchain, signal)
-      const driver = tc.drivers[req.driver]
-      if (driver === undefined)
-        return emptyResponse(
-          req.jobId,
-          'toolchain-missing',
-          `toolchain has no ${req.driver} driver`,
-        )
-      const tcMounts = tc.mounts
-      const jobDir = await mkdtemp(`${o.workDir}/job-`).catch(async () => {
-        // The work directory is made on first use (or again, should someone have removed it).
-        await mkdir(o.workDir, { recursive: true })
-        return mkdtemp(`${o.workDir}/job-`)
-      })
-      try {
-        return await runBuilderJob(req, {
-          jobDir,
-          driver: `/${driver}`,
-          toolchainMounts: tcMounts,
-          maxDeadlineMs: o.maxDeadlineMs ?? 600_000,
-          run:
-            o.run ??
-            ((spec, opts) =>
-              runSandboxed(spec, {
-                ...opts,
-                ...(o.sandboxHelper === undefined ? {} : { helper: o.sandboxHelper }),
-              })),
-          signal,
-        })
-      } finally {
-        // Outputs are in the response already: the directory goes while the answer is sent,
-        // not before it (a few ms of a busy builder's wall per job).
-        void rm(jobDir, { recursive: true, force: true }).catch(() => {})
-      }
+      const jobDir = await newJobDir(o.workDir)
+      dirs.push(jobDir)
+      return await this.#runIn(req, jobDir, tc, signal)
     } catch (err) {
       if (err instanceof SandboxUnavailableError)
         return emptyResponse(req.jobId, 'refused', text(err))
       return emptyResponse(req.jobId, 'failed', text(err))
     }
+  }
+
+  /** Runs the job in `jobDir` with toolchain `tc` (the caller removes the directory). */
+  #runIn(
+    req: JobRequest,
+    jobDir: string,
+    tc: ToolchainEntry,
+    signal: AbortSignal,
+  ): Promise<JobResponse> {
+    const o = this.#o
+    const driver = tc.drivers[req.driver]
+    if (driver === undefined)
+      return Promise.resolve(
+        emptyResponse(req.jobId, 'toolchain-missing', `toolchain has no ${req.driver} driver`),
+      )
+    return runBuilderJob(req, {
+      jobDir,
+      driver: `/${driver}`,
+      toolchainMounts: tc.mounts,
+      maxDeadlineMs: o.maxDeadlineMs ?? 600_000,
+      run:
+        o.run ??
+        ((spec, opts) =>
+          runSandboxed(spec, {
+            ...opts,
+            ...(o.sandboxHelper === undefined ? {} : { helper: o.sandboxHelper }),
+          })),
+      signal,
+    })
   }
 }
 

@@ -6,7 +6,7 @@
  * slot back at once, and the daemon's `ReserveFn` hands the stream from the placement to the job.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -143,6 +143,29 @@ describe('slot reservations on a builder', {
     await waitFor(() => pair.builder.freeSlots() === 1, { what: 'slot given back' })
     assert.ok(performance.now() - t0 < 1000, 'given back before the reservation expired')
     assert.equal(pair.builder.reservations.counters.cancelled, cancelled + 1)
+  })
+
+  it('a reservation prepares its job directory; it is gone after the job or without one', async () => {
+    await waitFor(() => pair.builder.freeSlots() === 1, { what: 'free slot' })
+    const jobs = join(pair.work, 'jobs')
+    const entries = async () => (await readdir(jobs).catch(() => [])).length
+    await waitFor(async () => (await entries()) === 0, { what: 'no job directory left' })
+    // Made at the reservation, before any job came.
+    const unused = await reserve()
+    assert.equal(unused.r.status, 'granted')
+    await waitFor(async () => (await entries()) === 1, { what: 'job directory prepared' })
+    unused.channel.dispose()
+    await waitFor(async () => (await entries()) === 0, { what: 'unused directory removed' })
+    // Used by the job on the stream, removed once the response is out.
+    const used = await reserve()
+    await waitFor(async () => (await entries()) === 1, { what: 'job directory prepared' })
+    const job = await prepare()
+    const out = await pair.exec.send(job, builderId, { lease: used.channel })
+    assert.equal(out.exitCode, 0)
+    await pair.exec.commit(job, out, { umask: 0o022 })
+    assert.ok((await readFile(join(cwd, 'a.o'))).equals(local), 'objects differ')
+    await rm(join(cwd, 'a.o'))
+    await waitFor(async () => (await entries()) === 0, { what: 'job directory removed' })
   })
 
   it("the daemon's ReserveFn reserves and the placement's job goes on the reserving stream", async () => {

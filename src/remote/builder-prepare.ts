@@ -1,0 +1,71 @@
+/**
+ * What a builder does for a job before the job itself arrives: a granted reservation already
+ * names the toolchain, so its lookup (is it here, its drivers, its mount table) and a fresh job
+ * directory are made while the client still preprocesses, off the job's critical path. The job
+ * directories are removed only once the response went out.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import type { SandboxMount } from '../sandbox/types.ts'
+
+/** A toolchain's drivers and mount table, as the builder caches them per toolchain. */
+export interface ToolchainEntry {
+  drivers: Record<string, string | undefined>
+  mounts: SandboxMount[]
+}
+
+/** A job's preparation, made at its reservation. */
+export interface PreparedJob {
+  toolchain: string
+  tc: ToolchainEntry
+  jobDir: string
+}
+
+export interface PrepareSteps {
+  has(id: string): Promise<boolean>
+  toolchain(id: string, signal: AbortSignal): Promise<ToolchainEntry>
+  workDir: string
+}
+
+/**
+ * The toolchain `id` looked up and a job directory made; `undefined` when the toolchain is not
+ * here (it is fetched once the job arrives) or anything failed: the job then does it all itself.
+ */
+export async function prepareJob(
+  id: string,
+  steps: PrepareSteps,
+  signal: AbortSignal,
+): Promise<PreparedJob | undefined> {
+  try {
+    if (!(await steps.has(id))) return undefined
+    const [tc, jobDir] = await Promise.allSettled([
+      steps.toolchain(id, signal),
+      newJobDir(steps.workDir),
+    ])
+    if (tc.status === 'fulfilled' && jobDir.status === 'fulfilled')
+      return { toolchain: id, tc: tc.value, jobDir: jobDir.value }
+    if (jobDir.status === 'fulfilled') removeJobDir(jobDir.value)
+  } catch {}
+  return undefined
+}
+
+/** A fresh job directory under `workDir` (made on first use, or again if someone removed it). */
+export function newJobDir(workDir: string): Promise<string> {
+  return mkdtemp(`${workDir}/job-`).catch(async () => {
+    await mkdir(workDir, { recursive: true })
+    return mkdtemp(`${workDir}/job-`)
+  })
+}
+
+/** Removes the job's directories, and a prepared one no job used (after the response). */
+export async function cleanUpJob(
+  prepared: Promise<PreparedJob | undefined> | undefined,
+  dirs: readonly string[],
+): Promise<void> {
+  const p = await prepared
+  if (p !== undefined && !dirs.includes(p.jobDir)) removeJobDir(p.jobDir)
+  for (const dir of dirs) removeJobDir(dir)
+}
+
+function removeJobDir(dir: string): void {
+  void rm(dir, { recursive: true, force: true }).catch(() => {})
+}
