@@ -30,7 +30,6 @@ import type { StatsRecorder } from '../stats/recorder.ts'
 import { jobLanguages } from '../toolchain/job-languages.ts'
 import type { ToolchainLanguage } from '../toolchain/manifest.ts'
 import type { RequestContext } from './context.ts'
-import { markerFiles } from './marker-files.ts'
 import type { MissCompile, MissCompiler, MissRun } from './miss-compiler.ts'
 import type { RunResult } from './run-compiler.ts'
 import { forceColorArg } from './stderr-replay.ts'
@@ -129,6 +128,7 @@ async function compileOnMesh(
         : inv.expandedArgs,
     depfile: depfileToMake(ctx, job),
     runPreprocessor: ctx.runOnClient,
+    wantsFiles: job.wantsFiles === true,
   })
   // Preprocess while the placement reserves a slot, so that the reservation's round trip costs
   // no wall time: in `remote` mode always, in `auto` (no local slot free) when some member could
@@ -194,7 +194,8 @@ async function compileOnMesh(
     where: 'remote',
   }
   // The header list from the preprocessing this job already paid for (no dependency pass).
-  if (job.wantsFiles === true && out.exitCode === 0) run.files = markerFiles(prepared.text)
+  if (job.wantsFiles === true && out.exitCode === 0 && prepared.files !== undefined)
+    run.files = prepared.files
   return run
 }
 

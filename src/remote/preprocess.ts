@@ -23,6 +23,7 @@
  * (`spec.run`, `daemon/client-runner.ts`): forking the large daemon costs more CPU than a
  * small unit's preprocessing.
  */
+import { giveTextBuffer, takeTextBuffer } from './text-buffers.ts'
 import { randomUUID } from 'node:crypto'
 import { mkdir, open, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -49,7 +50,10 @@ export interface PreprocessSpec {
 }
 
 export interface Preprocessed {
+  /** A view of a pooled buffer (`text-buffers.ts`): valid until `release()`. */
   text: Buffer
+  /** Gives the text's buffer back for the next job; nothing may read `text` afterwards. */
+  release(): void
   /** Depfile bytes, when asked for. */
   depfile: Buffer | undefined
   exitCode: number
@@ -136,8 +140,16 @@ export async function preprocess(
           })
     const ok = run.exitCode === 0 && run.signal === null
     const depfile = ok && depPath !== undefined ? await readFile(depPath) : undefined
-    const text = ok ? await readWhole(textPath) : Buffer.alloc(0)
+    const whole = ok ? await readWhole(textPath) : undefined
+    const text = whole === undefined ? Buffer.alloc(0) : whole.text
+    let released = false
+    const release = () => {
+      if (released || whole === undefined) return
+      released = true
+      giveTextBuffer(whole.buffer)
+    }
     return {
+      release,
       // The text is this run's own buffer: stripped in place.
       text: ok && spec.inv.family === 'gcc' ? stripGccBuiltins(text, { inPlace: true }) : text,
       depfile,
@@ -159,20 +171,23 @@ async function removeQuietly(path: string | undefined): Promise<void> {
   })
 }
 
-/** A file's bytes in one buffer of its size, read in as few calls as the kernel allows. */
-async function readWhole(path: string): Promise<Buffer> {
+/**
+ * A file's bytes in a pooled buffer (`text-buffers.ts`), read in as few calls as the kernel
+ * allows: `text` is the view of the bytes, `buffer` what to give back.
+ */
+async function readWhole(path: string): Promise<{ text: Buffer; buffer: Buffer }> {
   const fh = await open(path, 'r')
   try {
     const { size } = await fh.stat()
-    const buf = Buffer.allocUnsafe(size)
+    const buffer = takeTextBuffer(size)
     let at = 0
     while (at < size) {
-      const { bytesRead } = await fh.read(buf, at, size - at, at)
+      const { bytesRead } = await fh.read(buffer, at, size - at, at)
       if (bytesRead === 0) break
       at += bytesRead
     }
     // A file that shrank under us: only what was read (gcc is done writing it by now).
-    return at === size ? buf : buf.subarray(0, at)
+    return { text: buffer.subarray(0, at), buffer }
   } finally {
     await fh.close()
   }

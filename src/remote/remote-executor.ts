@@ -30,6 +30,7 @@
  * if (!out.suspect) await exec.commit(job, out, { umask })
  * ```
  */
+import { markerFiles } from '../compile/marker-files.ts'
 import { randomUUID } from 'node:crypto'
 import { stat, unlink } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
@@ -120,87 +121,95 @@ export class RemoteExecutor {
       },
       signal === undefined ? {} : { signal },
     )
-    if (pp.exitCode !== 0 || pp.signal !== null)
-      throw new RemoteIneligibleError(
-        'preprocess-failed',
-        `local preprocessing exited ${pp.exitCode}`,
-      )
-    if (inv.family === 'gcc' && pp.stderr.length > 0)
-      throw new RemoteIneligibleError('preprocessor-diagnostics', 'gcc printed while preprocessing')
-    if (pp.text.length > JOB_LIMITS.maxInputBytes)
-      throw new RemoteIneligibleError('input-too-large', `${pp.text.length} bytes preprocessed`)
-    const jobId = randomUUID()
-    const outputs: JobOutputRequest[] = [
-      { path: abs(cwd, inv.output), role: 'object', optional: false },
-      ...inv.extraOutputs.map((e) => ({ path: abs(cwd, e.path), role: e.role, optional: true })),
-    ]
-    // The builder makes every output directory; here a missing one must fail as it would locally.
-    for (const o of outputs)
-      if (!(await isDirectory(dirname(o.path))))
-        throw new RemoteIneligibleError('output-dir-missing', `no directory for ${o.path}`)
-    const language = inv.language as JobLanguage
-    const inputPath = abs(cwd, inv.source)
-    const args = builderArgs(input.args ?? inv.expandedArgs)
-    const style = inv.family === 'gcc' ? await diagStyle(input.compiler, input.env) : undefined
-    const shipped =
-      style === 'ascii' || style === 'utf8'
-        ? await shipMainSource(cwd, inv.source, inputPath)
-        : undefined
-    const ppMode =
-      shipped === undefined
-        ? undefined
-        : await preprocessedModeInput(input.compiler, inv, cwd, input.env, args, pp.text)
-    const packed = await packBlob(ppMode?.text ?? pp.text)
-    if (packed.data.byteLength > JOB_LIMITS.maxInputWireBytes)
-      throw new RemoteIneligibleError(
-        'input-too-large',
-        `${packed.data.byteLength} bytes compressed`,
-      )
-    let request: Uint8Array
-    let fields: JobRequest
+    // The text lives in a pooled buffer until the job is compressed (`text-buffers.ts`).
     try {
-      fields = {
-        v: JOB_MESSAGE_VERSION,
-        features: [],
-        jobId,
-        toolchain: input.toolchain,
-        family: inv.family,
-        language,
-        driver: driverFor(input.compiler, language),
-        args,
-        cwd: resolve(cwd),
-        inputPath,
-        input: packed,
-        outputs,
-        deadlineMs: this.#o.deadlineMs ?? 600_000,
-        env: style === undefined ? jobEnv(input.env) : gccJobEnv(input.env, style),
-        sources: shipped === undefined ? undefined : await packSources(shipped),
-        preprocessed: ppMode === undefined ? undefined : { sourceArg: ppMode.sourceArg },
+      if (pp.exitCode !== 0 || pp.signal !== null)
+        throw new RemoteIneligibleError(
+          'preprocess-failed',
+          `local preprocessing exited ${pp.exitCode}`,
+        )
+      if (inv.family === 'gcc' && pp.stderr.length > 0)
+        throw new RemoteIneligibleError(
+          'preprocessor-diagnostics',
+          'gcc printed while preprocessing',
+        )
+      if (pp.text.length > JOB_LIMITS.maxInputBytes)
+        throw new RemoteIneligibleError('input-too-large', `${pp.text.length} bytes preprocessed`)
+      const jobId = randomUUID()
+      const outputs: JobOutputRequest[] = [
+        { path: abs(cwd, inv.output), role: 'object', optional: false },
+        ...inv.extraOutputs.map((e) => ({ path: abs(cwd, e.path), role: e.role, optional: true })),
+      ]
+      // The builder makes every output directory; here a missing one must fail as it would locally.
+      for (const o of outputs)
+        if (!(await isDirectory(dirname(o.path))))
+          throw new RemoteIneligibleError('output-dir-missing', `no directory for ${o.path}`)
+      const language = inv.language as JobLanguage
+      const inputPath = abs(cwd, inv.source)
+      const args = builderArgs(input.args ?? inv.expandedArgs)
+      const style = inv.family === 'gcc' ? await diagStyle(input.compiler, input.env) : undefined
+      const shipped =
+        style === 'ascii' || style === 'utf8'
+          ? await shipMainSource(cwd, inv.source, inputPath)
+          : undefined
+      const ppMode =
+        shipped === undefined
+          ? undefined
+          : await preprocessedModeInput(input.compiler, inv, cwd, input.env, args, pp.text)
+      const packed = await packBlob(ppMode?.text ?? pp.text)
+      if (packed.data.byteLength > JOB_LIMITS.maxInputWireBytes)
+        throw new RemoteIneligibleError(
+          'input-too-large',
+          `${packed.data.byteLength} bytes compressed`,
+        )
+      let request: Uint8Array
+      let fields: JobRequest
+      try {
+        fields = {
+          v: JOB_MESSAGE_VERSION,
+          features: [],
+          jobId,
+          toolchain: input.toolchain,
+          family: inv.family,
+          language,
+          driver: driverFor(input.compiler, language),
+          args,
+          cwd: resolve(cwd),
+          inputPath,
+          input: packed,
+          outputs,
+          deadlineMs: this.#o.deadlineMs ?? 600_000,
+          env: style === undefined ? jobEnv(input.env) : gccJobEnv(input.env, style),
+          sources: shipped === undefined ? undefined : await packSources(shipped),
+          preprocessed: ppMode === undefined ? undefined : { sourceArg: ppMode.sourceArg },
+        }
+        request = encodeRequest(fields)
+      } catch (err) {
+        if (err instanceof JobCodecError)
+          throw new RemoteIneligibleError('request-invalid', err.message)
+        throw err
       }
-      request = encodeRequest(fields)
-    } catch (err) {
-      if (err instanceof JobCodecError)
-        throw new RemoteIneligibleError('request-invalid', err.message)
-      throw err
-    }
-    return {
-      jobId,
-      family: inv.family,
-      cwd,
-      request,
-      outputs,
-      depfile:
-        depfile !== undefined && pp.depfile !== undefined
-          ? { path: abs(cwd, depfile.path), data: pp.depfile }
-          : undefined,
-      text: pp.text,
-      fields,
-      shipped,
-      args,
-      diagStyle: style,
-      inputBytes: pp.text.length,
-      wireBytes: request.byteLength,
-      preprocessMs: pp.ms,
+      return {
+        jobId,
+        family: inv.family,
+        cwd,
+        request,
+        outputs,
+        depfile:
+          depfile !== undefined && pp.depfile !== undefined
+            ? { path: abs(cwd, depfile.path), data: pp.depfile }
+            : undefined,
+        files: input.wantsFiles === true ? markerFiles(pp.text) : undefined,
+        fields,
+        shipped,
+        args,
+        diagStyle: style,
+        inputBytes: pp.text.length,
+        wireBytes: request.byteLength,
+        preprocessMs: pp.ms,
+      }
+    } finally {
+      pp.release()
     }
   }
 

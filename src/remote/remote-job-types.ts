@@ -21,6 +21,8 @@ export interface RemoteJobInput {
   depfile?: DepfileRequest | undefined
   /** Runs the preprocessor through the waiting native client instead of forking the daemon. */
   runPreprocessor?: ClientRunner | undefined
+  /** Keep the header list of the preprocessed text (`PreparedJob.files`). */
+  wantsFiles?: boolean | undefined
 }
 
 export interface PreparedJob {
@@ -31,10 +33,10 @@ export interface PreparedJob {
   outputs: JobOutputRequest[]
   depfile: { path: string; data: Buffer } | undefined
   /**
-   * The preprocessed text sent (gcc: directives-only minus built-ins; clang: rewrite-includes).
-   * Its line markers name every file the compile reads (`digestPreprocessed(...).files`).
+   * Every file the compile reads, from the preprocessed text's line markers, when the input
+   * asked for them (`wantsFiles`); the text itself is not kept once the job is compressed.
    */
-  text: Buffer
+  files: string[] | undefined
   /** The request's fields (gcc: to send it again with more `sources`). */
   fields?: JobRequest | undefined
   /** Source files shipped for gcc's diagnostics, by absolute path. */
