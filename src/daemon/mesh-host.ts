@@ -232,6 +232,14 @@ export class MeshHost implements MeshControl {
       log.warn('listen port taken; listening on another', { listen: settings.listen, err })
       mesh = await startWith(listened)
     }
+    // The ports obtained are on disk before anyone can see the mesh (`join` returns once it can).
+    const pinned = pinListenPorts(listened, mesh.addrs())
+    if (pinned !== undefined) {
+      this.#settings = { ...settings, listen: pinned }
+      await writeMeshSettings(paths, this.#settings).catch((err) =>
+        log.warn('cannot record the listen ports', { err }),
+      )
+    }
     this.#mesh = mesh
     this.#logEvents(mesh)
     // Only an admin of the organisation this node belongs to issues certificates for it (a node
@@ -269,13 +277,6 @@ export class MeshHost implements MeshControl {
       ...timings,
       retryMs: this.#init.renewRetryMs,
     })
-    const pinned = pinListenPorts(listened, mesh.addrs())
-    if (pinned !== undefined) {
-      this.#settings = { ...settings, listen: pinned }
-      await writeMeshSettings(paths, this.#settings).catch((err) =>
-        log.warn('cannot record the listen ports', { err }),
-      )
-    }
     this.#startTimers(mesh, admin, timings.renewCheckMs, ttl)
     await this.#init.remote
       ?.attach(mesh)
