@@ -14,7 +14,7 @@ export interface ToolchainEntry {
 }
 
 /** A job's preparation, made at its reservation. */
-export interface PreparedJob {
+export interface ReservedJobPrep {
   toolchain: string
   tc: ToolchainEntry
   jobDir: string
@@ -34,7 +34,7 @@ export async function prepareJob(
   id: string,
   steps: PrepareSteps,
   signal: AbortSignal,
-): Promise<PreparedJob | undefined> {
+): Promise<ReservedJobPrep | undefined> {
   try {
     if (!(await steps.has(id))) return undefined
     const [tc, jobDir] = await Promise.allSettled([
@@ -58,7 +58,7 @@ export function newJobDir(workDir: string): Promise<string> {
 
 /** Removes the job's directories, and a prepared one no job used (after the response). */
 export async function cleanUpJob(
-  prepared: Promise<PreparedJob | undefined> | undefined,
+  prepared: Promise<ReservedJobPrep | undefined> | undefined,
   dirs: readonly string[],
 ): Promise<void> {
   const p = await prepared

@@ -39,7 +39,7 @@ import { runBuilderJob, type SandboxRunner } from './builder-job.ts'
 import {
   cleanUpJob,
   newJobDir,
-  type PreparedJob,
+  type ReservedJobPrep,
   prepareJob,
   type ToolchainEntry,
 } from './builder-prepare.ts'
@@ -192,7 +192,7 @@ export class BuilderService {
     let inputBytes = 0
     // Job directories to remove once the answer is out (the response holds the outputs).
     const dirs: string[] = []
-    let prepared: Promise<PreparedJob | undefined> | undefined
+    let prepared: Promise<ReservedJobPrep | undefined> | undefined
     // Both reads together within the request timeout, as one request was before.
     const readSignal = AbortSignal.any([
       gone.signal,
@@ -341,7 +341,7 @@ export class BuilderService {
     req: JobRequest,
     peer: string,
     signal: AbortSignal,
-    prepared: PreparedJob | undefined,
+    prepared: ReservedJobPrep | undefined,
     dirs: string[],
   ): Promise<JobResponse> {
     const o = this.#o
