@@ -153,17 +153,20 @@ export class BuilderService {
     })
   }
 
-  /** The verdict on one reservation of `peer` (exposed for tests). */
-  reserve(peer: string, _req: ReserveRequest): ReserveResponse {
+  /**
+   * The verdict on one reservation of `peer`: the answer sent and, on a grant, the reservation
+   * table's token for it, kept here (the stream is the lease: the client never needs the token).
+   */
+  reserve(peer: string, _req: ReserveRequest): { answer: ReserveResponse; token?: string } {
     const token = this.reservations.grant(peer, { free: this.#o.slots - this.#running })
     if (token === undefined) {
       this.counters.reserveBusy++
       this.counters.busy++
-      return { v: 1, status: 'busy' }
+      return { answer: { v: 1, status: 'busy' } }
     }
     this.counters.reserved++
     this.#o.onChange?.()
-    return { v: 1, status: 'granted', token, ttlMs: this.reservations.ttlMs }
+    return { answer: { v: 1, status: 'granted', ttlMs: this.reservations.ttlMs }, token }
   }
 
   async #probe(): Promise<SandboxProbe> {
@@ -199,7 +202,7 @@ export class BuilderService {
       AbortSignal.timeout(this.#o.readTimeoutMs ?? 30_000),
     ])
     try {
-      let verdict: ReserveResponse
+      let verdict: { answer: ReserveResponse; token?: string }
       let ask: ReserveRequest
       try {
         const probe = await this.#probe()
@@ -207,7 +210,7 @@ export class BuilderService {
         if (probe.ok) verdict = this.reserve(peer, ask)
         else {
           this.counters.refused++
-          verdict = { v: 1, status: 'refused' }
+          verdict = { answer: { v: 1, status: 'refused' } }
         }
       } catch (err) {
         if (err instanceof JobCodecError) {
@@ -216,8 +219,8 @@ export class BuilderService {
         } else stream.abort(err instanceof Error ? err : new Error(String(err)))
         return
       }
-      if (verdict.status !== 'granted') {
-        await this.#turnAway(stream, srv, verdict)
+      if (verdict.token === undefined) {
+        await this.#turnAway(stream, srv, verdict.answer)
         return
       }
       token = verdict.token
@@ -232,7 +235,7 @@ export class BuilderService {
         },
         gone.signal,
       )
-      await srv.answerReserve(verdict)
+      await srv.answerReserve(verdict.answer)
       let req: JobRequest
       try {
         req = await srv.readRequest({ signal: readSignal })

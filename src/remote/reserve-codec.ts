@@ -13,8 +13,6 @@ export const MAX_RESERVE_MESSAGE = 512
 /** Longest estimate a client may state (a day), and the longest TTL a builder may grant. */
 const MAX_ESTIMATE_MS = 86_400_000
 const MAX_TTL_MS = 60_000
-/** A token is 16 random bytes, base64url. */
-const TOKEN = /^[A-Za-z0-9_-]{22}$/
 
 export interface ReserveRequest {
   v: number
@@ -27,15 +25,8 @@ export type ReserveStatus = 'granted' | 'busy' | 'refused'
 const STATUSES: readonly string[] = ['granted', 'busy', 'refused']
 
 export type ReserveResponse =
-  | { v: number; status: 'granted'; token: string; ttlMs: number }
+  | { v: number; status: 'granted'; ttlMs: number }
   | { v: number; status: 'busy' | 'refused' }
-
-/** Checks a slot token's shape. */
-export function slotToken(field: string, x: unknown): string {
-  if (typeof x !== 'string' || !TOKEN.test(x))
-    throw new JobCodecError(`${field}: expected a 22-character base64url token`)
-  return x
-}
 
 function encode(x: unknown): Uint8Array {
   const bytes = Buffer.from(JSON.stringify(x), 'utf8')
@@ -102,7 +93,6 @@ function checkResponse(h: Record<string, unknown>): ReserveResponse {
   return {
     v: RESERVE_VERSION,
     status,
-    token: slotToken('token', h['token']),
     ttlMs: int('ttlMs', h['ttlMs'], 1, MAX_TTL_MS),
   }
 }

@@ -8,9 +8,9 @@
  * slot; once the token expired it is worth nothing (the job is then admitted only if an
  * unreserved slot is free). A stream that closes first gives its slot back at once (`cancel`).
  *
- * Free slots = slots − running − live reservations; the table holds at most `slots` tokens and
- * at most `perPeer` of one member, so no member can reserve the whole builder away from others
- * for longer than the TTL lets it.
+ * Free slots = slots − running − live reservations; the table holds at most `slots` tokens, and
+ * at most `perPeer` of one member when that is set (unlimited by default: a member holding every
+ * slot keeps it only for the TTL, or while its streams stay open within the inbound limit).
  *
  * @example
  * ```ts
