@@ -10,7 +10,7 @@
  *
  * Free slots = slots − running − live reservations; the table holds at most `slots` tokens, and
  * at most `perPeer` of one member when that is set (unlimited by default: a member holding every
- * slot keeps it only for the TTL, or while its streams stay open within the inbound limit).
+ * slot keeps them only for the TTL, then asks again like any member).
  *
  * @example
  * ```ts
