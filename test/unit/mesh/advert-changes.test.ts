@@ -7,10 +7,10 @@ import { afterEach, beforeEach, describe, it, mock } from 'node:test'
 import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { decodeAdvert, encodeAdvert } from '../../../src/mesh/advert-codec.ts'
+import { encodeAdvert } from '../../../src/mesh/advert-codec.ts'
 import { advertChange, advertPeriodMs, changeGapMs } from '../../../src/mesh/advert-schedule.ts'
 import { ADVERT_TOPIC, Adverts } from '../../../src/mesh/adverts.ts'
-import type { MeshNode } from '../../../src/mesh/create-node.ts'
+import { fakeAdvertNode } from '../../helpers/fake-advert-node.ts'
 import type { Advert, AdvertFields } from '../../../src/mesh/types.ts'
 
 const base: AdvertFields = {
@@ -65,22 +65,9 @@ describe('publishing changes', () => {
     fields = { ...base }
     sent = []
     sources = 0
-    const validators = new Map<string, TopicValidatorFn>()
-    const node = {
-      getMultiaddrs: () => [],
-      services: {
-        pubsub: {
-          topicValidators: validators,
-          subscribe: () => {},
-          unsubscribe: () => {},
-          publish: async (_t: string, data: Uint8Array) => {
-            const r = decodeAdvert(data)
-            if (r.ok) sent.push(r.advert)
-            return { recipients: [] }
-          },
-        },
-      },
-    } as unknown as MeshNode
+    const { node, validators } = fakeAdvertNode((r) => {
+      if (r.ok) sent.push(r.advert)
+    })
     adverts = new Adverts({
       node,
       source: () => {

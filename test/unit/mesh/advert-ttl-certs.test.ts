@@ -8,9 +8,9 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { decodeAdvert, encodeAdvert } from '../../../src/mesh/advert-codec.ts'
+import { encodeAdvert } from '../../../src/mesh/advert-codec.ts'
 import { ADVERT_TOPIC, Adverts, MAX_ADVERT_TTL_MS } from '../../../src/mesh/adverts.ts'
-import type { MeshNode } from '../../../src/mesh/create-node.ts'
+import { fakeAdvertNode } from '../../helpers/fake-advert-node.ts'
 import type { Advert, AdvertFields } from '../../../src/mesh/types.ts'
 
 const A = peerIdFromString('12D3KooWBnkAt5zvZxFsLaejFS8Cmr1qyekzB4kjBBJH6izmMvr7')
@@ -31,24 +31,14 @@ const CERT = new Uint8Array([1, 2, 3, 4])
 
 function setup(opts: { certEvery?: number; intervalMs?: number; maxAdvertRate?: number } = {}) {
   const now = { t: 1_764_000_000_000 }
-  const validators = new Map<string, TopicValidatorFn>()
   const sent: Array<{ advert: Advert; cert: boolean }> = []
   const heard = { by: [A] }
-  const node = {
-    getMultiaddrs: () => [],
-    services: {
-      pubsub: {
-        topicValidators: validators,
-        subscribe: () => {},
-        unsubscribe: () => {},
-        publish: async (_t: string, data: Uint8Array) => {
-          const r = decodeAdvert(data)
-          if (r.ok) sent.push({ advert: r.advert, cert: r.cert !== undefined })
-          return { recipients: heard.by }
-        },
-      },
+  const { node, validators } = fakeAdvertNode(
+    (r) => {
+      if (r.ok) sent.push({ advert: r.advert, cert: r.cert !== undefined })
     },
-  } as unknown as MeshNode
+    () => heard.by,
+  )
   let cert: Uint8Array = CERT
   const members = new Set([A.toString(), B.toString()])
   const adverts = new Adverts({

@@ -4,9 +4,9 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { decodeAdvert, encodeAdvert } from '../../../src/mesh/advert-codec.ts'
+import { encodeAdvert } from '../../../src/mesh/advert-codec.ts'
 import { ADVERT_TOPIC, Adverts } from '../../../src/mesh/adverts.ts'
-import type { MeshNode } from '../../../src/mesh/create-node.ts'
+import { fakeAdvertNode } from '../../helpers/fake-advert-node.ts'
 import type { Advert, AdvertFields } from '../../../src/mesh/types.ts'
 
 const MEMBER = peerIdFromString('12D3KooWBnkAt5zvZxFsLaejFS8Cmr1qyekzB4kjBBJH6izmMvr7')
@@ -26,23 +26,10 @@ const fields: AdvertFields = {
 }
 
 function setup(now = { t: 1_764_000_000_000 }) {
-  const validators = new Map<string, TopicValidatorFn>()
   const published: Advert[] = []
-  const node = {
-    getMultiaddrs: () => [],
-    services: {
-      pubsub: {
-        topicValidators: validators,
-        subscribe: () => {},
-        unsubscribe: () => {},
-        publish: async (_t: string, data: Uint8Array) => {
-          const r = decodeAdvert(data)
-          if (r.ok) published.push(r.advert)
-          return { recipients: [] }
-        },
-      },
-    },
-  } as unknown as MeshNode
+  const { node, validators } = fakeAdvertNode((r) => {
+    if (r.ok) published.push(r.advert)
+  })
   const rejected: string[] = []
   const unknown: Array<[string, readonly string[]]> = []
   const members = new Set([MEMBER.toString(), MEMBER2.toString()])
