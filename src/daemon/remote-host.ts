@@ -27,6 +27,7 @@ import type { NodePaths } from '../config/paths.ts'
 import type { HomeMesh } from '../mesh/start-from-home.ts'
 import type { AdvertFields } from '../mesh/types.ts'
 import { type BuilderJobEvent, BuilderService } from '../remote/builder-service.ts'
+import { GccDriverCommands } from '../remote/gcc-driver-commands.ts'
 import { type JobDialer, RemoteExecutor } from '../remote/remote-executor.ts'
 import { remoteReserve } from '../remote/remote-reserve.ts'
 import { probeSandbox } from '../sandbox/probe.ts'
@@ -35,11 +36,11 @@ import { LocalPool } from '../scheduler/local-pool.ts'
 import { Placement } from '../scheduler/placement.ts'
 import type { BuilderView } from '../scheduler/types.ts'
 import { viewsFromDirectory } from '../scheduler/views-from-directory.ts'
-import { startToolchainTransfer, type ToolchainTransfer } from '../toolchain-transfer/service.ts'
-import type { TransferProgressEvent } from '../toolchain-transfer/transfer-progress.ts'
 import { LocalToolchains } from '../toolchain/local-toolchains.ts'
 import type { ToolchainLanguage } from '../toolchain/manifest.ts'
 import { ToolchainStore } from '../toolchain/store.ts'
+import { startToolchainTransfer, type ToolchainTransfer } from '../toolchain-transfer/service.ts'
+import type { TransferProgressEvent } from '../toolchain-transfer/transfer-progress.ts'
 import type { Logger } from './logger.ts'
 import { TransferBoard } from './transfer-board.ts'
 
@@ -127,7 +128,19 @@ export class RemoteHost {
     // Ids known to be ready, by compiler, so `auto` never waits for a first packaging.
     const ready = new Map<string, string>()
     const packaging = new Map<string, Promise<string>>()
-    const executor = new RemoteExecutor({ node: mesh.node, tempDir: join(paths.home, 'tmp') })
+    const executor = new RemoteExecutor({
+      node: mesh.node,
+      tempDir: join(paths.home, 'tmp'),
+      // MESHCC_PREPROCESS_DRIVER=1: gcc's driver preprocesses every job (for diagnosis).
+      ...(process.env.MESHCC_PREPROCESS_DRIVER === '1'
+        ? {}
+        : {
+            driverCommands: new GccDriverCommands({
+              onLearnt: (flagSet, outcome) =>
+                log.debug('gcc preprocessing command learnt', { outcome, flagSet }),
+            }),
+          }),
+    })
     const members = memberView(mesh)
     const placements = new Map<'auto' | 'remote', Placement>()
     const pool = new LocalPool(this.#slots)

@@ -21,7 +21,8 @@
  *
  * When the compile request came from the native client, the preprocessor runs through it
  * (`spec.run`, `daemon/client-runner.ts`): forking the large daemon costs more CPU than a
- * small unit's preprocessing.
+ * small unit's preprocessing. gcc's cc1 runs without its driver once the driver's command for
+ * the flag set is learnt and checked (`gcc-driver-commands.ts`).
  */
 import { giveTextBuffer, takeTextBuffer } from './text-buffers.ts'
 import { randomUUID } from 'node:crypto'
@@ -31,6 +32,13 @@ import { runCompiler } from '../compile/run-compiler.ts'
 import type { ClientRunner } from '../compile/types.ts'
 import type { CacheableInvocation, DepfileRequest } from '../compilers/types.ts'
 import { ClientRunFailedError } from '../errors.ts'
+import {
+  type DriverJob,
+  type GccDriverCommands,
+  hashBytes,
+  type JobValues,
+  sentinelValues,
+} from './gcc-driver-commands.ts'
 
 export interface PreprocessSpec {
   compiler: string
@@ -47,6 +55,8 @@ export interface PreprocessSpec {
    * cannot, the daemon runs it itself.
    */
   run?: ClientRunner | undefined
+  /** gcc: runs cc1 without the driver once its command is learnt (absent: always the driver). */
+  driverCommands?: GccDriverCommands | undefined
 }
 
 export interface Preprocessed {
@@ -75,6 +85,36 @@ export function preprocessArgs(
     if (depfile.phony) args.push('-MP')
   }
   return args
+}
+
+/**
+ * The driver's arguments for one job: the text to `<dir>/pp-<id>.i`, the depfile (if any) to
+ * `<dir>/pp-<id>.d` with the given targets, the source argument replaced by `values.source`.
+ * Undefined when the source does not appear exactly once among the arguments.
+ */
+export function driverArgs(
+  inv: CacheableInvocation,
+  depfile: DepfileRequest | undefined,
+  values: JobValues,
+): string[] | undefined {
+  if (inv.preprocessorArgs.filter((a) => a === inv.source).length !== 1) return undefined
+  const sourced = {
+    ...inv,
+    preprocessorArgs: inv.preprocessorArgs.map((a) => (a === inv.source ? values.source : a)),
+  }
+  const targeted =
+    depfile === undefined
+      ? undefined
+      : {
+          ...depfile,
+          targets: depfile.targets.map((t, i) => ({ ...t, name: values.targets[i] ?? t.name })),
+        }
+  const depPath = depfile === undefined ? undefined : join(values.dir, `pp-${values.id}.d`)
+  return [
+    ...preprocessArgs(sourced, targeted, depPath),
+    '-o',
+    join(values.dir, `pp-${values.id}.i`),
+  ]
 }
 
 const BUILTIN = Buffer.from('"<built-in>"\n#define ')
@@ -123,25 +163,63 @@ export async function preprocess(
   // cost three more copies, dozens of socket reads on the daemon's main thread, and as much
   // garbage again as the text itself.
   const textPath = join(spec.tempDir, `pp-${id}.i`)
+  const values: JobValues = {
+    dir: spec.tempDir,
+    id,
+    source: spec.inv.source,
+    targets: spec.depfile?.targets.map((t) => t.name) ?? [],
+  }
+  const args = driverArgs(spec.inv, spec.depfile, values) ?? [
+    ...preprocessArgs(spec.inv, spec.depfile, depPath),
+    '-o',
+    textPath,
+  ]
+  const learner = driverLearner(spec, values)
   // Nothing else may have made it yet (the pipeline makes its own lazily), and a cleaner may
   // have removed it since: one cheap call per job rather than a remembered answer.
   await mkdir(spec.tempDir, { recursive: true, mode: 0o700 })
   try {
-    const args = [...preprocessArgs(spec.inv, spec.depfile, depPath), '-o', textPath]
     const opts = signal === undefined ? {} : { signal }
-    const here = () =>
-      runCompiler({ compiler: spec.compiler, args, cwd: spec.cwd, env: spec.env }, opts)
-    const run =
-      spec.run === undefined
+    const runArgv = async (argv: readonly string[]) => {
+      const here = () =>
+        runCompiler(
+          { compiler: argv[0] as string, args: argv.slice(1), cwd: spec.cwd, env: spec.env },
+          opts,
+        )
+      return spec.run === undefined
         ? await here()
-        : await spec.run([spec.compiler, ...args], opts).catch((err: unknown) => {
+        : await spec.run(argv, opts).catch((err: unknown) => {
             if (signal?.aborted || !(err instanceof ClientRunFailedError)) throw err
             return here()
           })
+    }
+    const cc1 = learner?.commands.command(learner.key, values)
+    let run: Awaited<ReturnType<typeof runArgv>> | undefined
+    if (cc1 !== undefined && learner !== undefined) {
+      run = await runArgv(cc1).catch((err: unknown) => {
+        if (signal?.aborted) throw err
+        return undefined
+      })
+      // A learnt command that cannot start or dies: the driver decides, from now on.
+      if (run === undefined || run.signal !== null) {
+        learner.commands.reject(learner.key)
+        run = undefined
+      }
+    }
+    const sampling = cc1 === undefined && learner?.commands.wantsSample(learner.key) === true
+    run ??= await runArgv([spec.compiler, ...args])
     const ok = run.exitCode === 0 && run.signal === null
     const depfile = ok && depPath !== undefined ? await readFile(depPath) : undefined
     const whole = ok ? await readWhole(textPath) : undefined
     const text = whole === undefined ? Buffer.alloc(0) : whole.text
+    if (sampling && whole !== undefined && learner !== undefined) {
+      // Learnt and checked in the background against what the driver made (before stripping).
+      void learner.commands.learn(learner.key, learner.job, {
+        textHash: hashBytes(text),
+        depfileHash: depfile === undefined ? undefined : hashBytes(depfile),
+        stderr: run.stderr,
+      })
+    }
     let released = false
     const release = () => {
       if (released || whole === undefined) return
@@ -161,6 +239,26 @@ export async function preprocess(
   } finally {
     await Promise.all([removeQuietly(textPath), removeQuietly(depPath)])
   }
+}
+
+/** The flag set's learnt-command state, for a gcc job whose arguments allow one. */
+function driverLearner(
+  spec: PreprocessSpec,
+  values: JobValues,
+): { commands: GccDriverCommands; key: string; job: DriverJob } | undefined {
+  const commands = spec.driverCommands
+  if (commands === undefined || spec.inv.family !== 'gcc') return undefined
+  const sentinelArgs = driverArgs(spec.inv, spec.depfile, sentinelValues(values))
+  if (sentinelArgs === undefined) return undefined
+  const job: DriverJob = {
+    compiler: spec.compiler,
+    cwd: spec.cwd,
+    env: spec.env,
+    values,
+    sentinelArgs,
+  }
+  const key = commands.keyOf(job)
+  return key === undefined ? undefined : { commands, key, job }
 }
 
 /** Removes a scratch file (one unlink: no stat first), if there is one. */

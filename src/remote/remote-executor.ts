@@ -56,6 +56,7 @@ import { packBlob } from './job-compress.ts'
 import { jobEnv } from './job-env.ts'
 import { JOB_LIMITS } from './job-limits.ts'
 import { JOB_PROTOCOL, JobChannel, KEEPALIVE_MS } from './job-protocol.ts'
+import type { GccDriverCommands } from './gcc-driver-commands.ts'
 import { preprocess } from './preprocess.ts'
 import { remoteIneligibility } from './remote-eligibility.ts'
 import { RESERVE_VERSION } from './reserve-codec.ts'
@@ -72,6 +73,8 @@ export interface ExecutorOptions {
   node: JobDialer
   /** Scratch space for depfiles made while preprocessing. */
   tempDir: string
+  /** gcc's cc1 commands learnt per flag set (absent: gcc's driver preprocesses every job). */
+  driverCommands?: GccDriverCommands
   /** Silence from the builder longer than this is a stall (default 3 × keepalive). */
   stallMs?: number
   /** Compile deadline asked of the builder (default 10 min). */
@@ -118,6 +121,7 @@ export class RemoteExecutor {
         depfile,
         tempDir: this.#o.tempDir,
         run: input.runPreprocessor,
+        driverCommands: this.#o.driverCommands,
       },
       signal === undefined ? {} : { signal },
     )

@@ -266,6 +266,14 @@ describe(`remote builds across three daemons ${where}`, {
       `per job (n=${jobs.length}): median client wall ${median(jobs.map((j) => j['wallMs'] ?? 0))} ms, builder wall ${median(jobs.map((j) => j['builderWallMs'] ?? 0))} ms, wall minus builder ${median(overhead)} ms, preprocess ${median(jobs.map((j) => j['preprocessMs'] ?? 0))} ms, request ${median(jobs.map((j) => j['wireBytes'] ?? 0))} bytes\n`,
     )
     for (const o of overhead) assert.ok(o >= 0, 'the client saw a job end before the builder did')
+    // Both builds preprocessed most units with cc1 alone (its command learnt from gcc's
+    // driver and checked), so the byte-equality above covers that path too.
+    const learnt = (await log(a))
+      .split('\n')
+      .filter((l) => l.includes('"gcc preprocessing command learnt"'))
+      .map((l) => (JSON.parse(l) as { outcome: string }).outcome)
+    assert.ok(learnt.includes('ready'), `learnt: ${learnt.join(', ')}`)
+    assert.ok(!learnt.includes('driver-only'), `learnt: ${learnt.join(', ')}`)
   })
 
   it('a warm remote rebuild (toolchains in place) gives the same objects', async () => {
