@@ -24,9 +24,10 @@
  * small unit's preprocessing. gcc's cc1 runs without its driver once the driver's command for
  * the flag set is learnt and checked (`gcc-driver-commands.ts`).
  */
-import { giveTextBuffer, takeTextBuffer } from './text-buffers.ts'
+
 import { randomUUID } from 'node:crypto'
-import { mkdir, open, readFile, unlink } from 'node:fs/promises'
+import { mkdirSync } from 'node:fs'
+import { open, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCompiler } from '../compile/run-compiler.ts'
 import type { ClientRunner } from '../compile/types.ts'
@@ -39,6 +40,7 @@ import {
   type JobValues,
   sentinelValues,
 } from './gcc-driver-commands.ts'
+import { giveTextBuffer, takeTextBuffer } from './text-buffers.ts'
 
 export interface PreprocessSpec {
   compiler: string
@@ -176,8 +178,10 @@ export async function preprocess(
   ]
   const learner = driverLearner(spec, values)
   // Nothing else may have made it yet (the pipeline makes its own lazily), and a cleaner may
-  // have removed it since: one cheap call per job rather than a remembered answer.
-  await mkdir(spec.tempDir, { recursive: true, mode: 0o700 })
+  // have removed it since: one cheap call per job rather than a remembered answer. Synchronous
+  // (microseconds): awaited on the thread pool, the preprocessor's start waited behind the slot
+  // reservation's work on the main thread.
+  mkdirSync(spec.tempDir, { recursive: true, mode: 0o700 })
   try {
     const opts = signal === undefined ? {} : { signal }
     const runArgv = async (argv: readonly string[]) => {
