@@ -14,16 +14,17 @@ import { basename, dirname, join } from 'node:path'
 import { SandboxSetupError, SandboxUnavailableError, UnsafeJobOutputError } from '../errors.ts'
 import { readJobOutput } from '../sandbox/collect-output.ts'
 import type { SandboxMount, SandboxResult, SandboxSpec } from '../sandbox/types.ts'
+import { jobLocale } from './builder-locale.ts'
+import { stageSources } from './builder-sources.ts'
+import { PREPROCESSED_FEATURE, SANDBOX_INPUT_DIR } from './gcc-preprocessed-mode.ts'
 import type { JobOutputFile, JobRequest, JobResponse } from './job-codec.ts'
 import { emptyResponse, JOB_MESSAGE_VERSION } from './job-codec.ts'
 import { packBlob, unpackBlob } from './job-compress.ts'
+import { makeJobDir, writeJobFile } from './job-dir-write.ts'
 import { JOB_PATH, jobEnv } from './job-env.ts'
 import { JOB_LIMITS } from './job-limits.ts'
 import { planJobMounts } from './job-paths.ts'
-import { jobLocale } from './builder-locale.ts'
-import { makeJobDir, writeJobFile } from './job-dir-write.ts'
-import { stageSources } from './builder-sources.ts'
-import { PREPROCESSED_FEATURE, SANDBOX_INPUT_DIR } from './gcc-preprocessed-mode.ts'
+import { compileOnServedInput } from './served-input-compile.ts'
 
 export type SandboxRunner = (
   spec: SandboxSpec,
@@ -78,43 +79,49 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
       inSandbox,
       ...req.args.slice(i + 1),
     ]
-  } else {
-    let served = false
-    if (sources.servesMain) {
-      makeJobDir(dirname(plan.hostPath(req.inputPath)))
-      served = await sources.serve(text)
-    }
-    if (!served) {
-      await writeJobFile(plan.hostPath(req.inputPath), text, { mkdirs: true })
-      sources.placed = sources.placed.filter((p) => p !== req.inputPath)
-    }
   }
+  // The main source through its FIFO: the compile starts as soon as the FIFO is asked for, not
+  // after the launcher's answer (a round trip of about a millisecond per job).
+  let serving: { served: Promise<boolean> } | undefined
+  if (!ppMode && sources.servesMain) {
+    makeJobDir(dirname(plan.hostPath(req.inputPath)))
+    serving = await sources.serve(text)
+  }
+  const writeMain = ppMode
+    ? async () => {}
+    : async () => {
+        await writeJobFile(plan.hostPath(req.inputPath), text, { mkdirs: true })
+        sources.placed = sources.placed.filter((p) => p !== req.inputPath)
+      }
 
-  const result = await ctx
-    .run(
-      {
-        program: ctx.driver,
-        args,
-        mounts: [
-          ...ctx.toolchainMounts,
-          ...(locale?.mounts ?? []),
-          ...plan.roots.map((r): SandboxMount => ({ kind: 'rw', source: r.host, path: r.path })),
-          ...sources.mounts,
-          ...inputMounts,
-        ],
-        cwd: req.cwd,
-        env: { ...jobEnv(req.env), ...locale?.env, PATH: JOB_PATH },
-        limits: { timeoutMs: Math.min(req.deadlineMs, ctx.maxDeadlineMs), nproc: 64 },
-        maxOutputBytes: JOB_LIMITS.maxStreamBytes,
-      },
-      { signal: ctx.signal },
-    )
-    .catch((err: unknown) => {
-      if (err instanceof SandboxUnavailableError) return { refused: err.message }
-      if (err instanceof SandboxSetupError) return { failed: err.message }
-      throw err
-    })
-    .finally(() => sources.stop())
+  const compile = (signal: AbortSignal) =>
+    ctx
+      .run(
+        {
+          program: ctx.driver,
+          args,
+          mounts: [
+            ...ctx.toolchainMounts,
+            ...(locale?.mounts ?? []),
+            ...plan.roots.map((r): SandboxMount => ({ kind: 'rw', source: r.host, path: r.path })),
+            ...sources.mounts,
+            ...inputMounts,
+          ],
+          cwd: req.cwd,
+          env: { ...jobEnv(req.env), ...locale?.env, PATH: JOB_PATH },
+          limits: { timeoutMs: Math.min(req.deadlineMs, ctx.maxDeadlineMs), nproc: 64 },
+          maxOutputBytes: JOB_LIMITS.maxStreamBytes,
+        },
+        { signal },
+      )
+      .catch((err: unknown) => {
+        if (err instanceof SandboxUnavailableError) return { refused: err.message }
+        if (err instanceof SandboxSetupError) return { failed: err.message }
+        throw err
+      })
+  const result = await compileOnServedInput(serving, compile, writeMain, ctx.signal).finally(() =>
+    sources.stop(),
+  )
   if ('refused' in result) return emptyResponse(req.jobId, 'refused', result.refused)
   if ('failed' in result) return emptyResponse(req.jobId, 'failed', result.failed)
   if (result.timedOut)

@@ -36,10 +36,12 @@ export interface StagedSources {
   /** Whether the main file is served through the FIFO (else write the text as before). */
   servesMain: boolean
   /**
-   * Starts serving the preprocessed text at the input path (call before the compile). False
-   * when no FIFO could be made: write the text there instead, and the main file is not placed.
+   * Starts serving the preprocessed text at the input path (call before the compile). Resolves
+   * once the FIFO is asked for, so the compile can start at once (the launcher handles the two
+   * in order); `served` is false when no FIFO could be made: then the compile must not be used,
+   * the text is written there instead, and the main file is not placed.
    */
-  serve(text: Uint8Array): Promise<boolean>
+  serve(text: Uint8Array): Promise<{ served: Promise<boolean> }>
   /** Releases the writer (after the compile). */
   stop(): void
 }
@@ -56,7 +58,7 @@ export async function stageSources(
     mounts: [],
     placed: [],
     servesMain: false,
-    serve: async () => false,
+    serve: async () => ({ served: Promise.resolve(false) }),
     stop: () => {},
   }
   if (req.sources === undefined || req.family !== 'gcc') return none
@@ -96,12 +98,16 @@ export async function stageSources(
     placed: [req.inputPath, ...placed],
     servesMain: true,
     serve: async (text) => {
-      writer = await serveFifoSource({ root: root.host, rel }, text, {
+      const serving = await serveFifoSource({ root: root.host, rel }, text, {
         textFile: join(dir, 'text'),
         original,
       })
-      if (stopped) writer?.kill()
-      return writer !== undefined
+      const served = (serving?.answer ?? Promise.resolve(undefined)).then((w) => {
+        writer = w
+        if (stopped) writer?.kill()
+        return writer !== undefined
+      })
+      return { served }
     },
     stop: () => {
       stopped = true

@@ -2,10 +2,12 @@
  * Serves a job's main source through a FIFO, by the sandbox launcher (`launcher.ts`): the
  * preprocessed text goes to a private file first, the launcher makes the FIFO at `rel` under the
  * job root and a writer that hands the text to the compiler once it opens the FIFO, then renames
- * the original over it (`builder-sources.ts` says why). `undefined` when there is no launcher or
- * no FIFO could be made: the caller writes the text as a plain file instead.
+ * the original over it (`builder-sources.ts` says why). Resolves once the request is sent (a
+ * run started afterwards is handled after it); its `answer` is `undefined` when no FIFO could be
+ * made, and the whole result `undefined` when there is no launcher: the caller then writes the
+ * text as a plain file instead.
  */
-import { constants, accessSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { sandboxHelperPath } from './helper-path.ts'
 import { type LaunchedRun, sandboxLauncher } from './launcher.ts'
@@ -16,7 +18,7 @@ export async function serveFifoSource(
   /** Private files (not under a job root): the text goes to `textFile`; `original` is renamed. */
   files: { textFile: string; original: string },
   { helper = sandboxHelperPath() }: { helper?: string } = {},
-): Promise<LaunchedRun | undefined> {
+): Promise<{ answer: Promise<LaunchedRun | undefined> } | undefined> {
   if (process.platform !== 'linux' || where.rel === '') return undefined
   try {
     accessSync(helper, constants.X_OK)

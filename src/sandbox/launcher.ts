@@ -172,15 +172,20 @@ export class SandboxLauncher {
    * (`builder-sources.ts` says why). No path under `root` is followed through a link.
    * Resolves to a handle that stops the writer, or `undefined` when no FIFO could be made.
    */
+  /**
+   * Asks for the FIFO (`'W'`) and returns at once, the request already written: a run started
+   * afterwards reaches the launcher after it, so the compile need not wait for the answer.
+   * `answer` is the writer once the FIFO exists, `undefined` when none could be made.
+   */
   serveFifo(
     root: string,
     rel: string,
     text: string,
     original: string,
-  ): Promise<LaunchedRun | undefined> {
-    if (this.#dead !== undefined) return Promise.resolve(undefined)
+  ): { answer: Promise<LaunchedRun | undefined> } {
+    if (this.#dead !== undefined) return { answer: Promise.resolve(undefined) }
     const id = this.#nextId++
-    return new Promise((resolve) => {
+    const answer = new Promise<LaunchedRun | undefined>((resolve) => {
       this.#fifos.set(id, (errno) => {
         if (errno !== 0) return resolve(undefined)
         // Its end ('X') is of no interest; the entry lets `kill` reach it until then.
@@ -192,9 +197,10 @@ export class SandboxLauncher {
           },
         })
       })
-      this.#ref()
-      this.#send('W', id, Buffer.from([root, rel, text, original].map((a) => `${a}\0`).join('')))
     })
+    this.#ref()
+    this.#send('W', id, Buffer.from([root, rel, text, original].map((a) => `${a}\0`).join('')))
+    return { answer }
   }
 }
 

@@ -151,14 +151,17 @@ describe('sandbox launcher', { skip: !isLinux && 'sandbox is Linux-only' }, () =
 
   it('serves the text through the FIFO, then the original at the same path', async () => {
     const j = await fifoJob()
-    const writer = await serveFifoSource(
+    const serving = await serveFifoSource(
       { root: j.root, rel: 'sub/main.c' },
       Buffer.from('TEXT\n'),
       { textFile: join(j.priv, 'text'), original: join(j.priv, 'main') },
       { helper },
     )
+    // The run is started before the launcher's answer: it is handled after the request.
+    const running = runSandboxed(sh('cat sub/main.c; cat sub/main.c', j.root), { helper })
+    const writer = await serving?.answer
     assert.ok(writer !== undefined)
-    const r = await runSandboxed(sh('cat sub/main.c; cat sub/main.c', j.root), { helper })
+    const r = await running
     writer.kill()
     assert.equal(r.exitCode, 0)
     assert.equal(r.stdout.toString(), 'TEXT\nORIGINAL\n')
@@ -171,12 +174,13 @@ describe('sandbox launcher', { skip: !isLinux && 'sandbox is Linux-only' }, () =
   ] as const) {
     it(`a job that swaps ${what} for a link to a host path gets nothing written there`, async () => {
       const j = await fifoJob()
-      const writer = await serveFifoSource(
+      const serving = await serveFifoSource(
         { root: j.root, rel: 'sub/main.c' },
         Buffer.from('TEXT\n'),
         { textFile: join(j.priv, 'text'), original: join(j.priv, 'main') },
         { helper },
       )
+      const writer = await serving?.answer
       assert.ok(writer !== undefined)
       await runSandboxed(sh(script.replace('OUTSIDE', j.outside), j.root), { helper })
       // Give a (wrongly) redirected writer time to act before looking.
