@@ -54,12 +54,16 @@ $MESHCC_HOME/logs/daemon.log. Any compile starts it when it is not running.
   stats: `Usage: meshcc stats [--json] [--zero]
 
 Shows cache hits (direct and preprocessor mode), misses, uncacheable invocations by reason,
-local and remote compiles, local fallbacks by reason, the cache's size and the time saved.
+local and remote compiles (retries, fallbacks by reason, and how members answered this node's
+reservations: granted, busy, unanswered), local fallbacks by reason, the cache's size and the
+time saved. A joined node, or one that built for others, also shows what it built for other
+members: jobs compiled and failed, busy and refused answers, reservations granted and busy.
 Asks the running daemon; when none runs, reads $MESHCC_HOME/stats.json and counts the
 compiles that ran without a daemon ($MESHCC_HOME/run/fallbacks.log).
 
   --zero   reset the counters to zero (the cache itself is kept)
-  --json   print the counters as JSON (cache_hits, cache_misses, uncacheable, …)
+  --json   print the counters as JSON (cache_hits, cache_misses, uncacheable, …,
+           builder_jobs_compiled, builder_slots; docs/design.md 2.11 lists them all)
 `,
   cache: `Usage: meshcc cache clear [--json]
 

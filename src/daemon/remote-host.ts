@@ -8,6 +8,8 @@
  * - the client side for the pipeline (`remote-miss.ts`): the executor, the local toolchain ids,
  *   and one placement per mode (`auto`, `remote`) over one shared pool of local slots;
  * - the advert fields it owns: free builder slots and the toolchains held;
+ * - the mesh's share of `meshcc stats`: what the builder did for members, how members answered
+ *   this node's reservations, and the slots offered while attached;
  * - the toolchain transfers under way (for `meshcc toolchain list`, through the `transfers`
  *   control command), each logged at most once a second while it lasts.
  *
@@ -36,6 +38,7 @@ import { LocalPool } from '../scheduler/local-pool.ts'
 import { Placement } from '../scheduler/placement.ts'
 import type { BuilderView } from '../scheduler/types.ts'
 import { viewsFromDirectory } from '../scheduler/views-from-directory.ts'
+import type { StatsRecorder } from '../stats/recorder.ts'
 import { LocalToolchains } from '../toolchain/local-toolchains.ts'
 import type { ToolchainLanguage } from '../toolchain/manifest.ts'
 import { ToolchainStore } from '../toolchain/store.ts'
@@ -51,6 +54,8 @@ export interface RemoteHostInit {
   slots?: number
   /** Each job built for a member, when it ends (the speed estimator learns from them). */
   onBuilderJob?: (event: BuilderJobEvent) => void
+  /** Where the builder's counters and the reservations' answers are counted (`meshcc stats`). */
+  stats?: Pick<StatsRecorder, 'builder' | 'reservation' | 'builderSlots'>
 }
 
 interface Attached {
@@ -186,13 +191,14 @@ export class RemoteHost {
       placement: (mode) => {
         let p = placements.get(mode)
         if (p === undefined) {
-          p = placement(mode, pool, members, mesh.node)
+          p = placement(mode, pool, members, mesh.node, this.#init.stats)
           placements.set(mode, p)
         }
         return p
       },
     }
     this.#on = { mesh, transfer, builder, client, placements }
+    this.#init.stats?.builderSlots(builder?.slots ?? 0)
     mesh.changed()
   }
 
@@ -200,6 +206,7 @@ export class RemoteHost {
     const on = this.#on
     this.#on = undefined
     if (on === undefined) return
+    this.#init.stats?.builderSlots(undefined)
     // Jobs waiting for a slot compile here (remote-miss.ts falls back on the rejection).
     for (const p of on.placements.values()) p.close(new Error('the mesh stopped'))
     this.#transfers.clear()
@@ -250,6 +257,7 @@ export class RemoteHost {
         }
       },
       onChange: () => mesh.changed(),
+      onCount: (counter) => this.#init.stats?.builder(counter),
       onJob: (e) => {
         this.#init.onBuilderJob?.(e)
         log.debug('remote job', {
@@ -279,12 +287,20 @@ function placement(
   pool: LocalPool,
   members: () => readonly BuilderView[],
   node: JobDialer,
+  stats: RemoteHostInit['stats'],
 ): Placement {
   let p: Placement | undefined
   const reserve = remoteReserve(node, () => p)
   // Both modes share the pool, and each placement hooks `onFree`: chain them.
   const before = pool.onFree
-  p = new Placement({ clock: systemClock, reserve, members, localSlots: pool, mode })
+  p = new Placement({
+    clock: systemClock,
+    reserve,
+    members,
+    localSlots: pool,
+    mode,
+    ...(stats === undefined ? {} : { onReserve: (answer) => stats.reservation(answer) }),
+  })
   const mine = pool.onFree
   pool.onFree = () => {
     before?.()

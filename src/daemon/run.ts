@@ -95,7 +95,7 @@ export async function runDaemon({ stderr = false }: RunDaemonOptions = {}): Prom
     onChange: () => meshHost.changed(),
     signal: stopSignal.signal,
   })
-  const remote = new RemoteHost({ paths, log, onBuilderJob: (e) => speed.builderJob(e) })
+  const remote = new RemoteHost({ paths, log, stats, onBuilderJob: (e) => speed.builderJob(e) })
   const meshHost = new MeshHost({
     paths,
     log: log.child({ component: 'mesh' }),

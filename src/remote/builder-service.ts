@@ -77,6 +77,8 @@ export interface BuilderOptions {
   /** How long a reserved slot waits for its job. Default 3 s (`slot-reservations.ts`). */
   reservationTtlMs?: number
   onJob?: (event: BuilderJobEvent) => void
+  /** Each time one of `counters` goes up (the daemon's `meshcc stats` keeps them persisted). */
+  onCount?: (counter: keyof BuilderCounters) => void
 }
 
 export interface BuilderJobEvent {
@@ -93,10 +95,13 @@ export interface BuilderJobEvent {
 }
 
 export interface BuilderCounters {
+  /** Jobs admitted; once they ended, each is either `compiled` or `failed`. */
   accepted: number
   busy: number
   refused: number
+  /** Jobs that returned the compiler's result (whatever its exit code). */
   compiled: number
+  /** Admitted jobs that did not: an error status, or the client gone before the answer. */
   failed: number
   /**
    * Reservations granted, and refused because no slot was free (these are also counted in
@@ -160,13 +165,18 @@ export class BuilderService {
   reserve(peer: string, _req: ReserveRequest): { answer: ReserveResponse; token?: string } {
     const token = this.reservations.grant(peer, { free: this.#o.slots - this.#running })
     if (token === undefined) {
-      this.counters.reserveBusy++
-      this.counters.busy++
+      this.#count('reserveBusy')
+      this.#count('busy')
       return { answer: { v: 1, status: 'busy' } }
     }
-    this.counters.reserved++
+    this.#count('reserved')
     this.#o.onChange?.()
     return { answer: { v: 1, status: 'granted', ttlMs: this.reservations.ttlMs }, token }
+  }
+
+  #count(counter: keyof BuilderCounters): void {
+    this.counters[counter]++
+    this.#o.onCount?.(counter)
   }
 
   async #probe(): Promise<SandboxProbe> {
@@ -209,12 +219,12 @@ export class BuilderService {
         ask = await srv.readReserve({ signal: readSignal })
         if (probe.ok) verdict = this.reserve(peer, ask)
         else {
-          this.counters.refused++
+          this.#count('refused')
           verdict = { answer: { v: 1, status: 'refused' } }
         }
       } catch (err) {
         if (err instanceof JobCodecError) {
-          this.counters.refused++
+          this.#count('refused')
           await this.#turnAway(stream, srv, { v: 1, status: 'refused' })
         } else stream.abort(err instanceof Error ? err : new Error(String(err)))
         return
@@ -251,14 +261,14 @@ export class BuilderService {
       const reserved = this.reservations.take(token, peer)
       token = undefined
       if (!reserved && this.freeSlots() <= 0) {
-        this.counters.busy++
+        this.#count('busy')
         response = emptyResponse('-', 'busy', `all ${this.#o.slots} slots in use`)
         await srv.respond(response).catch(() => {})
         return
       }
       admitted = true
       this.#running++
-      this.counters.accepted++
+      this.#count('accepted')
       this.#o.onChange?.()
       jobId = req.jobId
       inputBytes = req.input.size
@@ -290,8 +300,7 @@ export class BuilderService {
     inputBytes: number,
   ): void {
     this.#running--
-    if (response?.status === 'compiled') this.counters.compiled++
-    else if (response !== undefined) this.counters.failed++
+    this.#count(response?.status === 'compiled' ? 'compiled' : 'failed')
     this.#o.onChange?.()
     this.#o.onJob?.({
       jobId,

@@ -58,6 +58,11 @@ export interface PlacementInit {
   versionOk?: (version: string) => boolean
   speed?: Omit<SpeedModelInit, 'clock'>
   failures?: Omit<FailureTrackerInit, 'clock'>
+  /**
+   * Each reservation asked of a member, as it was answered: granted, busy, or failed (no answer,
+   * or an error). Not called for those our own accounting held back (nothing was asked).
+   */
+  onReserve?: (answer: 'granted' | 'busy' | 'failed') => void
 }
 
 export interface AcquireOptions {
@@ -80,6 +85,8 @@ export interface PlacementCounters {
   remote: number
   /** BUSY answers: reservations refused, and jobs a builder refused on arrival. */
   busy: number
+  /** Reservations a member answered busy (the part of `busy` that came before placing). */
+  reserveBusy: number
   /** Reservations that failed (unreachable, timeout). */
   reserveErrors: number
   /** Reservations the client's own accounting refused (no message sent). */

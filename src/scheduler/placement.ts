@@ -51,6 +51,7 @@ export class Placement {
     local: 0,
     remote: 0,
     busy: 0,
+    reserveBusy: 0,
     reserveErrors: 0,
     heldBack: 0,
     waited: 0,
@@ -217,11 +218,13 @@ export class Placement {
         if (signal?.aborted) throw signal.reason
         this.#answers++
         this.counters.reserveErrors++
+        this.#init.onReserve?.('failed')
         this.failures.failure(peer, 'unreachable')
         continue
       }
       if (reply.granted) {
         this.#answers++
+        this.#init.onReserve?.('granted')
         // Late binding: a longer job waiting for this member takes the slot; this one goes on.
         if (this.#queue.rebind(peer, job, (j) => this.#remoteSlot(peer, reply.lease, claim, j))) {
           continue
@@ -243,6 +246,8 @@ export class Placement {
       const at = this.#clock.now()
       this.inFlight.backOff(peer, at, at + (this.#init.busyBackoffMs ?? 500))
       this.counters.busy++
+      this.counters.reserveBusy++
+      this.#init.onReserve?.('busy')
     }
     return undefined
   }

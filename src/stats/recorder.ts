@@ -9,6 +9,12 @@
  * deleting never counts a line twice, and the rename-then-wait protocol of fallback-log.ts never
  * loses one that a client was writing during the take-over.
  *
+ * The mesh's counters come through the same recorder, so they persist and zero like the rest:
+ * the builder service's counts for jobs of other members (`builder()`), the answers members gave
+ * to this node's reservations (`reservation()`), wired by `daemon/remote-host.ts`, which also
+ * sets the slots offered while in the mesh (`builderSlots()`, a state: neither persisted nor
+ * zeroed).
+ *
  * Only one process may own a stats file: the daemon while it runs; the CLI when it does not.
  *
  * @example
@@ -59,8 +65,47 @@ const COUNTERS = [
   'time_saved_ms',
   'remote_retries',
   'remote_fallbacks',
+  'remote_reservations',
+  'remote_reservations_busy',
+  'remote_reservations_failed',
+  'builder_jobs_compiled',
+  'builder_jobs_failed',
+  'builder_busy',
+  'builder_refused',
+  'builder_reservations',
+  'builder_reservations_busy',
 ] as const
 type Counter = (typeof COUNTERS)[number]
+
+/**
+ * What the builder service counts (`BuilderCounters` in `remote/builder-service.ts`), and the
+ * field each lands in; `accepted` is not kept (jobs compiled + failed, once they ended).
+ */
+export type BuilderStatsEvent =
+  | 'accepted'
+  | 'busy'
+  | 'refused'
+  | 'compiled'
+  | 'failed'
+  | 'reserved'
+  | 'reserveBusy'
+const BUILDER_FIELDS: Record<BuilderStatsEvent, Counter | undefined> = {
+  accepted: undefined,
+  busy: 'builder_busy',
+  refused: 'builder_refused',
+  compiled: 'builder_jobs_compiled',
+  failed: 'builder_jobs_failed',
+  reserved: 'builder_reservations',
+  reserveBusy: 'builder_reservations_busy',
+}
+
+/** How a member answered this node's reservation (`PlacementInit.onReserve`). */
+export type ReservationAnswer = 'granted' | 'busy' | 'failed'
+const RESERVATION_FIELDS: Record<ReservationAnswer, Counter> = {
+  granted: 'remote_reservations',
+  busy: 'remote_reservations_busy',
+  failed: 'remote_reservations_failed',
+}
 /** Distinct reasons kept per table; more are folded into 'other' so garbage cannot bloat it. */
 const MAX_REASONS = 200
 const FORMAT = 1
@@ -74,6 +119,8 @@ export class StatsRecorder {
   #fallbacks = new Map<string, number>()
   #remoteFallbacks = new Map<string, number>()
   #zeroedAt: string
+  /** Slots offered to members while in the mesh (`builder_slots`); undefined out of it. */
+  #builderSlots: number | undefined
   /** Names of taken-over fallback logs counted but not yet deleted. */
   #ingested = new Set<string>()
   #dirty = false
@@ -120,6 +167,19 @@ export class StatsRecorder {
     this.#add('remote_fallbacks')
     bumpReason(this.#remoteFallbacks, reason, 1)
   }
+  /** A member answered (or failed to answer) one of this node's reservations. */
+  reservation(answer: ReservationAnswer): void {
+    this.#add(RESERVATION_FIELDS[answer])
+  }
+  /** The builder service counted `event` for a job or reservation of another member. */
+  builder(event: BuilderStatsEvent): void {
+    const field = BUILDER_FIELDS[event]
+    if (field !== undefined) this.#add(field)
+  }
+  /** The node entered the mesh offering `slots` to members (0: not building), or left it. */
+  builderSlots(slots: number | undefined): void {
+    this.#builderSlots = slots
+  }
   compileFailure(): void {
     this.#add('compile_failures')
   }
@@ -151,6 +211,16 @@ export class StatsRecorder {
       remote_retries: c.remote_retries,
       remote_fallbacks: c.remote_fallbacks,
       remote_fallback_reasons: Object.fromEntries(this.#remoteFallbacks),
+      remote_reservations: c.remote_reservations,
+      remote_reservations_busy: c.remote_reservations_busy,
+      remote_reservations_failed: c.remote_reservations_failed,
+      builder_jobs_compiled: c.builder_jobs_compiled,
+      builder_jobs_failed: c.builder_jobs_failed,
+      builder_busy: c.builder_busy,
+      builder_refused: c.builder_refused,
+      builder_reservations: c.builder_reservations,
+      builder_reservations_busy: c.builder_reservations_busy,
+      ...(this.#builderSlots === undefined ? {} : { builder_slots: this.#builderSlots }),
     }
   }
 
@@ -288,7 +358,8 @@ export class StatsRecorder {
   }
 
   #persisted(): Record<string, unknown> {
-    const { cache_bytes, cache_entries, cache_max_bytes, cache_hits, ...rest } = this.snapshot()
+    const { cache_bytes, cache_entries, cache_max_bytes, cache_hits, builder_slots, ...rest } =
+      this.snapshot()
     return { format: FORMAT, ...rest, fallback_logs_counted: [...this.#ingested] }
   }
 

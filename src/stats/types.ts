@@ -35,4 +35,32 @@ export interface StatsSnapshot {
   /** Distributable compiles that tried members and ended up compiled here, in total and why. */
   remote_fallbacks?: number
   remote_fallback_reasons?: Record<string, number>
+  /**
+   * (Client side, optional like the above.) Reservations of a slot this node asked of members:
+   * granted, answered busy (the member was full: the next one is asked), and unanswered
+   * (unreachable, timed out, or refused because its sandbox does not work).
+   */
+  remote_reservations?: number
+  remote_reservations_busy?: number
+  remote_reservations_failed?: number
+  /**
+   * (Builder side: jobs this node built for other members.) Jobs it ran that returned the
+   * compiler's result (whatever its exit code), and jobs that did not (no toolchain, deadline,
+   * sandbox failure, client gone before the answer).
+   */
+  builder_jobs_compiled?: number
+  builder_jobs_failed?: number
+  /** Every BUSY answer: reservations refused for want of a slot, and jobs past their hold. */
+  builder_busy?: number
+  /** Reservations refused outright: no working sandbox here, or a malformed request. */
+  builder_refused?: number
+  /** Reservations granted, and refused because no slot was free (also in `builder_busy`). */
+  builder_reservations?: number
+  builder_reservations_busy?: number
+  /**
+   * Slots this node offers to members while it is in the mesh (0: it does not build, see the
+   * daemon's log for why); absent when the node is not in a mesh. A state, not a counter:
+   * neither persisted nor zeroed.
+   */
+  builder_slots?: number
 }

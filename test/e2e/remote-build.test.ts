@@ -170,10 +170,19 @@ describe(`remote builds across three daemons ${where}`, {
     if (work) await rm(work, { recursive: true, force: true })
   })
 
-  const stats = async (): Promise<StatsSnapshot> => {
-    const r = await a.cli(['stats', '--json'])
+  const stats = async (n: Node = a): Promise<StatsSnapshot> => {
+    const r = await n.cli(['stats', '--json'])
     assert.equal(r.code, 0, r.stderr.toString())
     return JSON.parse(r.stdout.toString()) as StatsSnapshot
+  }
+  /** Jobs the builders B and C compiled for members, by their own `meshcc stats`. */
+  const builtForMembers = async () => {
+    let n = 0
+    for (const s of [await stats(b), await stats(c)]) {
+      assert.ok((s.builder_slots ?? 0) > 0, `a builder that offers no slot: ${JSON.stringify(s)}`)
+      n += s.builder_jobs_compiled ?? 0
+    }
+    return n
   }
   const log = (n: Node) => readFile(join(n.h.home, 'logs', 'daemon.log'), 'utf8')
 
@@ -214,14 +223,22 @@ describe(`remote builds across three daemons ${where}`, {
 
   it('builds Zstandard (C) remotely with objects identical to a local build', async () => {
     const before = await stats()
+    const builtBefore = await builtForMembers()
     const r = await localThenRemote('zstd-1.5.4', ZSTD_MAKEFILE, 'CC', 'gcc')
     zstdPlainMs = r.plainMs
     const after = await stats()
     const remote = after.remote_compiles - before.remote_compiles
+    const built = (await builtForMembers()) - builtBefore
     process.stderr.write(
-      `zstd: ${r.objects} files, local ${r.plainMs.toFixed(0)} ms, remote ${r.remoteMs.toFixed(0)} ms, ${remote} remote compiles, fallbacks ${JSON.stringify(after.remote_fallback_reasons)}\n`,
+      `zstd: ${r.objects} files, local ${r.plainMs.toFixed(0)} ms, remote ${r.remoteMs.toFixed(0)} ms, ${remote} remote compiles, fallbacks ${JSON.stringify(after.remote_fallback_reasons)}, built by B and C ${built}\n`,
     )
     assert.ok(remote > 0, `no remote compile: ${JSON.stringify(after)}`)
+    // The builders' side of `meshcc stats`: every remote compile of A was a job B or C compiled.
+    assert.ok(built >= remote, `builders counted ${built} jobs for ${remote} remote compiles`)
+    const granted = (after.remote_reservations ?? 0) - (before.remote_reservations ?? 0)
+    assert.ok(granted >= remote, `${granted} reservations granted for ${remote} remote compiles`)
+    const text = (await b.cli(['stats'])).stdout.toString()
+    assert.match(text, /Builder \(jobs for members\)\s+\d+ slots/)
   })
 
   it('builds TinyXML-2 (C++) remotely with objects identical to a local build', async () => {

@@ -91,7 +91,15 @@ describe('remote job failures', { skip: process.platform !== 'linux' && 'Linux o
 
   it('a full builder answers BUSY at once; the running job still completes', async () => {
     let running = false
-    const p = await pair({ builder: { slots: 1, run: slowRunner(2_000, () => (running = true)) } })
+    // What `meshcc stats` is told (`onCount`), one call per count.
+    const told: string[] = []
+    const p = await pair({
+      builder: {
+        slots: 1,
+        run: slowRunner(2_000, () => (running = true)),
+        onCount: (c) => told.push(c),
+      },
+    })
     const first = remoteCompile(p, 'gcc', ARGS, cwd, gcc)
     await waitFor(() => running, { what: 'first job running' })
     const t0 = performance.now()
@@ -103,6 +111,7 @@ describe('remote job failures', { skip: process.platform !== 'linux' && 'Linux o
       { busy: p.builder.counters.busy, compiled: p.builder.counters.compiled },
       { busy: 1, compiled: 1 },
     )
+    assert.deepEqual(told.toSorted(), ['accepted', 'busy', 'compiled', 'reserveBusy', 'reserved'])
     assert.equal(p.builder.freeSlots(), 1)
   })
 

@@ -59,11 +59,18 @@ describe('placement', () => {
 
   it('asks the next member when one says busy', async () => {
     const views = [view('a'), view('b'), view('c')]
-    const { clock, builders, placement } = setup(views, { a: 0, b: 0, c: 1 })
+    const answers: string[] = []
+    const { clock, builders, placement } = setup(
+      views,
+      { a: 0, b: 0, c: 1 },
+      { onReserve: (a) => answers.push(a) },
+    )
     const slot = await settle(clock, placement.acquire(JOB))
     assert.equal(peerOf(slot), 'c')
     assert.equal(builders.asked.at(-1), 'c')
     assert.equal(placement.counters.busy, builders.asked.length - 1)
+    assert.equal(placement.counters.reserveBusy, builders.asked.length - 1)
+    assert.deepEqual(answers, [...builders.asked.slice(0, -1).map(() => 'busy'), 'granted'])
     // Members that said busy count as full until a newer advert.
     for (const c of placement.candidates(JOB)) {
       if (c.view.peerId === 'c') assert.equal(c.headroom, 7, 'one slot taken by us')
@@ -149,12 +156,18 @@ describe('placement', () => {
 
   it('counts an unanswered reservation as unreachable and moves on', async () => {
     const views = [view('a', { speed: 4 }), view('b')]
-    const { clock, builders, placement } = setup(views, { a: 1, b: 1 }, { reserveTimeoutMs: 100 })
+    const answers: string[] = []
+    const { clock, builders, placement } = setup(
+      views,
+      { a: 1, b: 1 },
+      { reserveTimeoutMs: 100, onReserve: (a) => answers.push(a) },
+    )
     builders.silent.add('a')
     const slot = await settle(clock, placement.acquire(JOB))
     assert.equal(peerOf(slot), 'b')
     assert.deepEqual(builders.asked, ['a', 'b'])
     assert.equal(placement.counters.reserveErrors, 1)
+    assert.deepEqual(answers, ['failed', 'granted'])
     assert.ok(placement.failures.penalty('a') > 0.99)
     assert.ok(clock.now() >= 100)
   })

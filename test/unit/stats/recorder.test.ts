@@ -92,6 +92,68 @@ describe('StatsRecorder', () => {
     await h.cleanup()
   })
 
+  it('counts builder jobs and reservations, persists and zeroes them like the others', async () => {
+    const h = await home()
+    const a = new StatsRecorder({ file: h.file })
+    await a.start()
+    for (const e of ['reserved', 'accepted', 'compiled', 'reserved', 'accepted'] as const) {
+      a.builder(e)
+    }
+    a.builder('failed')
+    a.builder('reserveBusy')
+    a.builder('busy')
+    a.builder('busy')
+    a.builder('refused')
+    a.reservation('granted')
+    a.reservation('busy')
+    a.reservation('busy')
+    a.reservation('failed')
+    a.builderSlots(4)
+    const s = a.snapshot()
+    assert.equal(s.builder_jobs_compiled, 1)
+    assert.equal(s.builder_jobs_failed, 1)
+    assert.equal(s.builder_busy, 2)
+    assert.equal(s.builder_refused, 1)
+    assert.equal(s.builder_reservations, 2)
+    assert.equal(s.builder_reservations_busy, 1)
+    assert.equal(s.remote_reservations, 1)
+    assert.equal(s.remote_reservations_busy, 2)
+    assert.equal(s.remote_reservations_failed, 1)
+    assert.equal(s.builder_slots, 4)
+    await a.stop()
+    const onDisk = JSON.parse(readFileSync(h.file, 'utf8'))
+    assert.equal(onDisk.builder_jobs_compiled, 1)
+    assert.equal('builder_slots' in onDisk, false, 'a state, not a counter: not persisted')
+
+    const b = new StatsRecorder({ file: h.file })
+    await b.start()
+    const t = b.snapshot()
+    assert.equal(t.builder_jobs_compiled, 1)
+    assert.equal(t.builder_reservations_busy, 1)
+    assert.equal(t.remote_reservations_busy, 2)
+    assert.equal(t.builder_slots, undefined, 'out of the mesh until told otherwise')
+    b.builderSlots(4)
+    b.zero()
+    const z = b.snapshot()
+    for (const k of [
+      'builder_jobs_compiled',
+      'builder_jobs_failed',
+      'builder_busy',
+      'builder_refused',
+      'builder_reservations',
+      'builder_reservations_busy',
+      'remote_reservations',
+      'remote_reservations_busy',
+      'remote_reservations_failed',
+    ] as const) {
+      assert.equal(z[k], 0, k)
+    }
+    assert.equal(z.builder_slots, 4, 'zeroing leaves the state alone')
+    await b.stop()
+    assert.equal(JSON.parse(readFileSync(h.file, 'utf8')).builder_jobs_compiled, 0)
+    await h.cleanup()
+  })
+
   it('starts from zero on a corrupt stats file', async () => {
     const h = await home()
     await writeFile(h.file, '{"cache_misses": 3, trunc')
