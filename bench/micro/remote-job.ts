@@ -22,6 +22,7 @@ import { openSync } from 'node:fs'
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags.ts'
 import type { DirectorySnapshot } from '../../src/mesh/types.ts'
 import type { StatsSnapshot } from '../../src/stats/types.ts'
 import {
@@ -121,12 +122,13 @@ async function main(): Promise<void> {
     await waitSees(a, bPeer)
     await waitSees(b, aPeer)
     if (DAEMON_FLAGS.length > 0) {
-      // Restarted by hand with the flags (its output in <dir>/daemon.out); it rejoins at once.
+      // Restarted by hand with the flags (after the daemon's own, as the native client starts it;
+      // its output in <dir>/daemon.out); it rejoins at once.
       await stopDaemon(a.home)
       const out = openSync(join(a.dir, 'daemon.out'), 'w')
       const node = join(repoRoot, 'node_modules', 'node', 'bin', 'node')
       const main = join(repoRoot, 'dist', 'daemon', 'main.js')
-      spawn(node, [...DAEMON_FLAGS, main], {
+      spawn(node, [...DAEMON_NODE_FLAGS, ...DAEMON_FLAGS, main], {
         env: aEnv,
         stdio: ['ignore', out, out],
         detached: true,
