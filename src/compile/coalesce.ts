@@ -2,10 +2,11 @@
  * Coalescing of identical concurrent misses. When several requests with the same key miss at
  * the same time (`make -j` running one compile twice, a build tree compiled from two directories
  * that share keys, a burst of wrappers starting together), the first leads: it compiles and
- * stores. The others follow: they wait until the leader is done, then look the key up again,
- * which verifies their own inputs (a direct-mode manifest entry only matches when every header
- * still has the hash the leader's compile read) and replays the stored result for their own
- * outputs and dependency targets.
+ * stores. The others follow: they wait until the leader is done (its entry written, which is
+ * after its own reply: pending-stores.ts), then look the key up again, which verifies their own
+ * inputs (a direct-mode manifest entry only matches when every header still has the hash the
+ * leader's compile read) and replays the stored result for their own outputs and dependency
+ * targets.
  *
  * A follower never waits forever: the leader releases its slot however it ends (stored, not
  * stored, compile error, meshcc trouble, aborted), the wait gives up after `maxWaitMs`, and

@@ -12,6 +12,7 @@ import type { LeadingIncludes } from './leading-includes.ts'
 import type { ManifestCache } from './manifest.ts'
 import type { MissCompiler } from './miss-compiler.ts'
 import type { PchDirCache } from './pch-dir-cache.ts'
+import type { PendingStores } from './pending-stores.ts'
 import type { KeyPaths } from './path-normalize.ts'
 import type { SideInputs } from './side-inputs.ts'
 import type { ClientRunner, CompileRequest } from './types.ts'
@@ -28,6 +29,8 @@ export interface PipelineServices {
   pchDirs: PchDirCache
   /** Directory for the pipeline's temporary dependency files. */
   tempDir: () => string
+  /** Cache writes still running after their reply (pending-stores.ts). */
+  pendingStores: PendingStores
   /** Runs a miss's compile, here or on the mesh (default: here). */
   compileMiss?: MissCompiler | undefined
 }

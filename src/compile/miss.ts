@@ -1,6 +1,7 @@
 /**
- * The miss path: run the real compile, learn which headers it read, store the result (and the
- * direct-mode manifest entry), and reply with exactly what the compiler printed.
+ * The miss path: run the real compile, learn which headers it read, reply with exactly what the
+ * compiler printed, and store the result (and the direct-mode manifest entry) in the background
+ * after that reply: the wrapper's wall time does not include the cache write (pending-stores.ts).
  *
  * The header list comes without an extra preprocessor run whenever possible (ccache's depend
  * mode): when the invocation writes no depfile, `-MD -MF <temp>` is added to the compile (gcc
@@ -27,7 +28,7 @@
  */
 import { readFileSync, type Stats, statSync, unlinkSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { CachedFile } from '../cache/types.ts'
+import type { CachedFile, CachedResult } from '../cache/types.ts'
 import type { CacheableInvocation } from '../compilers/types.ts'
 import { PIPELINE_REASONS, type RequestContext } from './context.ts'
 import { parseDepfile } from './depfile-parse.ts'
@@ -109,7 +110,14 @@ function removeQuietly(path: string | undefined): void {
   }
 }
 
-export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Promise<CompileReply> {
+/** A miss's reply, and the cache write still running after it (when there is one). */
+export interface MissResult {
+  reply: CompileReply
+  /** Settles (never rejects) once the entry and its manifest entry are written or given up. */
+  storing: Promise<void> | undefined
+}
+
+export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Promise<MissResult> {
   const { inv, request, services } = ctx
   const { stats, log } = services
   const args = [...request.args]
@@ -197,9 +205,16 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   else stats.localCompile()
   if (run.exitCode !== 0) {
     stats.compileFailure()
-    return { kind: 'done', exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr }
+    const failed: CompileReply = {
+      kind: 'done',
+      exitCode: run.exitCode,
+      stdout: run.stdout,
+      stderr: run.stderr,
+    }
+    return { reply: failed, storing: undefined }
   }
   const reply: CompileReply = { kind: 'done', exitCode: 0, stdout: run.stdout, stderr: run.stderr }
+  const answered: MissResult = { reply, storing: undefined }
 
   // Outputs, with the client's file modes.
   const cwd = request.cwd
@@ -209,7 +224,7 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   const files: CachedFile[] = []
   const notCached = (why: string) => {
     log.debug('compile not cached', { why, source: inv.source })
-    return reply
+    return answered
   }
   if (object === undefined) return notCached('object missing')
   files.push({ role: 'object', data: object })
@@ -259,7 +274,7 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
     !sameSideInputs(ctx.side, sideNow)
   ) {
     stats.uncacheable(PIPELINE_REASONS.inputTooNew)
-    return reply
+    return answered
   }
 
   // Every file the compile read (besides the source, already in the key).
@@ -284,15 +299,15 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
       }
       if (!timeMacrosCacheable(hashed.timeMacros, request.env)) {
         stats.uncacheable(PIPELINE_REASONS.timeMacros)
-        return reply
+        return answered
       }
       if (hashed.incbin) {
         stats.uncacheable(PIPELINE_REASONS.incbin)
-        return reply
+        return answered
       }
       if (tooNew(hashed.newestMs)) {
         stats.uncacheable(PIPELINE_REASONS.inputTooNew)
-        return reply
+        return answered
       }
       headers.push([ctx.paths.normalize(name), hashed.hash])
     }
@@ -331,30 +346,35 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
     ...(absent.length === 0 ? {} : { absent }),
   }
   stats.miss()
-  if (ctx.settings.readOnly) return reply
-  try {
-    await services.store.putResult(
-      resultKey,
-      {
-        files,
-        stdout: run.stdout,
-        stderr: run.stderr,
-        exitCode: 0,
-        compileMs: Math.round(run.ms),
-        meta: meta as unknown as Record<string, unknown>,
-      },
-      { signal: ctx.signal },
-    )
-    if (plan.directKey !== undefined && headers !== undefined) {
-      await recordManifest(ctx, plan.directKey, headers, resultKey, specific)
-    }
-  } catch (error) {
-    // The compile succeeded and its outputs are in place: a cache that cannot be written
-    // (disk full, permissions) must not turn it into a failure or a second compile.
-    if (ctx.signal.aborted) throw error
-    log.warn('cache write failed', { error, key: resultKey })
+  if (ctx.settings.readOnly) return answered
+  // The wrapper (and the build behind it) gets its answer now; the entry is written after it.
+  // Until then a lookup of this key waits for the write (pending-stores.ts), and in direct mode
+  // the pipeline holds the coalescing slot until `storing` settles.
+  const entry: CachedResult = {
+    files,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    exitCode: 0,
+    compileMs: Math.round(run.ms),
+    meta: meta as unknown as Record<string, unknown>,
   }
-  return reply
+  const key = resultKey
+  const keys = plan.ppKey === undefined || plan.ppKey === key ? [key] : [key, plan.ppKey]
+  const { directKey } = plan
+  const read = headers
+  const storing = services.pendingStores.run(keys, async (signal) => {
+    try {
+      await services.store.putResult(key, entry, { signal })
+      if (directKey !== undefined && read !== undefined) {
+        await recordManifest(ctx, directKey, read, key, specific, { signal })
+      }
+    } catch (error) {
+      // The compile succeeded and its outputs are in place: a cache that cannot be written
+      // (disk full, permissions, a daemon stopping) must not turn it into a failure.
+      log.warn('cache write failed', { error, key })
+    }
+  })
+  return { reply, storing }
 }
 
 /** Adds (or refreshes) a manifest entry: these headers with these hashes give this result. */
@@ -364,6 +384,7 @@ export async function recordManifest(
   headers: [string, string][],
   resultKey: string,
   specific: boolean,
+  { signal }: { signal?: AbortSignal } = {},
 ): Promise<void> {
   const entry = { h: headers, r: resultKey, ...(specific ? { cwd: ctx.request.cwd } : {}) }
   await ctx.services.store.updateManifest(
@@ -373,6 +394,6 @@ export async function recordManifest(
       ctx.services.manifests.set(directKey, updated)
       return encodeManifest(updated)
     },
-    { signal: ctx.signal },
+    signal === undefined ? {} : { signal },
   )
 }

@@ -20,6 +20,11 @@
  * Identical concurrent misses (same direct key) compile once: the others wait for the first and
  * replay its result as hits (coalesce.ts).
  *
+ * A miss answers before its cache write (pending-stores.ts): the wrapper does not wait for the
+ * store. The write stays visible to lookups: the leader's coalescing slot is held until it
+ * settles (direct modes), a preprocessor-key lookup waits for a write of its key, and
+ * `flushStores` is the barrier for whatever reports on the cache.
+ *
  * @example
  * ```ts
  * const handler = createLocalCompileHandler({ store, stats, log, config })
@@ -54,6 +59,7 @@ import {
 import type { MissCompiler } from './miss-compiler.ts'
 import { KeyPaths } from './path-normalize.ts'
 import { PchDirCache } from './pch-dir-cache.ts'
+import { PendingStores } from './pending-stores.ts'
 import { digestPreprocessed, preprocessOnlyArgs } from './preprocessor-key.ts'
 import { readMeta } from './result-meta.ts'
 import { collectSideInputs, NO_SIDE_INPUTS } from './side-inputs.ts'
@@ -80,11 +86,18 @@ export interface LocalCompileHandlerInit {
 export interface LocalCompileHandler extends CompileHandler {
   /** The stat cache, for diagnostics and tests. */
   readonly files: FileHashCache
-  /** Misses being compiled now, by direct key (for diagnostics and tests). */
+  /** Misses being compiled (or stored) now, by direct key (for diagnostics and tests). */
   readonly inFlight: MissCoalescer
+  /** Cache writes still running after their reply (for diagnostics and tests). */
+  readonly pendingStores: PendingStores
+  /** Waits for the cache writes of every compile answered so far (stats, cache clear, doctor). */
+  flushStores(options?: { signal?: AbortSignal }): Promise<void>
+  /** Flushes until `signal` aborts, then aborts the writes left (a stopping daemon). */
+  close(options?: { signal?: AbortSignal }): Promise<void>
 }
 
-type Outcome = { reply: CompileReply; outcome: string }
+/** A reply, with the cache write that continues after it (a stored miss). */
+type Outcome = { reply: CompileReply; outcome: string; storing?: Promise<void> | undefined }
 
 export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalCompileHandler {
   const files = init.files ?? new FileHashCache()
@@ -93,6 +106,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     put: (key, data) => init.store.putManifest(key, data),
   })
   const coalescer = new MissCoalescer(init.coalesceMaxWaitMs ?? COALESCE_MAX_WAIT_MS)
+  const pendingStores = new PendingStores()
   let tempDir = init.tempDir
   let tempDirReady = false
   const services: PipelineServices = {
@@ -104,6 +118,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     leading: new Map(),
     pchDirs: new PchDirCache(),
     compileMiss: init.compileMiss,
+    pendingStores,
     tempDir: () => {
       if (tempDir === undefined) tempDir = mkdtempSync(join(tmpdir(), 'meshcc-deps-'))
       else if (!tempDirReady) mkdirSync(tempDir, { recursive: true, mode: 0o700 })
@@ -202,12 +217,17 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
       }
       return miss(ctx, dKey, source.hash)
     }
+    let storing: Promise<void> | undefined
     try {
       // A read-only request stores nothing: nobody waits for it.
       if (settings.readOnly) slot.release()
-      return await miss(ctx, dKey, source.hash)
+      const outcome = await miss(ctx, dKey, source.hash)
+      storing = outcome.storing
+      return outcome
     } finally {
-      slot.release()
+      // Followers look the key up again once the entry is written, not once the reply is sent.
+      if (storing === undefined) slot.release()
+      else void storing.then(slot.release)
     }
   }
 
@@ -264,6 +284,8 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
         plan.ppKey = ppKey
         plan.ppFiles = digest.files
         if (!settings.recache) {
+          // An answered miss of this key may still be writing it.
+          if (pendingStores.has(ppKey)) await pendingStores.waitFor(ppKey, { signal: ctx.signal })
           const result =
             init.store.getResult(ppKey) ??
             init.store.getResult(deriveKey('checkout', ppKey, request.cwd))
@@ -286,8 +308,9 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
       stats.miss()
       return { reply: { kind: 'exec-local', reason: 'read-only-miss' }, outcome: 'miss-read-only' }
     }
-    const reply = await compileAndStore(ctx, plan)
-    return { reply, outcome: reply.kind === 'done' ? `miss:exit=${reply.exitCode}` : 'miss' }
+    const { reply, storing } = await compileAndStore(ctx, plan)
+    const outcome = reply.kind === 'done' ? `miss:exit=${reply.exitCode}` : 'miss'
+    return { reply, outcome, storing }
   }
 
   /** 'both' mode, preprocessor hit: remember the header set so the next lookup is direct. */
@@ -314,12 +337,15 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     }
     const specific = readMeta(result.meta)?.specific === true
     const resultKey = specific ? deriveKey('checkout', ppKey, ctx.request.cwd) : ppKey
-    await recordManifest(ctx, dKey, headers, resultKey, specific)
+    await recordManifest(ctx, dKey, headers, resultKey, specific, { signal: ctx.signal })
   }
 
   return {
     files,
     inFlight: coalescer,
+    pendingStores,
+    flushStores: (options = {}) => pendingStores.flush(options),
+    close: (options = {}) => pendingStores.close(options),
     async handle(request, { signal, runOnClient }) {
       const started = performance.now()
       let outcome: Outcome

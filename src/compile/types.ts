@@ -44,6 +44,11 @@ export type CompileReply =
 /** Anything that can serve compile requests (the local cache pipeline now, the mesh later). */
 export interface CompileHandler {
   handle(request: CompileRequest, options: CompileOptions): Promise<CompileReply>
+  /**
+   * Finishes work that outlives replies (cache writes after a miss's answer) until `signal`
+   * aborts, then aborts the rest. The daemon calls it when it stops, before releasing its home.
+   */
+  close?(options: { signal?: AbortSignal }): Promise<void>
 }
 
 export interface CompileOptions {

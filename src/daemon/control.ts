@@ -6,6 +6,11 @@
  * `transfers` (toolchain transfers under way, for `meshcc toolchain list`).
  * Replies are `{ ok: true, … }` or `{ ok: false, error: { code, message, hint } }`.
  *
+ * Misses are answered before their cache write (src/compile/pending-stores.ts): the commands
+ * that report on the cache (`status`, which `meshcc doctor` asks before sizing the cache
+ * directory, `stats`, `stats-zero`, `cache-clear`) first let the writes of compiles already
+ * answered settle, so a look right after a build sees every entry.
+ *
  * @example
  * ```ts
  * const reply = await runControl({ cmd: 'status' }, context)
@@ -72,6 +77,8 @@ export interface ControlHooks {
   zeroStats(): StatsSnapshot | Promise<StatsSnapshot>
   /** Removes every cache entry (`meshcc cache clear`). */
   clearCache(): CacheCleared | Promise<CacheCleared>
+  /** Waits (bounded) for the cache writes of compiles already answered; never rejects. */
+  settle?: () => Promise<void>
   /** The mesh this daemon hosts; absent in daemons built without one (tests). */
   mesh?: MeshControl
   /** Toolchain transfers under way (`meshcc toolchain list`); none when absent. */
@@ -105,9 +112,18 @@ export function parseControlRequest(value: unknown): ControlCommand {
   return cmd as ControlCommand
 }
 
+/** The commands whose answer depends on the cache's contents. */
+const settling: ReadonlySet<ControlCommand> = new Set([
+  'status',
+  'stats',
+  'stats-zero',
+  'cache-clear',
+])
+
 export async function runControl(value: unknown, ctx: ControlContext): Promise<ControlReply> {
   try {
     const cmd = parseControlRequest(value)
+    if (settling.has(cmd)) await ctx.hooks.settle?.()
     switch (cmd) {
       case 'status':
         return { ok: true, status: ctx.status() }

@@ -6,8 +6,9 @@
  * Start-up order: instance lock (a second daemon for the same home gets
  * `DaemonAlreadyRunningError`), remove a stale socket file, listen (socket 0600 in a 0700
  * directory), write the pid file. A stop (method, `stop` control command, or the abort signal)
- * stops accepting, lets running compiles finish for `drainMs`, aborts the rest, then removes the
- * socket and the pid file and releases the lock.
+ * stops accepting, lets running compiles finish for `drainMs`, aborts the rest, closes the handler
+ * (the cache writes of answered misses finish, bounded), then removes the socket and the pid
+ * file and releases the lock: a successor daemon's start-up scan sees every entry.
  *
  * Every compile request gets an AbortSignal that fires when its client disconnects (make was
  * interrupted, or the client gave up waiting) or when the daemon stops. While a compile runs the
@@ -50,6 +51,8 @@ export interface DaemonInit {
   log: Logger
   /** How long a stop lets running compiles finish before aborting them (default 5 s). */
   drainMs?: number
+  /** How long a stop then lets the handler finish its cache writes (default 10 s). */
+  closeHandlerMs?: number
   /** Stop after this long without any request; 0 or absent = never. */
   idleTimeoutMs?: number
   /** While this returns true the daemon does not idle out (a node hosting the mesh). */
@@ -238,6 +241,10 @@ export async function startDaemon(
       for (const c of active) c.abort(new Error('daemon stopping'))
       const late = Date.now() + 1000
       while (active.size > 0 && Date.now() < late) await delay(20)
+      const closeMs = init.closeHandlerMs ?? 10_000
+      await handler
+        .close?.({ signal: AbortSignal.timeout(closeMs) })
+        .catch((err) => log.warn('closing the compile handler failed', { err }))
       await rm(paths.socket, { force: true }).catch(() => {})
       await removePidFile(paths).catch(() => {})
       lock.close()

@@ -6,7 +6,8 @@
  *
  * A second daemon for the same `MESHCC_HOME` returns 0 quietly: many clients may race to start
  * one, and the loser has nothing to report. SIGTERM/SIGINT stop gracefully (running compiles
- * finish, the mesh is left, stats are persisted, socket and pid file removed).
+ * finish, the cache writes of answered compiles finish, bounded, the mesh is left, stats are
+ * persisted, socket and pid file removed).
  *
  * @example
  * ```ts
@@ -29,6 +30,9 @@ import { MeshHost } from './mesh-host.ts'
 import { NodeSpeed } from './node-speed.ts'
 import { RemoteHost } from './remote-host.ts'
 import { readMeshSettings } from './mesh-settings.ts'
+
+/** How long a control command waits for answered compiles' cache writes (they take ms). */
+const SETTLE_MS = 2_000
 
 export interface RunDaemonOptions {
   /** Also write every log line to stderr (`meshcc join --foreground`). */
@@ -103,19 +107,19 @@ export async function runDaemon({ stderr = false }: RunDaemonOptions = {}): Prom
     remote,
     speed: () => speed.advertised(),
   })
+  const handler = createLocalCompileHandler({
+    store,
+    stats,
+    log,
+    config,
+    tempDir: join(paths.home, 'tmp'),
+    compileMiss: speed.observeMisses(
+      remoteMissCompiler({ client: () => remote.client(), stats, log }),
+    ),
+  })
   try {
     await store.start()
     await stats.start()
-    const handler = createLocalCompileHandler({
-      store,
-      stats,
-      log,
-      config,
-      tempDir: join(paths.home, 'tmp'),
-      compileMiss: speed.observeMisses(
-        remoteMissCompiler({ client: () => remote.client(), stats, log }),
-      ),
-    })
     daemon = await startDaemon(
       {
         paths,
@@ -132,6 +136,10 @@ export async function runDaemon({ stderr = false }: RunDaemonOptions = {}): Prom
             await stats.flush()
             return stats.snapshot(store.stats())
           },
+          settle: () =>
+            handler
+              .flushStores({ signal: AbortSignal.timeout(SETTLE_MS) })
+              .catch(() => log.debug('cache writes still running; answering anyway')),
           clearCache: async () => {
             const { entries, bytes } = store.stats()
             await store.clear()

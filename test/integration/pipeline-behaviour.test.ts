@@ -161,6 +161,8 @@ describe('pipeline behaviour', () => {
   it('recompiles when the entry is corrupt', async () => {
     const args = ['-c', 'warn.c', '-o', 'corrupt.o']
     await fx.compile(cwd, COMPILERS.gcc, args)
+    // The entry is written after the reply: on disk once the writes have settled.
+    await fx.handler.flushStores()
     // Damage every result entry on disk (flip a byte in the middle).
     const damaged = damageEntries(join(fx.root, '.cache'))
     assert.ok(damaged > 0)

@@ -93,6 +93,8 @@ export async function createFixture(
     },
     counters: () => stats.snapshot(store.stats()),
     async close() {
+      // Cache writes still running after their replies finish before the store stops.
+      await handler.close()
       await disk.stop()
       rmSync(root, { recursive: true, force: true })
     },
