@@ -135,8 +135,8 @@ export async function startSccacheDist(
         [
           'auth',
           'generate-jwt-hs256-server-token',
-          '--secret-key',
-          serverKey,
+          // One argument: a key that starts with '-' (base64url) would read as an option.
+          `--secret-key=${serverKey}`,
           '--server',
           `${b.ip}:${serverPort}`,
         ],
