@@ -400,6 +400,40 @@ describe(`remote builds across three daemons ${where}`, {
     )
   })
 
+  it('a missing header under a learnt gcc preprocessing command fails exactly as gcc does', async () => {
+    const dir = join(work, 'missing-header')
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, 'ok.c'), 'int ok(void) { return 1; }\n')
+    await writeFile(join(dir, 'bad.c'), '#include "nope.h"\nint bad(void) { return 2; }\n')
+    const inDir = (args: string[], env?: NodeJS.ProcessEnv) =>
+      a.run('sh', ['-c', `cd '${dir}' && exec "$@"`, 'sh', ...args], env)
+    const flags = ['-O2', '-Wall', '-c']
+    // The first job of this flag set teaches the daemon cc1's command; the next ones use it.
+    const ok = await inDir([meshccBin, 'gcc', ...flags, 'ok.c', '-o', 'ok.o'], {
+      ...a.h.env,
+      MESHCC_MODE: 'remote',
+    })
+    assert.equal(ok.code, 0, ok.stderr.toString())
+    let learnt = false
+    for (let i = 0; i < 100 && !learnt; i++) {
+      learnt = (await log(a))
+        .split('\n')
+        .some((l) => l.includes('"gcc preprocessing command learnt"') && l.includes(dir))
+      if (!learnt) await sleep(100)
+    }
+    assert.ok(learnt, 'the flag set was not learnt')
+    const plain = await inDir(['gcc', ...flags, 'bad.c', '-o', 'bad.o'])
+    const viaMesh = await inDir([meshccBin, 'gcc', ...flags, 'bad.c', '-o', 'bad.o'], {
+      ...a.h.env,
+      MESHCC_MODE: 'remote',
+    })
+    assert.notEqual(plain.code, 0)
+    assert.equal(viaMesh.code, plain.code)
+    assert.equal(viaMesh.stderr.toString(), plain.stderr.toString())
+    assert.equal(viaMesh.stdout.toString(), plain.stdout.toString())
+    assert.equal(existsSync(join(dir, 'bad.o')), false)
+  })
+
   it('gcc warnings (main file, header, macro, colour, -Werror) compile remotely, exactly', async () => {
     const dir = join(work, 'warnings')
     await mkdir(join(dir, 'inc'), { recursive: true })
