@@ -163,6 +163,12 @@ type Entry = { state: 'learning' } | { state: 'driver-only' } | { state: 'ready'
 const MAX_FLAG_SETS = 512
 /** A learning run (the `-###` and the checking preprocess) gives up after this long. */
 const LEARN_TIMEOUT_MS = 120_000
+/**
+ * Flag sets learnt at once. Each learning forks the daemon twice and preprocesses once more; a
+ * build that starts with hundreds of flag sets must not get all of that in one burst (the
+ * others keep the driver until a later job of theirs finds a free turn).
+ */
+const MAX_LEARNING = 2
 
 export function hashBytes(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('base64')
@@ -170,6 +176,7 @@ export function hashBytes(data: Uint8Array): string {
 
 export class GccDriverCommands {
   readonly #entries = new Map<string, Entry>()
+  #learning = 0
   readonly #onLearnt: ((key: string, outcome: 'ready' | 'driver-only') => void) | undefined
 
   constructor(
@@ -198,7 +205,7 @@ export class GccDriverCommands {
 
   /** Whether a driver run of this flag set should be sampled (`learn`) now. */
   wantsSample(key: string): boolean {
-    return !this.#entries.has(key)
+    return !this.#entries.has(key) && this.#learning < MAX_LEARNING
   }
 
   /** A learnt command misbehaved (could not start, died): the flag set goes back to the driver. */
@@ -211,19 +218,24 @@ export class GccDriverCommands {
    * same job, in the background. Never throws; the promise is for tests.
    */
   learn(key: string, job: DriverJob, sample: DriverSample): Promise<void> {
-    if (this.#entries.has(key)) return Promise.resolve()
+    if (this.#entries.has(key) || this.#learning >= MAX_LEARNING) return Promise.resolve()
     this.#set(key, { state: 'learning' })
+    this.#learning++
     const signal = AbortSignal.timeout(LEARN_TIMEOUT_MS)
-    return this.#learn(job, sample, signal).then(
-      (argv) => {
-        this.#set(key, argv === undefined ? { state: 'driver-only' } : { state: 'ready', argv })
-        this.#onLearnt?.(key, argv === undefined ? 'driver-only' : 'ready')
-      },
-      () => {
-        this.#set(key, { state: 'driver-only' })
-        this.#onLearnt?.(key, 'driver-only')
-      },
-    )
+    return this.#learn(job, sample, signal)
+      .finally(() => {
+        this.#learning--
+      })
+      .then(
+        (argv) => {
+          this.#set(key, argv === undefined ? { state: 'driver-only' } : { state: 'ready', argv })
+          this.#onLearnt?.(key, argv === undefined ? 'driver-only' : 'ready')
+        },
+        () => {
+          this.#set(key, { state: 'driver-only' })
+          this.#onLearnt?.(key, 'driver-only')
+        },
+      )
   }
 
   async #learn(

@@ -194,6 +194,36 @@ describe('gcc preprocessing without the driver', () => {
     }
   })
 
+  it('learns at most two flag sets at once; the others keep the driver meanwhile', async () => {
+    const slow = join(dir, 'slow')
+    await mkdir(slow, { recursive: true })
+    await writeFile(join(slow, 'gcc'), '#!/bin/sh\nsleep 0.3\nexit 1\n')
+    await chmod(join(slow, 'gcc'), 0o755)
+    const commands = new GccDriverCommands()
+    const job = (n: number) => ({
+      compiler: join(slow, 'gcc'),
+      cwd: dir,
+      env: ENV,
+      values: { dir: join(dir, 'tmp'), id: `x${n}`, source: 'a.c', targets: [] },
+      sentinelArgs: [
+        `-DN=${n}`,
+        '-E',
+        'MESHCC-SRC-S3NT.c',
+        '-o',
+        '/MESHCC-DIR-S3NT/pp-MESHCC-ID-S3NT.i',
+      ],
+    })
+    const keys = [1, 2, 3].map((n) => commands.keyOf(job(n)) as string)
+    const sample = { textHash: '-', depfileHash: undefined, stderr: Buffer.alloc(0) }
+    const first = commands.learn(keys[0] as string, job(1), sample)
+    const second = commands.learn(keys[1] as string, job(2), sample)
+    assert.equal(commands.wantsSample(keys[2] as string), false, 'two are being learnt')
+    await commands.learn(keys[2] as string, job(3), sample) // turned away at once
+    await Promise.all([first, second])
+    assert.equal(commands.wantsSample(keys[0] as string), false, 'learnt (driver-only)')
+    assert.equal(commands.wantsSample(keys[2] as string), true, 'its turn comes later')
+  })
+
   it('keeps the driver for a flag set whose learnt command does not give the same text', async () => {
     const c = cases()[0] as Case
     const commands = new GccDriverCommands()
