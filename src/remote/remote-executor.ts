@@ -30,18 +30,21 @@
  * if (!out.suspect) await exec.commit(job, out, { umask })
  * ```
  */
-import { markerFiles } from '../compile/marker-files.ts'
+
 import { randomUUID } from 'node:crypto'
-import { stat, unlink } from 'node:fs/promises'
+import { statSync } from 'node:fs'
+import { unlink } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import type { Connection, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { markerFiles } from '../compile/marker-files.ts'
 import { writeOutputAtomic } from '../compile/write-outputs.ts'
 import { BuilderFailedError, JobCodecError, RemoteIneligibleError } from '../errors.ts'
 import { acceptResponse } from './accept-response.ts'
 import { builderArgs } from './builder-args.ts'
 import { diagStyle } from './diag-locale.ts'
 import { gccJobEnv, packSources, resendWithSources, shipMainSource } from './diag-sources.ts'
+import type { GccDriverCommands } from './gcc-driver-commands.ts'
 import { preprocessedModeInput } from './gcc-preprocessed-mode.ts'
 import {
   encodeRequest,
@@ -56,11 +59,10 @@ import { packBlob } from './job-compress.ts'
 import { jobEnv } from './job-env.ts'
 import { JOB_LIMITS } from './job-limits.ts'
 import { JOB_PROTOCOL, JobChannel, KEEPALIVE_MS } from './job-protocol.ts'
-import type { GccDriverCommands } from './gcc-driver-commands.ts'
 import { preprocess } from './preprocess.ts'
 import { remoteIneligibility } from './remote-eligibility.ts'
-import { RESERVE_VERSION } from './reserve-codec.ts'
 import type { PreparedJob, RemoteJobInput, RemoteOutcome } from './remote-job-types.ts'
+import { RESERVE_VERSION } from './reserve-codec.ts'
 
 export type { PreparedJob, RemoteJobInput, RemoteOutcome } from './remote-job-types.ts'
 
@@ -146,7 +148,7 @@ export class RemoteExecutor {
       ]
       // The builder makes every output directory; here a missing one must fail as it would locally.
       for (const o of outputs)
-        if (!(await isDirectory(dirname(o.path))))
+        if (!isDirectory(dirname(o.path)))
           throw new RemoteIneligibleError('output-dir-missing', `no directory for ${o.path}`)
       const language = inv.language as JobLanguage
       const inputPath = abs(cwd, inv.source)
@@ -361,11 +363,13 @@ export class RemoteExecutor {
   }
 }
 
-async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then(
-    (st) => st.isDirectory(),
-    () => false,
-  )
+/** One synchronous stat: a thread-pool round trip per output sat on the job's critical path. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 function text(err: unknown): string {
