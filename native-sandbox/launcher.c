@@ -3,10 +3,14 @@
  *
  * Why: a Node daemon's spawn() forks the whole daemon (hundreds of MB of mappings: page tables
  * copied, copy-on-write faults afterwards), several milliseconds of the daemon's main thread per
- * job. This process is tiny, so its fork costs next to nothing. It runs nothing but this very
- * binary (opened at start through /proc/self/exe, run with an empty environment), so every
- * isolation property of a run is the helper's own, exactly as when the daemon spawns it. It also
- * serves a job's main source through a FIFO (no `mkfifo` process, no polling by the daemon).
+ * job. This process is tiny, so its fork costs next to nothing. Its child runs nothing but the
+ * helper's own code (`helper_main`, the same binary), with the run's arguments, an empty
+ * environment, descriptors 0-3 only and default signal handling, so every isolation property of
+ * a run is the helper's own, exactly as when the daemon spawns it; the compiler is executed
+ * inside the sandbox as always. The child does not execute the helper binary again: that exec
+ * (a static binary's relocation and glibc's start-up, whose CPUID probing is slow in a VM) was
+ * about 0.7 ms per job. It also serves a job's main source through a FIFO (no `mkfifo` process,
+ * no polling by the daemon).
  *
  * Protocol on stdin/stdout, frames of a 9-byte header (type, u32 id, u32 length, little endian)
  * and `length` bytes:
@@ -54,7 +58,6 @@ struct run {
 };
 
 static struct run runs[MAX_RUNS];
-static int self_fd = -1; /* this binary, opened at start: a rebuilt file does not matter */
 static int out_broken;
 static pid_t launcher_pid;
 
@@ -117,31 +120,33 @@ static int read_all(void *buf, size_t len)
 }
 
 /* In the forked child: descriptors 0-3 in place, everything else closed, then the helper. */
-static void exec_helper(int null_fd, const int w[3], char **argv)
+/* Signals the launcher handles or ignores: back to their defaults in a run's child. */
+static const int handled_signals[] = {SIGPIPE, SIGCHLD, SIGTERM, SIGINT, SIGHUP};
+
+static void run_helper(int null_fd, const int w[3], int argc, char **argv)
 {
-	/* Out of the way first: any of them may sit on 0-4 (the binary's descriptor on 3). */
-	int hi[5] = {fcntl(null_fd, F_DUPFD, 10), fcntl(w[0], F_DUPFD, 10),
-		     fcntl(w[1], F_DUPFD, 10), fcntl(w[2], F_DUPFD, 10),
-		     fcntl(self_fd, F_DUPFD, 10)};
+	/* Out of the way first: any of them may sit on 0-3. */
+	int hi[4] = {fcntl(null_fd, F_DUPFD, 10), fcntl(w[0], F_DUPFD, 10),
+		     fcntl(w[1], F_DUPFD, 10), fcntl(w[2], F_DUPFD, 10)};
 	for (int i = 0; i < 4; i++)
 		if (hi[i] < 0 || dup2(hi[i], i) < 0)
 			_exit(127);
-	if (hi[4] < 0 || dup3(hi[4], 4, O_CLOEXEC) < 0)
-		_exit(127);
-	if (syscall(SYS_close_range, 5U, ~0U, 0U) < 0)
-		for (int fd = 5; fd < 1024; fd++)
+	/* Nothing of the launcher's stays open: the daemon's pipe, the signalfd, other runs' pipes. */
+	if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0)
+		for (int fd = 4; fd < 1024; fd++)
 			close(fd);
+	for (size_t i = 0; i < sizeof handled_signals / sizeof handled_signals[0]; i++)
+		signal(handled_signals[i], SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
 	/* A launcher that dies (even by SIGKILL) stops its runs: the helper turns SIGTERM into
-	 * killing its sandbox. Kept across execve; checked against a launcher already gone. */
+	 * killing its sandbox. Checked against a launcher already gone. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != launcher_pid)
 		_exit(127);
-	char *env[] = {NULL};
-	syscall(SYS_execveat, 4, "", argv, env, AT_EMPTY_PATH);
-	_exit(127);
+	/* The launcher itself runs with an empty environment (launcher.ts); make sure of it. */
+	clearenv();
+	exit(helper_main(argc, argv));
 }
 
 static void start_run(uint32_t id, char *payload, uint32_t len)
@@ -179,7 +184,7 @@ static void start_run(uint32_t id, char *payload, uint32_t len)
 	}
 	if (pid == 0) {
 		int w[3] = {pr[0][1], pr[1][1], pr[2][1]};
-		exec_helper(null_fd, w, argv);
+		run_helper(null_fd, w, a, argv);
 	}
 	*r = (struct run){.id = id, .pid = pid, .used = 1};
 	for (int i = 0; i < 3; i++) {
@@ -349,11 +354,6 @@ static int handle_input(void)
 int launcher_main(void)
 {
 	launcher_pid = getpid();
-	self_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (self_fd < 0) {
-		perror("meshcc-sandbox: cannot open the helper's own binary");
-		return 125;
-	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	signal(SIGPIPE, SIG_IGN);
 	/* SIGTERM, SIGINT, SIGHUP (the daemon's end, a terminal's ^C): stop every run, then exit. */

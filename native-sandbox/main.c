@@ -140,6 +140,12 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "--launcher") == 0)
 		return launcher_main();
+	return helper_main(argc, argv);
+}
+
+/* One run (or --probe, --version): also called directly by the launcher's child (launcher.c). */
+int helper_main(int argc, char **argv)
+{
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		puts("meshcc-sandbox " VERSION);
 		return 0;

@@ -74,6 +74,8 @@ int self_check(void);
 
 /* launcher.c: `--launcher`, starts runs for the daemon (see there). */
 int launcher_main(void);
+/* main.c: one run of the helper, given its command line (argv[0] is not used as a path). */
+int helper_main(int argc, char **argv);
 int probe_config(struct config *cfg, const char *self);
 
 #endif

@@ -59,6 +59,24 @@ describe('sandbox launcher', { skip: !isLinux && 'sandbox is Linux-only' }, () =
     assert.equal(await readFile(join(job, 'f'), 'utf8'), 'data\n')
   })
 
+  it("a run's job sees what a spawned helper's sees: environment, descriptors, signal state", async () => {
+    const job = await mkdtemp(join(dir, 'job-'))
+    await chmod(job, 0o777)
+    // /proc/self is the shell: its open descriptors, ignored and blocked signals.
+    const spec = sh(
+      'env | sort; ls /proc/self/fd 2>&1; grep -E "^Sig(Ign|Blk|Pnd)|^NoNewPrivs" /proc/self/status 2>&1',
+      job,
+    )
+    const viaLauncher = await runSandboxed(spec, { helper })
+    process.env['MESHCC_SANDBOX_LAUNCHER'] = '0'
+    const spawned = await runSandboxed(spec, { helper }).finally(() => {
+      delete process.env['MESHCC_SANDBOX_LAUNCHER']
+    })
+    assert.equal(viaLauncher.exitCode, 0, viaLauncher.stderr.toString())
+    assert.equal(viaLauncher.stdout.toString(), spawned.stdout.toString())
+    assert.match(viaLauncher.stdout.toString(), /^PATH=\/usr\/bin:\/bin$/m)
+  })
+
   it('many runs at once each get their own output', async () => {
     const job = await mkdtemp(join(dir, 'job-'))
     const rs = await Promise.all(
