@@ -62,7 +62,13 @@ describe('revocation list spreads through the mesh', () => {
     })
     // A list signed by a different key under the same organisation name, relayed by a member.
     const forged = signCrl(testOrg('rev'), { seq: 5, serials: [], subjects: [] })
-    await revoked.mesh.node.services.pubsub.publish(CRL_TOPIC, forged.bytes)
+    // Published once: the relaying member must already know b subscribes to the topic, or the
+    // message reaches nobody (a full mesh of admissions comes before the subscriptions).
+    const pubsub = revoked.mesh.node.services.pubsub
+    await waitFor(() => pubsub.getSubscribers(CRL_TOPIC).some((p) => p.equals(b.mesh.peerId)), {
+      what: 'b subscribed to revocation lists, as the relay sees it',
+    })
+    await pubsub.publish(CRL_TOPIC, forged.bytes)
     await waitFor(() => rejected.length > 0, { what: 'forged list rejected' })
     assert.deepEqual(rejected, ['invalid revocation list'])
     assert.equal(revs[1]?.current(), undefined)

@@ -180,6 +180,16 @@ describe('toolchain transfer between members (memory transport)', () => {
     await hold(t, a)
     await storeToolchain(evil.store, t)
     const evilId = evil.node.mesh.peerId.toString()
+    // The honest holder must be known from its advert first (adverts of a change go out after
+    // a fifth of a period): this is about the tampering, not about discovery.
+    const honest = a.node.mesh.peerId.toString()
+    await waitFor(
+      () =>
+        d.node.mesh
+          .snapshot()
+          .peers.some((p) => p.peerId === honest && p.toolchains.includes(t.id)),
+      { what: "the honest holder's advert" },
+    )
     const r = await d.transfer!.ensureToolchain(t.id, { hintPeers: [evilId], dht: false })
     assert.ok(r.transfer)
     const drop = r.transfer.dropped.find((x) => x.peer === evilId)
