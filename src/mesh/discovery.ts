@@ -19,9 +19,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Connection, Peer, PeerId, PeerInfo } from '@libp2p/interface'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { multiaddr } from '@multiformats/multiaddr'
 import { MEMBER_TAG } from './admission.ts'
+import { connectionsByPeer } from './connections-by-peer.ts'
 import type { MeshNode } from './create-node.ts'
 import type { DenyCache } from './deny-cache.ts'
 
@@ -174,13 +175,7 @@ export class Discovery {
    */
   prune(): string[] {
     const { node, isMember } = this.#init
-    const byPeer = new Map<string, Connection[]>()
-    for (const c of node.getConnections()) {
-      const id = c.remotePeer.toString()
-      const list = byPeer.get(id)
-      if (list === undefined) byPeer.set(id, [c])
-      else list.push(c)
-    }
+    const byPeer = connectionsByPeer(node.getConnections())
     let excess = byPeer.size - this.#maxPeers
     if (excess <= 0 || isMember === undefined) return []
     const now = Date.now()

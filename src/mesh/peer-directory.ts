@@ -9,6 +9,7 @@
 import type { Connection } from '@libp2p/interface'
 import type { Admission } from './admission.ts'
 import type { Adverts } from './adverts.ts'
+import { connectionsByPeer } from './connections-by-peer.ts'
 import type { MeshNode } from './create-node.ts'
 import type {
   AdvertSource,
@@ -62,14 +63,7 @@ export class PeerDirectory {
   peers(): DirectoryPeer[] {
     const { node, admission, adverts, credentials } = this.#init
     const own = credentials.self()
-    // One pass over the connections, not one per member.
-    const byPeer = new Map<string, Connection[]>()
-    for (const c of node.getConnections()) {
-      const id = c.remotePeer.toString()
-      const list = byPeer.get(id)
-      if (list === undefined) byPeer.set(id, [c])
-      else list.push(c)
-    }
+    const byPeer = connectionsByPeer(node.getConnections())
     const ids = new Set([
       ...admission.members().map((m) => m.peerId.toString()),
       ...adverts.peers(),

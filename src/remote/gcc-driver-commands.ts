@@ -17,21 +17,29 @@
  * background, after a job preprocessed by the driver: no job waits for them.
  */
 import { createHash } from 'node:crypto'
-import { readFile, unlink } from 'node:fs/promises'
 import { statSync } from 'node:fs'
-import { basename, isAbsolute } from 'node:path'
+import { readFile, unlink } from 'node:fs/promises'
+import { basename, isAbsolute, join } from 'node:path'
 import { runCompiler } from '../compile/run-compiler.ts'
 
 /** The values that change per job, and their sentinels in a learnt command. */
 export interface JobValues {
   /** Scratch directory (absolute) of the text and depfile. */
   dir: string
-  /** Scratch name: the text is `<dir>/pp-<id>.i`, the depfile `<dir>/pp-<id>.d`. */
+  /** Scratch name (`scratchPaths`). */
   id: string
   /** The source argument, as written on the command line. */
   source: string
   /** Depfile targets (-MT/-MQ values), in order. */
   targets: string[]
+}
+
+/** Where a job's preprocessor writes: the text `<dir>/pp-<id>.i`, the depfile `<dir>/pp-<id>.d`. */
+export function scratchPaths(values: Pick<JobValues, 'dir' | 'id'>): { text: string; dep: string } {
+  return {
+    text: join(values.dir, `pp-${values.id}.i`),
+    dep: join(values.dir, `pp-${values.id}.d`),
+  }
 }
 
 const SENTINEL_DIR = '/MESHCC-DIR-S3NT'
@@ -128,7 +136,7 @@ export function learntTemplate(stderr: string, sentinels: JobValues): string[] |
   const argv = commands[0] as string[]
   const program = argv[0] as string
   if (!isAbsolute(program) || !CC1_NAMES.has(basename(program))) return undefined
-  if (!argv.includes(`${SENTINEL_DIR}/pp-${SENTINEL_ID}.i`)) return undefined
+  if (!argv.includes(scratchPaths(sentinels).text)) return undefined
   if (!argv.includes(sentinels.source)) return undefined
   return argv
 }
@@ -254,8 +262,7 @@ export class GccDriverCommands {
     // The check: the same job again, into scratch files of its own, through the learnt command.
     const values: JobValues = { ...job.values, id: `${job.values.id}-check` }
     const argv = fillCommand(template, values)
-    const text = `${values.dir}/pp-${values.id}.i`
-    const dep = `${values.dir}/pp-${values.id}.d`
+    const { text, dep } = scratchPaths(values)
     try {
       const run = await runCompiler(
         { ...spec, compiler: argv[0] as string, args: argv.slice(1) },

@@ -28,7 +28,6 @@
 import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { open, readFile, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
 import { runCompiler } from '../compile/run-compiler.ts'
 import type { ClientRunner } from '../compile/types.ts'
 import type { CacheableInvocation, DepfileRequest } from '../compilers/types.ts'
@@ -38,6 +37,7 @@ import {
   type GccDriverCommands,
   hashBytes,
   type JobValues,
+  scratchPaths,
   sentinelValues,
 } from './gcc-driver-commands.ts'
 import { giveTextBuffer, takeTextBuffer } from './text-buffers.ts'
@@ -90,9 +90,10 @@ export function preprocessArgs(
 }
 
 /**
- * The driver's arguments for one job: the text to `<dir>/pp-<id>.i`, the depfile (if any) to
- * `<dir>/pp-<id>.d` with the given targets, the source argument replaced by `values.source`.
- * Undefined when the source does not appear exactly once among the arguments.
+ * The driver's arguments for one job with `values` in place of the job's own (the learnt
+ * command's sentinels): the text and depfile at `scratchPaths(values)`, the depfile's targets
+ * and the source argument replaced. Undefined when the source does not appear exactly once
+ * among the arguments.
  */
 export function driverArgs(
   inv: CacheableInvocation,
@@ -111,12 +112,9 @@ export function driverArgs(
           ...depfile,
           targets: depfile.targets.map((t, i) => ({ ...t, name: values.targets[i] ?? t.name })),
         }
-  const depPath = depfile === undefined ? undefined : join(values.dir, `pp-${values.id}.d`)
-  return [
-    ...preprocessArgs(sourced, targeted, depPath),
-    '-o',
-    join(values.dir, `pp-${values.id}.i`),
-  ]
+  const paths = scratchPaths(values)
+  const depPath = depfile === undefined ? undefined : paths.dep
+  return [...preprocessArgs(sourced, targeted, depPath), '-o', paths.text]
 }
 
 const BUILTIN = Buffer.from('"<built-in>"\n#define ')
@@ -159,23 +157,17 @@ export async function preprocess(
   spec: PreprocessSpec,
   { signal }: { signal?: AbortSignal } = {},
 ): Promise<Preprocessed> {
-  const id = randomUUID()
-  const depPath = spec.depfile === undefined ? undefined : join(spec.tempDir, `pp-${id}.d`)
-  // The text goes to a file, read in one piece: megabytes through the client's pipe and socket
-  // cost three more copies, dozens of socket reads on the daemon's main thread, and as much
-  // garbage again as the text itself.
-  const textPath = join(spec.tempDir, `pp-${id}.i`)
   const values: JobValues = {
     dir: spec.tempDir,
-    id,
+    id: randomUUID(),
     source: spec.inv.source,
     targets: spec.depfile?.targets.map((t) => t.name) ?? [],
   }
-  const args = driverArgs(spec.inv, spec.depfile, values) ?? [
-    ...preprocessArgs(spec.inv, spec.depfile, depPath),
-    '-o',
-    textPath,
-  ]
+  // The text goes to a file, read in one piece: megabytes through the client's pipe and socket
+  // cost three more copies, dozens of socket reads on the daemon's main thread, and as much
+  // garbage again as the text itself.
+  const { text: textPath, dep } = scratchPaths(values)
+  const depPath = spec.depfile === undefined ? undefined : dep
   const learner = driverLearner(spec, values)
   // Nothing else may have made it yet (the pipeline makes its own lazily), and a cleaner may
   // have removed it since: one cheap call per job rather than a remembered answer. Synchronous
@@ -211,7 +203,12 @@ export async function preprocess(
       }
     }
     const sampling = cc1 === undefined && learner?.commands.wantsSample(learner.key) === true
-    run ??= await runArgv([spec.compiler, ...args])
+    run ??= await runArgv([
+      spec.compiler,
+      ...preprocessArgs(spec.inv, spec.depfile, depPath),
+      '-o',
+      textPath,
+    ])
     const ok = run.exitCode === 0 && run.signal === null
     const depfile = ok && depPath !== undefined ? await readFile(depPath) : undefined
     const whole = ok ? await readWhole(textPath) : undefined
