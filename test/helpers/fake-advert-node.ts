@@ -1,5 +1,5 @@
 /**
- * A stand-in libp2p node for the `Adverts` unit tests: a gossipsub face that records its topic
+ * A stand-in libp2p node for the `Adverts` unit tests (and the advert fields they publish): a gossipsub face that records its topic
  * validators and hands every published message to `onPublish` (decoded), answering with the
  * recipients `recipients()` names.
  *
@@ -13,6 +13,7 @@ import type { TopicValidatorFn } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { decodeAdvert } from '../../src/mesh/advert-codec.ts'
 import type { MeshNode } from '../../src/mesh/create-node.ts'
+import type { AdvertFields } from '../../src/mesh/types.ts'
 
 export function fakeAdvertNode(
   onPublish: (decoded: ReturnType<typeof decodeAdvert>) => void,
@@ -34,4 +35,20 @@ export function fakeAdvertNode(
     },
   } as unknown as MeshNode
   return { node, validators }
+}
+
+/** Advert fields of an idle 8-core Linux builder, with `over` on top. */
+export function sampleAdvertFields(over: Partial<AdvertFields> = {}): AdvertFields {
+  return {
+    host: 'h',
+    platform: 'linux',
+    arch: 'x64',
+    cores: 8,
+    freeSlots: 8,
+    load: 0,
+    queuedJobs: 0,
+    speed: 1,
+    toolchains: [],
+    ...over,
+  }
 }

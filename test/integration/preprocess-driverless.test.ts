@@ -7,7 +7,7 @@
  * to the driver, and the job still succeeds.
  */
 import assert from 'node:assert/strict'
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -15,7 +15,7 @@ import { runCompiler } from '../../src/compile/run-compiler.ts'
 import type { ClientRunner } from '../../src/compile/types.ts'
 import { parseCompilerArgs } from '../../src/compilers/parse.ts'
 import type { CacheableInvocation } from '../../src/compilers/types.ts'
-import { GccDriverCommands } from '../../src/remote/gcc-driver-commands.ts'
+import { GccDriverCommands, hashBytes } from '../../src/remote/gcc-driver-commands.ts'
 import { type PreprocessSpec, preprocess } from '../../src/remote/preprocess.ts'
 
 const ENV = { PATH: '/usr/bin:/bin', LC_ALL: 'C' }
@@ -114,24 +114,30 @@ describe('gcc preprocessing without the driver', () => {
       return runCompiler({ compiler: argv[0] as string, args: argv.slice(1), cwd, env: ENV }, opts)
     }
 
+  /** Driver commands whose learning outcomes the test can wait for. */
+  const learning = () => {
+    const outcomes: string[] = []
+    const { promise: learnt, resolve } = Promise.withResolvers<void>()
+    const commands = new GccDriverCommands({
+      onLearnt: (_key, outcome) => {
+        outcomes.push(outcome)
+        resolve()
+      },
+    })
+    return { commands, outcomes, learnt }
+  }
+
   for (const index of [0, 1, 2]) {
     it(`gives the driver's own text and depfile (case ${index + 1})`, async () => {
       const c = cases()[index] as Case
-      const learnt: string[] = []
-      const { promise, resolve } = Promise.withResolvers<void>()
-      const commands = new GccDriverCommands({
-        onLearnt: (_key, outcome) => {
-          learnt.push(outcome)
-          resolve()
-        },
-      })
+      const { commands, outcomes, learnt } = learning()
       const programs: string[] = []
       const spec = specFor(c, { driverCommands: commands, run: recording(c.cwd, programs) })
       const reference = await preprocess(specFor(c))
       assert.equal(reference.exitCode, 0, reference.stderr.toString())
       const first = await preprocess(spec)
-      await promise
-      assert.deepEqual(learnt, ['ready'], c.name)
+      await learnt
+      assert.deepEqual(outcomes, ['ready'], c.name)
       const second = await preprocess(spec)
       assert.deepEqual(programs, [
         basename(c.compiler),
@@ -171,18 +177,11 @@ describe('gcc preprocessing without the driver', () => {
     await chmod(join(fake, 'cc1'), 0o755)
     await chmod(join(fake, 'gcc'), 0o755)
     const c: Case = { ...(cases()[0] as Case), compiler: join(fake, 'gcc') }
-    const outcomes: string[] = []
-    const { promise, resolve } = Promise.withResolvers<void>()
-    const commands = new GccDriverCommands({
-      onLearnt: (_k, outcome) => {
-        outcomes.push(outcome)
-        resolve()
-      },
-    })
+    const { commands, outcomes, learnt } = learning()
     const programs: string[] = []
     const spec = specFor(c, { driverCommands: commands, run: recording(c.cwd, programs) })
     const first = await preprocess(spec)
-    await promise
+    await learnt
     assert.deepEqual(outcomes, ['ready'])
     await rm(join(fake, 'cc1'))
     const second = await preprocess(spec)
@@ -225,33 +224,44 @@ describe('gcc preprocessing without the driver', () => {
   })
 
   it('keeps the driver for a flag set whose learnt command does not give the same text', async () => {
-    const c = cases()[0] as Case
-    const commands = new GccDriverCommands()
-    const spec = specFor(c, { driverCommands: commands })
-    const key = commands.keyOf({
-      compiler: c.compiler,
-      cwd: c.cwd,
+    // A flag set whose check run succeeds, so that only the comparison decides.
+    const tmp = join(dir, 'tmp')
+    await mkdir(tmp, { recursive: true })
+    const job = {
+      compiler: '/usr/bin/gcc',
+      cwd: build,
       env: ENV,
-      values: { dir: spec.tempDir, id: 'x', source: spec.inv.source, targets: [] },
-      sentinelArgs: ['-E', 'MESHCC-SRC-S3NT.c', '-o', '/MESHCC-DIR-S3NT/pp-MESHCC-ID-S3NT.i'],
+      values: { dir: tmp, id: 'mismatch', source: '../src/a.c', targets: [] },
+      sentinelArgs: [
+        '-E',
+        '-I../inc',
+        'MESHCC-SRC-S3NT.c',
+        '-o',
+        '/MESHCC-DIR-S3NT/pp-MESHCC-ID-S3NT.i',
+      ],
+    }
+    const driver = await runCompiler({
+      compiler: '/usr/bin/gcc',
+      args: ['-E', '-I../inc', '../src/a.c', '-o', join(tmp, 'pp-reference.i')],
+      cwd: build,
+      env: ENV,
     })
-    assert.ok(key)
-    await mkdir(spec.tempDir, { recursive: true })
-    await commands.learn(
-      key,
-      {
-        compiler: c.compiler,
-        cwd: c.cwd,
-        env: ENV,
-        values: { dir: spec.tempDir, id: 'x', source: '../src/a.c', targets: [] },
-        sentinelArgs: ['-E', 'MESHCC-SRC-S3NT.c', '-o', '/MESHCC-DIR-S3NT/pp-MESHCC-ID-S3NT.i'],
-      },
-      { textHash: 'not the text', depfileHash: undefined, stderr: Buffer.alloc(0) },
-    )
-    assert.equal(
-      commands.command(key, { dir: spec.tempDir, id: 'y', source: '../src/a.c', targets: [] }),
-      undefined,
-    )
-    assert.equal(commands.wantsSample(key), false)
+    assert.equal(driver.exitCode, 0, driver.stderr.toString())
+    const right = {
+      textHash: hashBytes(await readFile(join(tmp, 'pp-reference.i'))),
+      depfileHash: undefined,
+      stderr: Buffer.alloc(0),
+    }
+    const values = { ...job.values, id: 'later' }
+    // The same text as the driver's: learnt.
+    const agreeing = new GccDriverCommands()
+    const key = agreeing.keyOf(job) as string
+    await agreeing.learn(key, job, right)
+    assert.equal(agreeing.command(key, values)?.[0]?.endsWith('/cc1'), true)
+    // Another text: the driver stays.
+    const disagreeing = new GccDriverCommands()
+    await disagreeing.learn(key, job, { ...right, textHash: 'not the text' })
+    assert.equal(disagreeing.command(key, values), undefined)
+    assert.equal(disagreeing.wantsSample(key), false)
   })
 })

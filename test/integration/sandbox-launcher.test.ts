@@ -38,18 +38,31 @@ describe('sandbox launcher', { skip: !isLinux && 'sandbox is Linux-only' }, () =
     limits: { timeoutMs: 20_000 },
   })
 
-  it('is used for the helper, and a run reports what a spawned helper reports', async () => {
-    const launcher = await sandboxLauncher(helper)
-    assert.ok(launcher !== undefined, 'the helper answers as a launcher')
-    assert.ok(typeof launcher.pid === 'number')
+  /** A fresh job directory anyone in the sandbox may write. */
+  const jobDir = async () => {
     const job = await mkdtemp(join(dir, 'job-'))
     await chmod(job, 0o777)
-    const spec = sh('echo out; echo err >&2; echo data > f; exit 3', job)
+    return job
+  }
+
+  /** The same run through the launcher, then through a directly spawned helper. */
+  const bothWays = async (spec: SandboxSpec) => {
     const viaLauncher = await runSandboxed(spec, { helper })
     process.env['MESHCC_SANDBOX_LAUNCHER'] = '0'
     const spawned = await runSandboxed(spec, { helper }).finally(() => {
       delete process.env['MESHCC_SANDBOX_LAUNCHER']
     })
+    return { viaLauncher, spawned }
+  }
+
+  it('is used for the helper, and a run reports what a spawned helper reports', async () => {
+    const launcher = await sandboxLauncher(helper)
+    assert.ok(launcher !== undefined, 'the helper answers as a launcher')
+    assert.ok(typeof launcher.pid === 'number')
+    const job = await jobDir()
+    const { viaLauncher, spawned } = await bothWays(
+      sh('echo out; echo err >&2; echo data > f; exit 3', job),
+    )
     for (const r of [viaLauncher, spawned]) {
       assert.equal(r.exitCode, 3)
       assert.equal(r.stdout.toString(), 'out\n')
@@ -60,18 +73,13 @@ describe('sandbox launcher', { skip: !isLinux && 'sandbox is Linux-only' }, () =
   })
 
   it("a run's job sees what a spawned helper's sees: environment, descriptors, signal state", async () => {
-    const job = await mkdtemp(join(dir, 'job-'))
-    await chmod(job, 0o777)
     // /proc/self is the shell: its open descriptors, ignored and blocked signals.
-    const spec = sh(
-      'env | sort; ls /proc/self/fd 2>&1; grep -E "^Sig(Ign|Blk|Pnd)|^NoNewPrivs" /proc/self/status 2>&1',
-      job,
+    const { viaLauncher, spawned } = await bothWays(
+      sh(
+        'env | sort; ls /proc/self/fd 2>&1; grep -E "^Sig(Ign|Blk|Pnd)|^NoNewPrivs" /proc/self/status 2>&1',
+        await jobDir(),
+      ),
     )
-    const viaLauncher = await runSandboxed(spec, { helper })
-    process.env['MESHCC_SANDBOX_LAUNCHER'] = '0'
-    const spawned = await runSandboxed(spec, { helper }).finally(() => {
-      delete process.env['MESHCC_SANDBOX_LAUNCHER']
-    })
     assert.equal(viaLauncher.exitCode, 0, viaLauncher.stderr.toString())
     assert.equal(viaLauncher.stdout.toString(), spawned.stdout.toString())
     assert.match(viaLauncher.stdout.toString(), /^PATH=\/usr\/bin:\/bin$/m)
@@ -167,14 +175,18 @@ describe('sandbox launcher', { skip: !isLinux && 'sandbox is Linux-only' }, () =
     return { base, root, priv, outside }
   }
 
-  it('serves the text through the FIFO, then the original at the same path', async () => {
-    const j = await fifoJob()
-    const serving = await serveFifoSource(
+  /** Asks the launcher to serve TEXT at `sub/main.c` of the job, then ORIGINAL. */
+  const serveText = (j: { root: string; priv: string }) =>
+    serveFifoSource(
       { root: j.root, rel: 'sub/main.c' },
       Buffer.from('TEXT\n'),
       { textFile: join(j.priv, 'text'), original: join(j.priv, 'main') },
       { helper },
     )
+
+  it('serves the text through the FIFO, then the original at the same path', async () => {
+    const j = await fifoJob()
+    const serving = await serveText(j)
     // The run is started before the launcher's answer: it is handled after the request.
     const running = runSandboxed(sh('cat sub/main.c; cat sub/main.c', j.root), { helper })
     const writer = await serving?.answer
@@ -192,12 +204,7 @@ describe('sandbox launcher', { skip: !isLinux && 'sandbox is Linux-only' }, () =
   ] as const) {
     it(`a job that swaps ${what} for a link to a host path gets nothing written there`, async () => {
       const j = await fifoJob()
-      const serving = await serveFifoSource(
-        { root: j.root, rel: 'sub/main.c' },
-        Buffer.from('TEXT\n'),
-        { textFile: join(j.priv, 'text'), original: join(j.priv, 'main') },
-        { helper },
-      )
+      const serving = await serveText(j)
       const writer = await serving?.answer
       assert.ok(writer !== undefined)
       await runSandboxed(sh(script.replace('OUTSIDE', j.outside), j.root), { helper })

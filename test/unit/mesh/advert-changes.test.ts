@@ -4,26 +4,16 @@
  */
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it, mock } from 'node:test'
-import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { encodeAdvert } from '../../../src/mesh/advert-codec.ts'
 import { advertChange, advertPeriodMs, changeGapMs } from '../../../src/mesh/advert-schedule.ts'
 import { ADVERT_TOPIC, Adverts } from '../../../src/mesh/adverts.ts'
-import { fakeAdvertNode } from '../../helpers/fake-advert-node.ts'
 import type { Advert, AdvertFields } from '../../../src/mesh/types.ts'
+import { fakeAdvertNode, sampleAdvertFields } from '../../helpers/fake-advert-node.ts'
 
-const base: AdvertFields = {
-  host: 'h',
-  platform: 'linux',
-  arch: 'x64',
-  cores: 8,
-  freeSlots: 8,
-  load: 0,
-  queuedJobs: 0,
-  speed: 1,
-  toolchains: ['t1', 't2'],
-}
+const base = sampleAdvertFields({ toolchains: ['t1', 't2'] })
 
 describe('advertChange', () => {
   it('tells placement changes from count changes', () => {

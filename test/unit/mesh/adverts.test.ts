@@ -1,29 +1,19 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { encodeAdvert } from '../../../src/mesh/advert-codec.ts'
 import { ADVERT_TOPIC, Adverts } from '../../../src/mesh/adverts.ts'
-import { fakeAdvertNode } from '../../helpers/fake-advert-node.ts'
-import type { Advert, AdvertFields } from '../../../src/mesh/types.ts'
+import type { Advert } from '../../../src/mesh/types.ts'
+import { fakeAdvertNode, sampleAdvertFields } from '../../helpers/fake-advert-node.ts'
 
 const MEMBER = peerIdFromString('12D3KooWBnkAt5zvZxFsLaejFS8Cmr1qyekzB4kjBBJH6izmMvr7')
 const MEMBER2 = peerIdFromString('12D3KooWLxqRJSwGJSnFewFwkL3wgGqAS6UE11Y2HsSzc1hQhRCr')
 const OUTSIDER = peerIdFromString('12D3KooWN9WNPU7XaPcSgViTPT1x1rWewcXhrAGDcN7kXeuhYpFi')
 
-const fields: AdvertFields = {
-  host: 'h',
-  platform: 'linux',
-  arch: 'x64',
-  cores: 8,
-  freeSlots: 8,
-  load: 0,
-  queuedJobs: 0,
-  speed: 1,
-  toolchains: [],
-}
+const fields = sampleAdvertFields()
 
 function setup(now = { t: 1_764_000_000_000 }) {
   const published: Advert[] = []

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Message, TopicValidatorFn } from '@libp2p/gossipsub'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { issueCertificate } from '../../../src/identity/certificate.ts'
@@ -13,19 +13,10 @@ import { ADVERT_TOPIC, Adverts } from '../../../src/mesh/adverts.ts'
 import { AuthorCerts } from '../../../src/mesh/author-certs.ts'
 import type { MeshNode } from '../../../src/mesh/create-node.ts'
 import { identityCredentials } from '../../../src/mesh/identity-credentials.ts'
-import type { Advert, AdvertFields } from '../../../src/mesh/types.ts'
+import type { Advert } from '../../../src/mesh/types.ts'
+import { sampleAdvertFields } from '../../helpers/fake-advert-node.ts'
 
-const fields: AdvertFields = {
-  host: 'h',
-  platform: 'linux',
-  arch: 'x64',
-  cores: 8,
-  freeSlots: 8,
-  load: 0,
-  queuedJobs: 0,
-  speed: 1,
-  toolchains: ['gcc-12-x86_64-linux-gnu'],
-}
+const fields = sampleAdvertFields({ toolchains: ['gcc-12-x86_64-linux-gnu'] })
 
 async function peer() {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))

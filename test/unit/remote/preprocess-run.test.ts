@@ -34,16 +34,19 @@ describe('remote preprocessing', () => {
   })
   after(() => rm(dir, { recursive: true, force: true }))
 
+  /** gcc preprocessing `a.c` (its -MMD depfile included) with scratch files in `tempDir`. */
+  const specIn = (tempDir: string) => ({
+    compiler: '/usr/bin/gcc',
+    inv,
+    cwd: dir,
+    env: ENV,
+    depfile: inv.depfile,
+    tempDir,
+  })
+
   it('makes a missing scratch directory for the depfile', async () => {
     const tempDir = join(dir, 'not', 'yet')
-    const pp = await preprocess({
-      compiler: '/usr/bin/gcc',
-      inv,
-      cwd: dir,
-      env: ENV,
-      depfile: inv.depfile,
-      tempDir,
-    })
+    const pp = await preprocess(specIn(tempDir))
     assert.equal(pp.exitCode, 0, pp.stderr.toString())
     assert.match(pp.depfile?.toString() ?? '', /a\.o: a\.c a\.h/)
     assert.match(pp.text.toString(), /#define A 1/)
@@ -56,14 +59,7 @@ describe('remote preprocessing', () => {
       const [compiler, ...args] = argv
       return runCompiler({ compiler: compiler as string, args, cwd: dir, env: ENV }, opts)
     }
-    const spec = {
-      compiler: '/usr/bin/gcc',
-      inv,
-      cwd: dir,
-      env: ENV,
-      depfile: inv.depfile,
-      tempDir: dir,
-    }
+    const spec = specIn(dir)
     const a = await preprocess({ ...spec, run: viaClient })
     assert.equal(a.exitCode, 0)
     assert.equal(calls.length, 1)
@@ -84,14 +80,7 @@ describe('remote preprocessing', () => {
   it('reads the text from a scratch file: the bytes gcc prints on stdout, and nothing left behind', async () => {
     const tempDir = await mkdtemp(join(tmpdir(), 'meshcc-pp-scratch-'))
     try {
-      const pp = await preprocess({
-        compiler: '/usr/bin/gcc',
-        inv,
-        cwd: dir,
-        env: ENV,
-        depfile: inv.depfile,
-        tempDir,
-      })
+      const pp = await preprocess(specIn(tempDir))
       assert.equal(pp.exitCode, 0, pp.stderr.toString())
       const stdout = await runCompiler({
         compiler: '/usr/bin/gcc',
