@@ -41,7 +41,7 @@ export function clientRunner(socket: Socket): ClientRunner {
   return (argv, { signal } = {}) => {
     // Nothing queued: the frame goes out now, in this turn of the event loop, so the client
     // starts the program before whatever the daemon does next (a slot reservation's encryption
-    // and writes took 3–4 ms of its main thread).
+    // and writes delayed it by 1.5–3.5 ms).
     const mine =
       running === 0 ? (async () => start(argv, signal))() : turn.then(() => start(argv, signal))
     running++

@@ -1,7 +1,6 @@
 /**
  * A node's connections grouped by remote peer, in one pass over them: the peer directory (a
- * member's row lists its connections) and discovery (pruning idle members) both need the map,
- * and a `getConnections(peer)` call per member would walk the whole list again each time.
+ * member's row lists its connections) and discovery (pruning idle members) both need the map.
  */
 import type { Connection } from '@libp2p/interface'
 
