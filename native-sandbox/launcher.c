@@ -18,6 +18,7 @@
  *                     stdin is /dev/null, its stdout, stderr and descriptor 3 are pipes
  *   in  'K' id -      SIGTERM to run `id` (the helper kills its sandbox and reports)
  *   in  'W' id root rel text original   serve a job's main source through a FIFO (below)
+ *   in  'G' id -      the text of FIFO `id` is complete: its writer may copy it in now
  *   out 'H' 0  -      ready (sent once at start)
  *   out 'O'/'E'/'T' id data   run `id` wrote this on stdout / stderr / descriptor 3
  *   out 'X' id i32    run `id` ended with this wait status (after all three pipes closed)
@@ -55,6 +56,7 @@ struct run {
 	int fds[3];    /* stdout, stderr, status: -1 once closed */
 	int status;
 	int used;
+	int go;        /* FIFO writers: the write end of their go pipe until 'G' (-1: none) */
 };
 
 static struct run runs[MAX_RUNS];
@@ -186,7 +188,7 @@ static void start_run(uint32_t id, char *payload, uint32_t len)
 		int w[3] = {pr[0][1], pr[1][1], pr[2][1]};
 		run_helper(null_fd, w, a, argv);
 	}
-	*r = (struct run){.id = id, .pid = pid, .used = 1};
+	*r = (struct run){.id = id, .pid = pid, .used = 1, .go = -1};
 	for (int i = 0; i < 3; i++) {
 		r->fds[i] = pr[i][0];
 		pr[i][0] = -1;
@@ -204,9 +206,17 @@ out:
 	free(argv);
 }
 
+static void close_go(struct run *r)
+{
+	if (r->go >= 0)
+		close(r->go);
+	r->go = -1;
+}
+
 static void finish_if_done(struct run *r)
 {
 	if (r->used && r->pid == 0 && r->fds[0] < 0 && r->fds[1] < 0 && r->fds[2] < 0) {
+		close_go(r);
 		send_int('X', r->id, r->status);
 		r->used = 0;
 	}
@@ -231,9 +241,11 @@ static void reap(void)
 /*
  * 'W': makes the FIFO `rel` under the job root `root` (a directory the daemon made; below it,
  * the job may have replaced anything), and forks a writer that waits for the compiler to open it
- * (no polling), copies `text` (the preprocessed source) into it, renames `original` over it and
- * only then closes it: the compiler reads the text, then finds the original at the path (see
- * builder-sources.ts). Every path under the root is resolved without following a link and
+ * (no polling), then for the daemon's 'G' (the text may still be on its way from the client: a
+ * compile started early gets through its start-up meanwhile and then blocks in its first read),
+ * copies `text` (the preprocessed source) into it, renames `original` over it and only then
+ * closes it: the compiler reads the text, then finds the original at the path (see
+ * builder-sources.ts). A writer whose go pipe closes without a 'G' (a kill) copies nothing. Every path under the root is resolved without following a link and
  * without leaving the root, so a job that swaps a directory or the FIFO for a link cannot
  * redirect a write or the rename to a host file.
  */
@@ -271,17 +283,23 @@ static void serve_fifo(uint32_t id, char *payload, uint32_t len)
 					  RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV};
 	int parent = root < 0 ? -1 : (int)syscall(SYS_openat2, root, dir, &how, sizeof how);
 	int err = parent < 0 ? errno : 0;
+	int made = 0;
 	if (!err && mkfifoat(parent, base, 0600) < 0)
 		err = errno;
+	else if (!err)
+		made = 1;
 	if (!err && fchmodat(parent, base, 0644, 0) < 0)
 		err = errno;
 	if (root >= 0)
 		close(root);
-	pid_t pid = err ? -1 : fork();
-	if (!err && pid < 0) {
+	int gop[2] = {-1, -1};
+	if (!err && pipe2(gop, O_CLOEXEC) < 0)
 		err = errno;
+	pid_t pid = err ? -1 : fork();
+	if (!err && pid < 0)
+		err = errno;
+	if (err && made)
 		unlinkat(parent, base, 0); /* no FIFO without its writer: the caller writes a file */
-	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		sigset_t none;
@@ -290,10 +308,24 @@ static void serve_fifo(uint32_t id, char *payload, uint32_t len)
 		signal(SIGPIPE, SIG_IGN);
 		close(0);
 		close(1);
-		int text = open(f[2], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		/* Only the launcher may hold a go pipe's write end: a writer keeping another's open
+		 * would keep that writer waiting after a kill. */
+		close(gop[1]);
+		for (int i = 0; i < MAX_RUNS; i++)
+			if (runs[i].used && runs[i].go >= 0)
+				close(runs[i].go);
 		int fd = openat(parent, base, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		struct stat st;
-		if (text < 0 || fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+			_exit(1);
+		char go;
+		ssize_t g;
+		while ((g = read(gop[0], &go, 1)) < 0 && errno == EINTR)
+			;
+		if (g != 1)
+			_exit(1);
+		int text = open(f[2], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (text < 0)
 			_exit(1);
 		for (;;) {
 			ssize_t n = sendfile(fd, text, NULL, 1 << 20);
@@ -306,16 +338,35 @@ static void serve_fifo(uint32_t id, char *payload, uint32_t len)
 	}
 	if (parent >= 0)
 		close(parent);
+	if (gop[0] >= 0)
+		close(gop[0]);
+	if (err && gop[1] >= 0)
+		close(gop[1]);
 	send_int('F', id, err);
 	if (!err)
-		*r = (struct run){.id = id, .pid = pid, .used = 1, .fds = {-1, -1, -1}};
+		*r = (struct run){.id = id, .pid = pid, .used = 1, .fds = {-1, -1, -1}, .go = gop[1]};
+}
+
+/* 'G': the text of FIFO `id` is in place; its writer may copy it. */
+static void go_fifo(uint32_t id)
+{
+	for (int i = 0; i < MAX_RUNS; i++)
+		if (runs[i].used && runs[i].id == id && runs[i].go >= 0) {
+			ssize_t n;
+			while ((n = write(runs[i].go, "g", 1)) < 0 && errno == EINTR)
+				;
+			close_go(&runs[i]);
+		}
 }
 
 static void kill_run(uint32_t id)
 {
 	for (int i = 0; i < MAX_RUNS; i++)
-		if (runs[i].used && runs[i].id == id && runs[i].pid > 0)
-			kill(runs[i].pid, SIGTERM);
+		if (runs[i].used && runs[i].id == id) {
+			close_go(&runs[i]);
+			if (runs[i].pid > 0)
+				kill(runs[i].pid, SIGTERM);
+		}
 }
 
 /* One frame from the daemon; -1 at end of input or on a malformed frame. */
@@ -342,6 +393,9 @@ static int handle_input(void)
 		break;
 	case 'W':
 		serve_fifo(id, payload, len);
+		break;
+	case 'G':
+		go_fifo(id);
 		break;
 	default:
 		free(payload);

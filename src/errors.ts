@@ -52,7 +52,8 @@ export function isMeshccError(err: unknown): err is MeshccError {
 
 export class ConfigError extends MeshccError {
   static override readonly code = 'ERR_MESHCC_CONFIG'
-  static override readonly defaultHint = 'check MESHCC_* environment variables and $MESHCC_HOME/config.toml'
+  static override readonly defaultHint =
+    'check MESHCC_* environment variables and $MESHCC_HOME/config.toml'
 }
 
 export class UnknownFlagError extends MeshccError {
@@ -75,7 +76,8 @@ export class DaemonUnavailableError extends MeshccError {
 
 export class DaemonAlreadyRunningError extends MeshccError {
   static override readonly code = 'ERR_MESHCC_DAEMON_RUNNING'
-  static override readonly defaultHint = 'run `meshcc daemon stop` first, or use another MESHCC_HOME'
+  static override readonly defaultHint =
+    'run `meshcc daemon stop` first, or use another MESHCC_HOME'
 }
 
 export class ProtocolError extends MeshccError {
@@ -86,7 +88,8 @@ export class ProtocolError extends MeshccError {
 
 export class FrameTooLargeError extends MeshccError {
   static override readonly code = 'ERR_MESHCC_FRAME_TOO_LARGE'
-  static override readonly defaultHint = 'the sender exceeded a message size limit; nothing was read'
+  static override readonly defaultHint =
+    'the sender exceeded a message size limit; nothing was read'
 }
 
 // ---- compilers -------------------------------------------------------------------------------
@@ -156,7 +159,8 @@ export class OrgExistsError extends MeshccError {
 
 export class IdentityFileError extends MeshccError {
   static override readonly code = 'ERR_MESHCC_IDENTITY_FILE'
-  static override readonly defaultHint = 'check the files under $MESHCC_HOME/org and $MESHCC_HOME/identity'
+  static override readonly defaultHint =
+    'check the files under $MESHCC_HOME/org and $MESHCC_HOME/identity'
 }
 
 export class InvalidInvitationError extends MeshccError {
@@ -184,7 +188,8 @@ export class CommandNotAvailableError extends MeshccError {
 
 export class DaemonCommandError extends MeshccError {
   static override readonly code = 'ERR_MESHCC_DAEMON_COMMAND'
-  static override readonly defaultHint = 'see $MESHCC_HOME/logs/daemon.log for what the daemon reported'
+  static override readonly defaultHint =
+    'see $MESHCC_HOME/logs/daemon.log for what the daemon reported'
 }
 
 export class NotJoinedError extends MeshccError {
@@ -203,7 +208,8 @@ export class ToolchainManifestError extends MeshccError {
 
 export class ToolchainNotFoundError extends MeshccError {
   static override readonly code = 'ERR_MESHCC_TOOLCHAIN_NOT_FOUND'
-  static override readonly defaultHint = 'run `meshcc toolchain list` to see the toolchains this node holds'
+  static override readonly defaultHint =
+    'run `meshcc toolchain list` to see the toolchains this node holds'
 }
 
 export class ToolchainIntegrityError extends MeshccError {
@@ -215,7 +221,7 @@ export class ToolchainIntegrityError extends MeshccError {
 export class ToolchainIncompleteError extends MeshccError {
   static override readonly code = 'ERR_MESHCC_TOOLCHAIN_INCOMPLETE'
   static override readonly defaultHint =
-    'the store lacks some of the toolchain\'s files; fetch them before materialising it'
+    "the store lacks some of the toolchain's files; fetch them before materialising it"
 }
 
 export class UnsafeArchiveEntryError extends MeshccError {
@@ -227,7 +233,7 @@ export class UnsafeArchiveEntryError extends MeshccError {
 export class ToolchainPackagingError extends MeshccError {
   static override readonly code = 'ERR_MESHCC_TOOLCHAIN_PACKAGING'
   static override readonly defaultHint =
-    'meshcc could not collect the compiler\'s files; name the compiler by absolute path, or add a toolchain with `meshcc toolchain add`'
+    "meshcc could not collect the compiler's files; name the compiler by absolute path, or add a toolchain with `meshcc toolchain add`"
 }
 
 // ---- sandbox (native-sandbox/, src/sandbox/) --------------------------------------------------
@@ -288,7 +294,8 @@ export class JobCodecError extends MeshccError {
 
 export class BuilderBusyError extends MeshccError {
   static override readonly code = 'ERR_MESHCC_BUILDER_BUSY'
-  static override readonly defaultHint = 'the builder had no free slot; the job goes to another member'
+  static override readonly defaultHint =
+    'the builder had no free slot; the job goes to another member'
 }
 
 export class BuilderFailedError extends MeshccError {

@@ -237,6 +237,8 @@ export class RemoteHost {
       store,
       slots: this.#slots,
       workDir: join(this.#init.paths.home, 'jobs'),
+      // MESHCC_EARLY_START=0: grants do not offer early start (every job waits for its input).
+      earlyStart: process.env.MESHCC_EARLY_START !== '0',
       ensureToolchain: async (id, { from, signal }) => {
         const r = await this.#transfers.track(id, (onProgress) =>
           transfer.ensureToolchain(id, { signal, hintPeers: [from], onProgress }),
@@ -266,6 +268,7 @@ export class RemoteHost {
           status: e.status,
           exitCode: e.exitCode,
           wallMs: e.wallMs,
+          ...(e.inputWaitMs === undefined ? {} : { inputWaitMs: e.inputWaitMs }),
           ...(e.status === 'compiled' ? {} : { detail: e.detail }),
         })
       },

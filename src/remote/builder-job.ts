@@ -17,13 +17,13 @@ import type { SandboxMount, SandboxResult, SandboxSpec } from '../sandbox/types.
 import { jobLocale } from './builder-locale.ts'
 import { stageSources } from './builder-sources.ts'
 import { PREPROCESSED_FEATURE, SANDBOX_INPUT_DIR } from './gcc-preprocessed-mode.ts'
-import type { JobOutputFile, JobRequest, JobResponse } from './job-codec.ts'
+import type { Blob, JobOutputFile, JobRequest, JobResponse } from './job-codec.ts'
 import { emptyResponse, JOB_MESSAGE_VERSION } from './job-codec.ts'
 import { packBlob, unpackBlob } from './job-compress.ts'
 import { makeJobDir, writeJobFile } from './job-dir-write.ts'
 import { JOB_PATH, jobEnv } from './job-env.ts'
 import { JOB_LIMITS } from './job-limits.ts'
-import { planJobMounts } from './job-paths.ts'
+import { type JobMountPlan, planJobMounts } from './job-paths.ts'
 import { compileOnServedInput } from './served-input-compile.ts'
 
 export type SandboxRunner = (
@@ -39,6 +39,13 @@ export interface BuilderJobContext {
   maxDeadlineMs: number
   run: SandboxRunner
   signal: AbortSignal
+  /**
+   * The input, when it comes after the rest of the job (a head, `early-start`): the job is set
+   * up and its compiler started at once, and the input is handed over when it arrives. The
+   * compile's deadline counts from then; the input may take `inputWaitMs` (default 30 s).
+   */
+  input?: Promise<Blob>
+  inputWaitMs?: number
 }
 
 export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Promise<JobResponse> {
@@ -58,14 +65,78 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
     req.family === 'gcc' &&
     req.preprocessed !== undefined &&
     req.sources?.files.some((f) => f.path === req.inputPath) === true
-  // The input decompresses (off the main thread) while the sources are staged.
-  const unpacking = unpackBlob(req.input, 'input')
-  unpacking.catch(() => {}) // awaited below; not unhandled if staging throws first
+  // The input decompresses (off the main thread) while the sources are staged; one that comes
+  // later (a head first) stops the job if it never comes or is malformed.
+  const budget = Math.min(req.deadlineMs, ctx.maxDeadlineMs)
+  const late = new AbortController()
+  let inputError: unknown
+  let deadlineTimer: NodeJS.Timeout | undefined
+  let ended = false
+  const unpacking = (ctx.input ?? Promise.resolve(req.input)).then((blob) =>
+    unpackBlob(blob, 'input'),
+  )
+  let inputAt: number | undefined
+  unpacking.then(
+    () => {
+      if (ctx.input === undefined || ended) return
+      inputAt = performance.now()
+      deadlineTimer = setTimeout(() => late.abort(new Error('deadline')), budget)
+      deadlineTimer.unref()
+    },
+    (err: unknown) => {
+      inputError = err
+      late.abort(err)
+    },
+  )
+  try {
+    const response = await compileJob(req, ctx, {
+      plan,
+      locale,
+      ppMode,
+      unpacking,
+      signal: AbortSignal.any([ctx.signal, late.signal]),
+      // Started before its input came, the compile may wait for it: its own limit allows for
+      // that, and the deadline proper runs from the input's arrival (above).
+      timeoutMs: budget + (ctx.input === undefined ? 0 : (ctx.inputWaitMs ?? 30_000)),
+      taken,
+    })
+    // Started early, the compile's wall time counts from its input: the wait is the client's.
+    if (inputAt !== undefined)
+      response.wallMs = Math.min(response.wallMs, Math.round(performance.now() - inputAt))
+    return response
+  } catch (err) {
+    if (inputError !== undefined) throw inputError
+    if (late.signal.aborted && !ctx.signal.aborted)
+      return emptyResponse(req.jobId, 'deadline', `compile exceeded ${req.deadlineMs} ms`)
+    throw err
+  } finally {
+    ended = true
+    clearTimeout(deadlineTimer)
+  }
+}
+
+interface JobSetup {
+  plan: JobMountPlan
+  taken: ReadonlySet<string>
+  locale: Awaited<ReturnType<typeof jobLocale>> | undefined
+  ppMode: boolean
+  /** The decompressed input, once it is there. */
+  unpacking: Promise<Buffer>
+  signal: AbortSignal
+  timeoutMs: number
+}
+
+/** Places the sources and the input, runs the compiler in the sandbox, packs what it wrote. */
+async function compileJob(
+  req: JobRequest,
+  ctx: BuilderJobContext,
+  { plan, taken, locale, ppMode, unpacking, signal: jobSignal, timeoutMs }: JobSetup,
+): Promise<JobResponse> {
   const sources = await stageSources(req, plan, ctx.jobDir, taken, ppMode ? 'file' : 'fifo')
-  const text = await unpacking
   let args = req.args
   const inputMounts: SandboxMount[] = []
   if (ppMode && req.preprocessed !== undefined) {
+    const text = await unpacking
     const name = basename(req.inputPath)
     const host = join(ctx.jobDir, 'input', name)
     await writeJobFile(host, text, { mkdirs: true })
@@ -85,12 +156,14 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
   let serving: { served: Promise<boolean> } | undefined
   if (!ppMode && sources.servesMain) {
     makeJobDir(dirname(plan.hostPath(req.inputPath)))
-    serving = await sources.serve(text)
+    const fifo = await sources.serve()
+    serving = fifo
+    unpacking.then((text) => fifo.supply(text)).catch(() => {}) // a failed input stops the job
   }
   const writeMain = ppMode
     ? async () => {}
     : async () => {
-        await writeJobFile(plan.hostPath(req.inputPath), text, { mkdirs: true })
+        await writeJobFile(plan.hostPath(req.inputPath), await unpacking, { mkdirs: true })
         sources.placed = sources.placed.filter((p) => p !== req.inputPath)
       }
 
@@ -109,7 +182,7 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
           ],
           cwd: req.cwd,
           env: { ...jobEnv(req.env), ...locale?.env, PATH: JOB_PATH },
-          limits: { timeoutMs: Math.min(req.deadlineMs, ctx.maxDeadlineMs), nproc: 64 },
+          limits: { timeoutMs, nproc: 64 },
           maxOutputBytes: JOB_LIMITS.maxStreamBytes,
         },
         { signal },
@@ -119,7 +192,7 @@ export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Pr
         if (err instanceof SandboxSetupError) return { failed: err.message }
         throw err
       })
-  const result = await compileOnServedInput(serving, compile, writeMain, ctx.signal).finally(() =>
+  const result = await compileOnServedInput(serving, compile, writeMain, jobSignal).finally(() =>
     sources.stop(),
   )
   if ('refused' in result) return emptyResponse(req.jobId, 'refused', result.refused)

@@ -43,9 +43,15 @@ import {
   prepareJob,
   type ToolchainEntry,
 } from './builder-prepare.ts'
-import { emptyResponse, type JobRequest, type JobResponse, type JobStatus } from './job-codec.ts'
+import {
+  type Blob,
+  emptyResponse,
+  type JobRequest,
+  type JobResponse,
+  type JobStatus,
+} from './job-codec.ts'
 import { JOB_PROTOCOL, jobServerStream, KEEPALIVE_MS } from './job-protocol.ts'
-import type { ReserveRequest, ReserveResponse } from './reserve-codec.ts'
+import { EARLY_START, type ReserveRequest, type ReserveResponse } from './reserve-codec.ts'
 import { SlotReservations } from './slot-reservations.ts'
 
 export type EnsureToolchain = (
@@ -74,6 +80,11 @@ export interface BuilderOptions {
   readTimeoutMs?: number
   /** Called whenever the number of free slots changes (publish a fresh advert). */
   onChange?: () => void
+  /**
+   * Offer `early-start` in grants (default true): a job's head may come first, and its compile
+   * starts before its input arrives (`job-protocol.ts`).
+   */
+  earlyStart?: boolean
   /** How long a reserved slot waits for its job. Default 3 s (`slot-reservations.ts`). */
   reservationTtlMs?: number
   onJob?: (event: BuilderJobEvent) => void
@@ -92,6 +103,8 @@ export interface BuilderJobEvent {
   inputBytes: number
   /** CPU time of the compile on this node, as the response reports it (0 if none ran). */
   cpuMs: number
+  /** The job came as a head first: how long its input came after it (ms; -1: never came). */
+  inputWaitMs?: number
 }
 
 export interface BuilderCounters {
@@ -171,7 +184,15 @@ export class BuilderService {
     }
     this.#count('reserved')
     this.#o.onChange?.()
-    return { answer: { v: 1, status: 'granted', ttlMs: this.reservations.ttlMs }, token }
+    return {
+      answer: {
+        v: 1,
+        status: 'granted',
+        ttlMs: this.reservations.ttlMs,
+        features: this.#o.earlyStart === false ? [] : [EARLY_START],
+      },
+      token,
+    }
   }
 
   #count(counter: keyof BuilderCounters): void {
@@ -203,6 +224,7 @@ export class BuilderService {
     let response: JobResponse | undefined
     let jobId = '-'
     let inputBytes = 0
+    let inputWaitMs: number | undefined
     // Job directories to remove once the answer is out (the response holds the outputs).
     const dirs: string[] = []
     let prepared: Promise<ReservedJobPrep | undefined> | undefined
@@ -247,8 +269,10 @@ export class BuilderService {
       )
       await srv.answerReserve(verdict.answer)
       let req: JobRequest
+      // After a head (`early-start`), the input still to come: the compile starts without it.
+      let input: Promise<Blob> | undefined
       try {
-        req = await srv.readRequest({ signal: readSignal })
+        ;({ req, input } = await srv.readRequest({ signal: readSignal }))
       } catch (err) {
         if (err instanceof JobCodecError) {
           response = emptyResponse('-', 'bad-request', err.message)
@@ -272,9 +296,20 @@ export class BuilderService {
       this.#o.onChange?.()
       jobId = req.jobId
       inputBytes = req.input.size
+      if (input !== undefined) {
+        const headAt = performance.now()
+        inputWaitMs = -1
+        input.then(
+          (blob) => {
+            inputBytes = blob.size
+            inputWaitMs = Math.round(performance.now() - headAt)
+          },
+          () => {},
+        )
+      }
       const stopKeepalive = srv.keepalive(this.#o.keepaliveMs ?? KEEPALIVE_MS)
       try {
-        response = await this.#runJob(req, peer, gone.signal, await prepared, dirs)
+        response = await this.#runJob(req, input, peer, gone.signal, await prepared, dirs)
       } finally {
         stopKeepalive()
       }
@@ -288,7 +323,7 @@ export class BuilderService {
       void cleanUpJob(prepared, dirs)
       // A reservation whose stream ended without a job gives its slot back at once.
       if (token !== undefined && this.reservations.cancel(token)) this.#o.onChange?.()
-      if (admitted) this.#ended(peer, jobId, response, started, inputBytes)
+      if (admitted) this.#ended(peer, jobId, response, started, inputBytes, inputWaitMs)
     }
   }
 
@@ -298,6 +333,7 @@ export class BuilderService {
     response: JobResponse | undefined,
     started: number,
     inputBytes: number,
+    inputWaitMs: number | undefined,
   ): void {
     this.#running--
     this.#count(response?.status === 'compiled' ? 'compiled' : 'failed')
@@ -311,6 +347,7 @@ export class BuilderService {
       detail: response?.detail ?? 'stream closed before the response',
       inputBytes,
       cpuMs: response?.cpuMs ?? 0,
+      ...(inputWaitMs === undefined ? {} : { inputWaitMs }),
     })
   }
 
@@ -351,6 +388,7 @@ export class BuilderService {
 
   async #runJob(
     req: JobRequest,
+    input: Promise<Blob> | undefined,
     peer: string,
     signal: AbortSignal,
     prepared: ReservedJobPrep | undefined,
@@ -363,7 +401,7 @@ export class BuilderService {
       const ready = prepared?.toolchain === req.toolchain ? prepared : undefined
       if (ready !== undefined) {
         dirs.push(ready.jobDir)
-        return await this.#runIn(req, ready.jobDir, ready.tc, signal)
+        return await this.#runIn(req, input, ready.jobDir, ready.tc, signal)
       }
       if (!(await store.has(req.toolchain))) {
         if (o.ensureToolchain === undefined)
@@ -377,10 +415,11 @@ export class BuilderService {
       const tc = await this.#toolchain(req.toolchain, signal)
       const jobDir = await newJobDir(o.workDir)
       dirs.push(jobDir)
-      return await this.#runIn(req, jobDir, tc, signal)
+      return await this.#runIn(req, input, jobDir, tc, signal)
     } catch (err) {
       if (err instanceof SandboxUnavailableError)
         return emptyResponse(req.jobId, 'refused', text(err))
+      if (err instanceof JobCodecError) return emptyResponse(req.jobId, 'bad-request', text(err))
       return emptyResponse(req.jobId, 'failed', text(err))
     }
   }
@@ -388,6 +427,7 @@ export class BuilderService {
   /** Runs the job in `jobDir` with toolchain `tc` (the caller removes the directory). */
   #runIn(
     req: JobRequest,
+    input: Promise<Blob> | undefined,
     jobDir: string,
     tc: ToolchainEntry,
     signal: AbortSignal,
@@ -399,6 +439,7 @@ export class BuilderService {
         emptyResponse(req.jobId, 'toolchain-missing', `toolchain has no ${req.driver} driver`),
       )
     return runBuilderJob(req, {
+      ...(input === undefined ? {} : { input }),
       jobDir,
       driver: `/${driver}`,
       toolchainMounts: tc.mounts,

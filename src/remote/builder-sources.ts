@@ -36,12 +36,13 @@ export interface StagedSources {
   /** Whether the main file is served through the FIFO (else write the text as before). */
   servesMain: boolean
   /**
-   * Starts serving the preprocessed text at the input path (call before the compile). Resolves
-   * once the FIFO is asked for, so the compile can start at once (the launcher handles the two
-   * in order); `served` is false when no FIFO could be made: then the compile must not be used,
-   * the text is written there instead, and the main file is not placed.
+   * Starts serving the input path (call before the compile). Resolves once the FIFO is asked
+   * for, so the compile can start at once (the launcher handles the two in order), even before
+   * the text is at hand: `supply` hands it over when it is, and the compiler waits in its first
+   * read until then. `served` is false when no FIFO could be made: then the compile must not be
+   * used, the text is written there instead, and the main file is not placed.
    */
-  serve(text: Uint8Array): Promise<{ served: Promise<boolean> }>
+  serve(): Promise<{ served: Promise<boolean>; supply(text: Uint8Array): Promise<void> }>
   /** Releases the writer (after the compile). */
   stop(): void
 }
@@ -58,7 +59,7 @@ export async function stageSources(
     mounts: [],
     placed: [],
     servesMain: false,
-    serve: async () => ({ served: Promise.resolve(false) }),
+    serve: async () => ({ served: Promise.resolve(false), supply: async () => {} }),
     stop: () => {},
   }
   if (req.sources === undefined || req.family !== 'gcc') return none
@@ -97,17 +98,17 @@ export async function stageSources(
     mounts,
     placed: [req.inputPath, ...placed],
     servesMain: true,
-    serve: async (text) => {
-      const serving = await serveFifoSource({ root: root.host, rel }, text, {
-        textFile: join(dir, 'text'),
-        original,
-      })
+    serve: async () => {
+      const serving = await serveFifoSource(
+        { root: root.host, rel },
+        { textFile: join(dir, 'text'), original },
+      )
       const served = (serving?.answer ?? Promise.resolve(undefined)).then((w) => {
         writer = w
         if (stopped) writer?.kill()
         return writer !== undefined
       })
-      return { served }
+      return { served, supply: serving?.supply ?? (async () => {}) }
     },
     stop: () => {
       stopped = true

@@ -178,7 +178,16 @@ export async function resendWithSources(
     if (err instanceof JobCodecError) return undefined
     throw err
   }
-  return { ...job, jobId, fields, shipped: files, request, wireBytes: request.byteLength }
+  // A resend goes whole, on a stream of its own: no head went ahead of it.
+  return {
+    ...job,
+    jobId,
+    fields,
+    shipped: files,
+    request,
+    input: undefined,
+    wireBytes: request.byteLength,
+  }
 }
 
 /**

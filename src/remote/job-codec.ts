@@ -23,6 +23,14 @@ export const JOB_MESSAGE_VERSION = 2
 export const MSG_REQUEST = 1
 export const MSG_KEEPALIVE = 2
 export const MSG_RESPONSE = 3
+/**
+ * A request without its input, sent while the client still preprocesses, to a builder whose
+ * grant offers `early-start` (`reserve-codec.ts`): the builder sets the job up and starts the
+ * compiler, which waits for its input in its first read. The input follows as `MSG_INPUT`.
+ */
+export const MSG_HEAD = 4
+/** The input of the job whose `MSG_HEAD` came before: the job id and one blob. */
+export const MSG_INPUT = 5
 
 export type JobFamily = 'gcc' | 'clang'
 export type JobLanguage = 'c' | 'c++' | 'objective-c' | 'objective-c++'
@@ -187,12 +195,29 @@ function frame(type: number, header: unknown, blobs: Uint8Array[]): Uint8Array {
 const blobHeader = (b: Blob) => ({ size: b.size, clen: b.data.byteLength })
 
 export function encodeRequest(r: JobRequest): Uint8Array {
+  return encodeJob(MSG_REQUEST, r)
+}
+
+const NO_INPUT: Blob = { size: 0, data: new Uint8Array(0) }
+
+/** The request's head: every field but the input (`MSG_HEAD`). */
+export function encodeHead(r: JobRequest): Uint8Array {
+  return encodeJob(MSG_HEAD, { ...r, input: NO_INPUT })
+}
+
+/** The input that completes the head of job `jobId` (`MSG_INPUT`). */
+export function encodeInput(jobId: string, input: Blob): Uint8Array {
+  if (input.data.byteLength > JOB_LIMITS.maxInputWireBytes || input.size > JOB_LIMITS.maxInputBytes)
+    throw new JobCodecError('preprocessed input is over the limit')
+  return frame(MSG_INPUT, { v: JOB_MESSAGE_VERSION, jobId, input: blobHeader(input) }, [input.data])
+}
+
+function encodeJob(type: number, r: JobRequest): Uint8Array {
   checkRequest(r)
   const { input, sources, ...rest } = r
-  if (sources === undefined)
-    return frame(MSG_REQUEST, { ...rest, input: blobHeader(input) }, [input.data])
+  if (sources === undefined) return frame(type, { ...rest, input: blobHeader(input) }, [input.data])
   const srcHeader = { files: sources.files, ...blobHeader(sources.data) }
-  return frame(MSG_REQUEST, { ...rest, input: blobHeader(input), sources: srcHeader }, [
+  return frame(type, { ...rest, input: blobHeader(input), sources: srcHeader }, [
     input.data,
     sources.data.data,
   ])
@@ -269,8 +294,33 @@ class BlobReader {
   }
 }
 
+/** A head (`MSG_HEAD`): a request whose input is empty, to be completed by `decodeInput`. */
+export function decodeHead(msg: Uint8Array): JobRequest {
+  const r = decodeJob(msg, MSG_HEAD)
+  if (r.input.size !== 0 || r.input.data.byteLength !== 0)
+    throw new JobCodecError('a job head carries no input')
+  return r
+}
+
+/** An input (`MSG_INPUT`); the caller checks its job id against the head's. */
+export function decodeInput(msg: Uint8Array): { jobId: string; input: Blob } {
+  const { header: h, rest } = splitFrame(msg, MSG_INPUT)
+  version(h)
+  const blobs = new BlobReader(rest)
+  const out = {
+    jobId: jobId(h['jobId']),
+    input: blobs.take('input', h['input'], JOB_LIMITS.maxInputBytes, JOB_LIMITS.maxInputWireBytes),
+  }
+  blobs.end()
+  return out
+}
+
 export function decodeRequest(msg: Uint8Array): JobRequest {
-  const { header: h, rest } = splitFrame(msg, MSG_REQUEST)
+  return decodeJob(msg, MSG_REQUEST)
+}
+
+function decodeJob(msg: Uint8Array, type: number): JobRequest {
+  const { header: h, rest } = splitFrame(msg, type)
   const v = version(h)
   const blobs = new BlobReader(rest)
   const outputsRaw = arr('outputs', h['outputs'], JOB_LIMITS.maxOutputs)

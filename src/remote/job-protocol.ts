@@ -5,7 +5,10 @@
  * 1. client → builder: a reservation (`reserve-codec.ts`: toolchain, estimate);
  * 2. builder → client, at once: granted, busy or refused (it never waits for a slot). A grant
  *    holds one slot for this stream: for the reservation's TTL, or until the stream closes;
- * 3. client → builder, when its preprocessing is done: the job request, then it half-closes;
+ * 3. client → builder, when its preprocessing is done: the job request, then it half-closes.
+ *    A grant that offers `early-start` may instead get the request's head at once (every field
+ *    but the input: the builder starts the compiler, which waits in its first read) and the
+ *    input when the preprocessing is done;
  * 4. builder → client: keepalive frames while it works (yamux resets a stream idle for too long,
  *    and the client needs a sign of life to tell a long compile from a stalled builder), then
  *    one response, and it closes.
@@ -24,6 +27,9 @@ import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { BuilderFailedError, JobCodecError } from '../errors.ts'
 import {
+  type Blob,
+  decodeHead,
+  decodeInput,
   decodeRequest,
   decodeResponse,
   emptyResponse,
@@ -31,6 +37,7 @@ import {
   encodeResponse,
   type JobRequest,
   type JobResponse,
+  MSG_HEAD,
   MSG_KEEPALIVE,
   MSG_RESPONSE,
   messageType,
@@ -39,6 +46,7 @@ import { MAX_REQUEST_MESSAGE, MAX_RESPONSE_MESSAGE } from './job-limits.ts'
 import {
   decodeReserveRequest,
   decodeReserveResponse,
+  EARLY_START,
   encodeReserveRequest,
   encodeReserveResponse,
   MAX_RESERVE_MESSAGE,
@@ -67,8 +75,14 @@ export interface JobServerStream {
   readReserve(options: { signal?: AbortSignal }): Promise<ReserveRequest>
   /** Answers the reservation (granted, busy or refused). */
   answerReserve(response: ReserveResponse, options?: { signal?: AbortSignal }): Promise<void>
-  /** Reads and decodes the request (bounded). Throws JobCodecError on a malformed one. */
-  readRequest(options: { signal?: AbortSignal }): Promise<JobRequest>
+  /**
+   * Reads and decodes the request (bounded); throws JobCodecError on a malformed one. After a
+   * head, `input` is the input still to come (it rejects with JobCodecError on a malformed one
+   * or one of another job, and with the stream's error if none comes).
+   */
+  readRequest(options: {
+    signal?: AbortSignal
+  }): Promise<{ req: JobRequest; input?: Promise<Blob> }>
   /** Sends keepalive frames every `intervalMs` until the returned function is called. */
   keepalive(intervalMs: number): () => void
   /** Sends the response and closes the stream. */
@@ -95,8 +109,17 @@ export function jobServerStream(stream: Stream): JobServerStream {
       return write(encodeReserveResponse(response), signal)
     },
     async readRequest({ signal }) {
-      const msg = await lp.read(sig(signal))
-      return decodeRequest(msg.subarray())
+      const msg = (await lp.read(sig(signal))).subarray()
+      if (messageType(msg) !== MSG_HEAD) return { req: decodeRequest(msg) }
+      const req = decodeHead(msg)
+      const input = lp.read(sig(signal)).then((next) => {
+        const got = decodeInput(next.subarray())
+        if (got.jobId !== req.jobId)
+          throw new JobCodecError(`input of job ${got.jobId} after the head of ${req.jobId}`)
+        return got.input
+      })
+      input.catch(() => {}) // the caller awaits it, or gives the job up
+      return { req, input }
     },
     keepalive(intervalMs) {
       const timer = setInterval(() => {
@@ -125,6 +148,10 @@ export class JobChannel {
   readonly #lp: Lp
   #reserved = false
   #used = false
+  /** The builder's grant offered `early-start`. */
+  #early = false
+  /** The job whose head went on this stream, and that write. */
+  #head: { jobId: string; written: Promise<void> } | undefined
 
   constructor(stream: Stream, peer: string) {
     this.stream = stream
@@ -151,7 +178,21 @@ export class JobChannel {
     await this.#lp.write(encodeReserveRequest(request), sig(signal))
     const answer = decodeReserveAnswer((await this.#lp.read(sig(signal))).subarray())
     this.#reserved = answer.status === 'granted'
+    this.#early = answer.status === 'granted' && answer.features?.includes(EARLY_START) === true
     return answer
+  }
+
+  /**
+   * Sends the head of job `jobId` ahead of its input, when the grant offered that: the builder
+   * starts the compile while the input is prepared. False when the head was not sent (then
+   * `exchange` sends the whole request).
+   */
+  sendHead(jobId: string, head: Uint8Array): boolean {
+    if (!this.#early || this.#head !== undefined || !this.usable) return false
+    const written = this.#lp.write(head)
+    written.catch(() => {}) // the exchange's own write reports a broken stream
+    this.#head = { jobId, written }
+    return true
   }
 
   /**
@@ -159,14 +200,26 @@ export class JobChannel {
    * goes first in the same write, and a busy or refused answer comes back as an anonymous
    * response of that status.
    */
-  exchange(
-    request: Uint8Array,
+  async exchange(
+    job: { jobId: string; request: Uint8Array; input?: Uint8Array | undefined },
     reserve: ReserveRequest,
     options: ExchangeOptions = {},
   ): Promise<JobResponse> {
     if (this.#used) throw new Error('job stream already used')
     this.#used = true
-    const first = this.#reserved ? [request] : [encodeReserveRequest(reserve), request]
+    if (this.#head !== undefined) {
+      // Only the input of the job whose head went first; any other job would be refused.
+      if (this.#head.jobId !== job.jobId || job.input === undefined)
+        throw new BuilderFailedError('protocol', 'job stream carries the head of another job')
+      try {
+        await this.#head.written
+      } catch (cause) {
+        this.abort(cause)
+        throw new BuilderFailedError('cut-off', `job head not sent: ${errText(cause)}`, { cause })
+      }
+      return exchangeJob(this.stream, this.#lp, [job.input], false, options)
+    }
+    const first = this.#reserved ? [job.request] : [encodeReserveRequest(reserve), job.request]
     return exchangeJob(this.stream, this.#lp, first, !this.#reserved, options)
   }
 

@@ -15,7 +15,9 @@
 import { BuilderBusyError, BuilderFailedError, RemoteIneligibleError } from '../errors.ts'
 import type { RemoteRunner } from '../scheduler/run-with-placement.ts'
 import type { InfraFailure } from '../scheduler/types.ts'
+import { JobChannel } from './job-protocol.ts'
 import type {
+  JobHead,
   PreparedJob,
   RemoteExecutor,
   RemoteJobInput,
@@ -34,18 +36,30 @@ export interface RemoteRunnerHandle {
 }
 
 export function remoteRunner(exec: RemoteExecutor, input: RemoteJobInput): RemoteRunnerHandle {
-  let preparing: Promise<PreparedJob> | undefined
+  let begun: { head: Promise<JobHead | undefined>; job: Promise<PreparedJob> } | undefined
   let done: PreparedJob | undefined
-  const start = (signal: AbortSignal): Promise<PreparedJob> => {
-    preparing ??= exec.prepare(input, { signal }).then((p) => {
-      done = p
-      return p
-    })
-    return preparing
+  const start = (signal: AbortSignal) => {
+    if (begun === undefined) {
+      const b = exec.begin(input, { signal })
+      begun = {
+        head: b.head,
+        job: b.job.then((p) => {
+          done = p
+          return p
+        }),
+      }
+    }
+    return begun
   }
   const runner: RemoteRunner<RemoteOutcome> = async (slot, _job, { signal }) => {
     try {
-      const job = await start(signal)
+      const begin = start(signal)
+      // A builder that starts compiles early gets the job's head now, its input when ready.
+      if (slot.lease instanceof JobChannel) {
+        const head = await begin.head
+        if (head !== undefined) slot.lease.sendHead(head.jobId, head.bytes)
+      }
+      const job = await begin.job
       // The lease is the stream that reserved the slot: the job goes on it.
       const out = await exec.send(job, slot.peer, { signal, lease: slot.lease })
       return out.suspect === undefined
@@ -64,6 +78,6 @@ export function remoteRunner(exec: RemoteExecutor, input: RemoteJobInput): Remot
   return {
     runner,
     prepared: () => done,
-    prepareEarly: (signal) => start(signal).catch(() => {}),
+    prepareEarly: (signal) => start(signal).job.catch(() => {}),
   }
 }

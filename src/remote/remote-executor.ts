@@ -45,8 +45,10 @@ import { builderArgs } from './builder-args.ts'
 import { diagStyle } from './diag-locale.ts'
 import { gccJobEnv, packSources, resendWithSources, shipMainSource } from './diag-sources.ts'
 import type { GccDriverCommands } from './gcc-driver-commands.ts'
-import { preprocessedModeInput } from './gcc-preprocessed-mode.ts'
+import { preprocessedModeInput, wantsPreprocessedMode } from './gcc-preprocessed-mode.ts'
 import {
+  encodeHead,
+  encodeInput,
   encodeRequest,
   JOB_MESSAGE_VERSION,
   type JobDriver,
@@ -61,10 +63,10 @@ import { JOB_LIMITS } from './job-limits.ts'
 import { JOB_PROTOCOL, JobChannel, KEEPALIVE_MS } from './job-protocol.ts'
 import { preprocess } from './preprocess.ts'
 import { remoteIneligibility } from './remote-eligibility.ts'
-import type { PreparedJob, RemoteJobInput, RemoteOutcome } from './remote-job-types.ts'
+import type { JobHead, PreparedJob, RemoteJobInput, RemoteOutcome } from './remote-job-types.ts'
 import { RESERVE_VERSION } from './reserve-codec.ts'
 
-export type { PreparedJob, RemoteJobInput, RemoteOutcome } from './remote-job-types.ts'
+export type { JobHead, PreparedJob, RemoteJobInput, RemoteOutcome } from './remote-job-types.ts'
 
 /** What the executor needs of the libp2p node. */
 export interface JobDialer {
@@ -104,17 +106,32 @@ export class RemoteExecutor {
     this.#o = options
   }
 
-  async prepare(
+  /** The job ready to send (`begin` without the head). */
+  prepare(input: RemoteJobInput, options: { signal?: AbortSignal } = {}): Promise<PreparedJob> {
+    return this.begin(input, options).job
+  }
+
+  /**
+   * Starts preparing the job: the preprocessor first (its run starts in this call), then,
+   * while it runs, every field that does not depend on its text. `head` is the request without
+   * its input as soon as those are known (undefined when the job cannot go that way: the
+   * `-fpreprocessed` mode's fields depend on the text), for a builder that starts the compile
+   * before the input comes (`JobChannel.sendHead`); `job` is the whole job.
+   */
+  begin(
     input: RemoteJobInput,
     { signal }: { signal?: AbortSignal } = {},
-  ): Promise<PreparedJob> {
+  ): { head: Promise<JobHead | undefined>; job: Promise<PreparedJob> } {
     const { inv, cwd } = input
     const reason = remoteIneligibility(inv, { cwd, env: input.env })
     if (reason !== undefined)
-      throw new RemoteIneligibleError(reason, `not distributable: ${reason}`)
+      return {
+        head: Promise.resolve(undefined),
+        job: Promise.reject(new RemoteIneligibleError(reason, `not distributable: ${reason}`)),
+      }
     const depfile =
       input.depfile === undefined && !('depfile' in input) ? inv.depfile : input.depfile
-    const pp = await preprocess(
+    const preprocessing = preprocess(
       {
         compiler: input.compiler,
         inv,
@@ -127,6 +144,73 @@ export class RemoteExecutor {
       },
       signal === undefined ? {} : { signal },
     )
+    const described = this.#describe(input)
+    return {
+      head: described.then(
+        (d) => d.head,
+        () => undefined,
+      ),
+      job: this.#finish(input, depfile, preprocessing, described),
+    }
+  }
+
+  /** What the request holds apart from the input, known before the preprocessing ends. */
+  async #describe(input: RemoteJobInput): Promise<Described> {
+    const { inv, cwd } = input
+    const jobId = randomUUID()
+    const outputs: JobOutputRequest[] = [
+      { path: abs(cwd, inv.output), role: 'object', optional: false },
+      ...inv.extraOutputs.map((e) => ({ path: abs(cwd, e.path), role: e.role, optional: true })),
+    ]
+    // The builder makes every output directory; here a missing one must fail as it would locally.
+    for (const o of outputs)
+      if (!isDirectory(dirname(o.path)))
+        throw new RemoteIneligibleError('output-dir-missing', `no directory for ${o.path}`)
+    const language = inv.language as JobLanguage
+    const inputPath = abs(cwd, inv.source)
+    const args = builderArgs(input.args ?? inv.expandedArgs)
+    const style = inv.family === 'gcc' ? await diagStyle(input.compiler, input.env) : undefined
+    const shipped =
+      style === 'ascii' || style === 'utf8'
+        ? await shipMainSource(cwd, inv.source, inputPath)
+        : undefined
+    const fields: JobRequest = {
+      v: JOB_MESSAGE_VERSION,
+      features: [],
+      jobId,
+      toolchain: input.toolchain,
+      family: inv.family,
+      language,
+      driver: driverFor(input.compiler, language),
+      args,
+      cwd: resolve(cwd),
+      inputPath,
+      input: { size: 0, data: new Uint8Array(0) },
+      outputs,
+      deadlineMs: this.#o.deadlineMs ?? 600_000,
+      env: style === undefined ? jobEnv(input.env) : gccJobEnv(input.env, style),
+      sources: shipped === undefined ? undefined : await packSources(shipped),
+    }
+    // In the `-fpreprocessed` mode the text decides fields: no head goes ahead of such a job.
+    let head: JobHead | undefined
+    if (shipped === undefined || !wantsPreprocessedMode(inv, args)) {
+      try {
+        head = { jobId, bytes: encodeHead(fields) }
+      } catch (err) {
+        if (!(err instanceof JobCodecError)) throw err
+      }
+    }
+    return { fields, shipped, style, head }
+  }
+
+  async #finish(
+    input: RemoteJobInput,
+    depfile: RemoteJobInput['depfile'],
+    preprocessing: ReturnType<typeof preprocess>,
+    described: Promise<Described>,
+  ): Promise<PreparedJob> {
+    const { inv, cwd } = input
+    const pp = await preprocessing
     // The text lives in a pooled buffer until the job is compressed (`text-buffers.ts`).
     try {
       if (pp.exitCode !== 0 || pp.signal !== null)
@@ -141,66 +225,39 @@ export class RemoteExecutor {
         )
       if (pp.text.length > JOB_LIMITS.maxInputBytes)
         throw new RemoteIneligibleError('input-too-large', `${pp.text.length} bytes preprocessed`)
-      const jobId = randomUUID()
-      const outputs: JobOutputRequest[] = [
-        { path: abs(cwd, inv.output), role: 'object', optional: false },
-        ...inv.extraOutputs.map((e) => ({ path: abs(cwd, e.path), role: e.role, optional: true })),
-      ]
-      // The builder makes every output directory; here a missing one must fail as it would locally.
-      for (const o of outputs)
-        if (!isDirectory(dirname(o.path)))
-          throw new RemoteIneligibleError('output-dir-missing', `no directory for ${o.path}`)
-      const language = inv.language as JobLanguage
-      const inputPath = abs(cwd, inv.source)
-      const args = builderArgs(input.args ?? inv.expandedArgs)
-      const style = inv.family === 'gcc' ? await diagStyle(input.compiler, input.env) : undefined
-      const shipped =
-        style === 'ascii' || style === 'utf8'
-          ? await shipMainSource(cwd, inv.source, inputPath)
-          : undefined
+      const { fields: base, shipped, style, head } = await described
       const ppMode =
-        shipped === undefined
+        shipped === undefined || head !== undefined
           ? undefined
-          : await preprocessedModeInput(input.compiler, inv, cwd, input.env, args, pp.text)
+          : await preprocessedModeInput(input.compiler, inv, cwd, input.env, base.args, pp.text)
       const packed = await packBlob(ppMode?.text ?? pp.text)
       if (packed.data.byteLength > JOB_LIMITS.maxInputWireBytes)
         throw new RemoteIneligibleError(
           'input-too-large',
           `${packed.data.byteLength} bytes compressed`,
         )
+      const fields: JobRequest = {
+        ...base,
+        input: packed,
+        preprocessed: ppMode === undefined ? undefined : { sourceArg: ppMode.sourceArg },
+      }
       let request: Uint8Array
-      let fields: JobRequest
+      let inputFrame: Uint8Array | undefined
       try {
-        fields = {
-          v: JOB_MESSAGE_VERSION,
-          features: [],
-          jobId,
-          toolchain: input.toolchain,
-          family: inv.family,
-          language,
-          driver: driverFor(input.compiler, language),
-          args,
-          cwd: resolve(cwd),
-          inputPath,
-          input: packed,
-          outputs,
-          deadlineMs: this.#o.deadlineMs ?? 600_000,
-          env: style === undefined ? jobEnv(input.env) : gccJobEnv(input.env, style),
-          sources: shipped === undefined ? undefined : await packSources(shipped),
-          preprocessed: ppMode === undefined ? undefined : { sourceArg: ppMode.sourceArg },
-        }
         request = encodeRequest(fields)
+        if (head !== undefined) inputFrame = encodeInput(fields.jobId, packed)
       } catch (err) {
         if (err instanceof JobCodecError)
           throw new RemoteIneligibleError('request-invalid', err.message)
         throw err
       }
       return {
-        jobId,
+        jobId: fields.jobId,
         family: inv.family,
         cwd,
         request,
-        outputs,
+        input: inputFrame,
+        outputs: fields.outputs,
         depfile:
           depfile !== undefined && pp.depfile !== undefined
             ? { path: abs(cwd, depfile.path), data: pp.depfile }
@@ -208,7 +265,7 @@ export class RemoteExecutor {
         files: input.wantsFiles === true ? markerFiles(pp.text) : undefined,
         fields,
         shipped,
-        args,
+        args: fields.args,
         diagStyle: style,
         inputBytes: pp.text.length,
         wireBytes: request.byteLength,
@@ -302,7 +359,7 @@ export class RemoteExecutor {
     }
     let response: JobResponse
     try {
-      response = await channel.exchange(job.request, request, {
+      response = await channel.exchange(job, request, {
         signal: all,
         stallMs: this.#o.stallMs ?? 3 * KEEPALIVE_MS,
       })
@@ -361,6 +418,14 @@ export class RemoteExecutor {
     }
     if (job.depfile !== undefined) writeOutputAtomic(job.depfile.path, job.depfile.data, umask)
   }
+}
+
+/** A job's fields before its input, and whether a head can go ahead of it. */
+interface Described {
+  fields: JobRequest
+  shipped: Map<string, Buffer> | undefined
+  style: Awaited<ReturnType<typeof diagStyle>> | undefined
+  head: JobHead | undefined
 }
 
 /** One synchronous stat: a thread-pool round trip per output sat on the job's critical path. */

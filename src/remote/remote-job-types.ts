@@ -29,7 +29,13 @@ export interface PreparedJob {
   jobId: string
   family: CacheableInvocation['family']
   cwd: string
+  /** The whole request. */
   request: Uint8Array
+  /**
+   * The input frame that completes the job's head (`RemoteExecutor.begin`), for a stream on
+   * which the head went ahead; absent when no head was made.
+   */
+  input?: Uint8Array | undefined
   outputs: JobOutputRequest[]
   depfile: { path: string; data: Buffer } | undefined
   /**
@@ -66,4 +72,10 @@ export interface RemoteOutcome {
   builderCpuMs: number
   builderWallMs: number
   wallMs: number
+}
+
+/** A job's head (`MSG_HEAD`): every field of the request but the input, known before it. */
+export interface JobHead {
+  jobId: string
+  bytes: Uint8Array
 }

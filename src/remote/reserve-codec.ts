@@ -5,7 +5,7 @@
  * version is refused.
  */
 import { JobCodecError } from '../errors.ts'
-import { hex64, int, obj, oneOf } from './job-fields.ts'
+import { arr, hex64, int, obj, oneOf, str } from './job-fields.ts'
 
 export const RESERVE_VERSION = 1
 /** Largest reservation message either way, bytes. */
@@ -25,8 +25,15 @@ export type ReserveStatus = 'granted' | 'busy' | 'refused'
 const STATUSES: readonly string[] = ['granted', 'busy', 'refused']
 
 export type ReserveResponse =
-  | { v: number; status: 'granted'; ttlMs: number }
+  | { v: number; status: 'granted'; ttlMs: number; features?: string[] }
   | { v: number; status: 'busy' | 'refused' }
+
+/**
+ * Offered in a grant: the job may come as a head first and its input later (`MSG_HEAD`,
+ * `job-codec.ts`), so the builder starts the compile while the client still preprocesses.
+ */
+export const EARLY_START = 'early-start'
+const MAX_FEATURES = 8
 
 function encode(x: unknown): Uint8Array {
   const bytes = Buffer.from(JSON.stringify(x), 'utf8')
@@ -90,9 +97,14 @@ export function decodeReserveResponse(msg: Uint8Array): ReserveResponse {
 function checkResponse(h: Record<string, unknown>): ReserveResponse {
   const status = oneOf('status', h['status'], STATUSES) as ReserveStatus
   if (status !== 'granted') return { v: RESERVE_VERSION, status }
-  return {
+  const granted: ReserveResponse = {
     v: RESERVE_VERSION,
     status,
     ttlMs: int('ttlMs', h['ttlMs'], 1, MAX_TTL_MS),
   }
+  if (h['features'] !== undefined)
+    granted.features = arr('features', h['features'], MAX_FEATURES).map((f, i) =>
+      str(`features[${i}]`, f, 32),
+    )
+  return granted
 }

@@ -169,22 +169,21 @@ export class SandboxLauncher {
   /**
    * Serves a job's main source through a FIFO at `rel` under the job root `root`: the launcher
    * makes the FIFO (now, before the compile) and a writer that waits for the compiler to open
-   * it, copies the file `text` in, renames `original` over the FIFO and closes it
-   * (`builder-sources.ts` says why). No path under `root` is followed through a link.
-   * Resolves to a handle that stops the writer, or `undefined` when no FIFO could be made.
-   */
-  /**
-   * Asks for the FIFO (`'W'`) and returns at once, the request already written: a run started
-   * afterwards reaches the launcher after it, so the compile need not wait for the answer.
-   * `answer` is the writer once the FIFO exists, `undefined` when none could be made.
+   * it and for `go` (the text may still be on its way), copies the file `text` in, renames
+   * `original` over the FIFO and closes it (`builder-sources.ts` says why). No path under `root`
+   * is followed through a link.
+   *
+   * The request (`'W'`) is written before this returns: a run started afterwards reaches the
+   * launcher after it, so the compile need not wait for the answer. `answer` is the writer once
+   * the FIFO exists, `undefined` when none could be made. `go` says the file `text` is complete.
    */
   serveFifo(
     root: string,
     rel: string,
     text: string,
     original: string,
-  ): { answer: Promise<LaunchedRun | undefined> } {
-    if (this.#dead !== undefined) return { answer: Promise.resolve(undefined) }
+  ): { answer: Promise<LaunchedRun | undefined>; go(): void } {
+    if (this.#dead !== undefined) return { answer: Promise.resolve(undefined), go: () => {} }
     const id = this.#nextId++
     const answer = new Promise<LaunchedRun | undefined>((resolve) => {
       this.#fifos.set(id, (errno) => {
@@ -201,7 +200,12 @@ export class SandboxLauncher {
     })
     this.#ref()
     this.#send('W', id, Buffer.from([root, rel, text, original].map((a) => `${a}\0`).join('')))
-    return { answer }
+    return {
+      answer,
+      go: () => {
+        if (this.#dead === undefined) this.#send('G', id, Buffer.alloc(0))
+      },
+    }
   }
 }
 

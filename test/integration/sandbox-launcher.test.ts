@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -175,14 +175,29 @@ describe('sandbox launcher', { skip: !isLinux && 'sandbox is Linux-only' }, () =
     return { base, root, priv, outside }
   }
 
-  /** Asks the launcher to serve TEXT at `sub/main.c` of the job, then ORIGINAL. */
-  const serveText = (j: { root: string; priv: string }) =>
+  const exists = (p: string) =>
+    access(p).then(
+      () => true,
+      () => false,
+    )
+  const until = async (cond: () => Promise<boolean>) => {
+    for (let i = 0; i < 200 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 20))
+    return cond()
+  }
+
+  /** Asks the launcher to serve a text at `sub/main.c` of the job, then ORIGINAL. */
+  const serveLater = (j: { root: string; priv: string }) =>
     serveFifoSource(
       { root: j.root, rel: 'sub/main.c' },
-      Buffer.from('TEXT\n'),
       { textFile: join(j.priv, 'text'), original: join(j.priv, 'main') },
       { helper },
     )
+  /** The same with TEXT supplied at once. */
+  const serveText = async (j: { root: string; priv: string }) => {
+    const serving = await serveLater(j)
+    await serving?.supply(Buffer.from('TEXT\n'))
+    return serving
+  }
 
   it('serves the text through the FIFO, then the original at the same path', async () => {
     const j = await fifoJob()
@@ -196,6 +211,51 @@ describe('sandbox launcher', { skip: !isLinux && 'sandbox is Linux-only' }, () =
     assert.equal(r.exitCode, 0)
     assert.equal(r.stdout.toString(), 'TEXT\nORIGINAL\n')
     assert.equal(await readFile(join(j.root, 'sub', 'main.c'), 'utf8'), 'ORIGINAL\n')
+  })
+
+  it('a compile started before its text blocks in its read until the text is supplied', async () => {
+    const j = await fifoJob()
+    const serving = await serveLater(j)
+    assert.ok(serving !== undefined)
+    // The job notes when it got past opening its input, then reads it.
+    const started = Date.now()
+    const running = runSandboxed(
+      sh('exec 5<sub/main.c; : > opened; cat <&5; cat sub/main.c', j.root),
+      { helper },
+    )
+    const writer = await serving.answer
+    assert.ok(writer !== undefined)
+    assert.ok(
+      await until(() => exists(join(j.root, 'opened'))),
+      'the job opened its input before the text came',
+    )
+    await new Promise((r) => setTimeout(r, 200))
+    await serving.supply(Buffer.from('LATE TEXT\n'))
+    const r = await running
+    writer.kill()
+    assert.equal(r.exitCode, 0)
+    assert.equal(r.stdout.toString(), 'LATE TEXT\nORIGINAL\n')
+    assert.ok(Date.now() - started >= 200)
+  })
+
+  it('a writer killed before its text came copies nothing, and the compile sees end of file', async () => {
+    const j = await fifoJob()
+    const serving = await serveLater(j)
+    assert.ok(serving !== undefined)
+    const running = runSandboxed(
+      sh('exec 5<sub/main.c; : > opened; cat <&5; echo "[$?]"', j.root),
+      {
+        helper,
+      },
+    )
+    const writer = await serving.answer
+    assert.ok(writer !== undefined)
+    await until(() => exists(join(j.root, 'opened')))
+    writer.kill()
+    const r = await running
+    assert.equal(r.stdout.toString(), '[0]\n')
+    // The original was never renamed over the FIFO: nothing of it reached the job.
+    assert.equal(await readFile(join(j.priv, 'main'), 'utf8'), 'ORIGINAL\n')
   })
 
   for (const [what, script] of [

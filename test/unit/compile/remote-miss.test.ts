@@ -68,9 +68,10 @@ function fakeExecutor(failing: Set<string>) {
   const committed: RemoteOutcome[] = []
   let prepared = 0
   const exec = {
-    prepare: async () => {
+    begin: () => {
       prepared++
-      return { jobId: 'j', preprocessMs: 1, wireBytes: 1 } as unknown as PreparedJob
+      const job = { jobId: 'j', preprocessMs: 1, wireBytes: 1 } as unknown as PreparedJob
+      return { head: Promise.resolve(undefined), job: Promise.resolve(job) }
     },
     send: async (_job: PreparedJob, peer: string) => {
       sent.push(peer)

@@ -6,15 +6,21 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { JobCodecError } from '../../../src/errors.ts'
 import {
+  decodeHead,
+  decodeInput,
   decodeRequest,
   decodeResponse,
   emptyResponse,
+  encodeHead,
+  encodeInput,
   encodeKeepalive,
   encodeRequest,
   encodeResponse,
   JOB_MESSAGE_VERSION,
   type JobRequest,
   type JobResponse,
+  MSG_HEAD,
+  MSG_INPUT,
   MSG_KEEPALIVE,
   MSG_REQUEST,
   MSG_RESPONSE,
@@ -128,6 +134,63 @@ describe('job codec: round trips', () => {
     const r = await request()
     const msg = raw(MSG_REQUEST, { ...requestHeader(r), futureField: { a: 1 } }, r.input.data)
     assert.equal(decodeRequest(msg).jobId, 'job-1')
+  })
+})
+
+describe('job codec: a head, then its input', () => {
+  it('head and input together are the request', async () => {
+    const r = await request({
+      sources: {
+        files: [{ path: '/home/alice/proj/src/a.c', size: 4 }],
+        data: await packBlob(Buffer.from('a.c\n')),
+      },
+    })
+    const head = encodeHead(r)
+    assert.equal(messageType(head), MSG_HEAD)
+    const h = decodeHead(head)
+    assert.equal(h.input.size, 0)
+    assert.deepEqual(
+      { ...h, input: undefined },
+      { ...decodeRequest(encodeRequest(r)), input: undefined },
+    )
+    const input = decodeInput(encodeInput(r.jobId, r.input))
+    assert.equal(input.jobId, r.jobId)
+    assert.equal(
+      (await unpackBlob(input.input, 'input')).toString(),
+      'int main(void) { return 0; }\n'.repeat(100),
+    )
+  })
+
+  it('a head with an input, or an input frame that is malformed, is refused', async () => {
+    const r = await request()
+    const withInput = raw(MSG_HEAD, requestHeader(r), r.input.data)
+    assert.throws(() => decodeHead(withInput), JobCodecError)
+    // A head is not a request, nor a request a head.
+    assert.throws(() => decodeRequest(encodeHead(r)), JobCodecError)
+    assert.throws(() => decodeHead(encodeRequest(r)), JobCodecError)
+    const good = {
+      v: JOB_MESSAGE_VERSION,
+      jobId: 'job-1',
+      input: { size: r.input.size, clen: r.input.data.byteLength },
+    }
+    for (const [name, header, tail] of [
+      ['no job id', { ...good, jobId: undefined }, r.input.data],
+      ['a bad job id', { ...good, jobId: '../x' }, r.input.data],
+      ['an unknown version', { ...good, v: 99 }, r.input.data],
+      ['a blob past the end', good, r.input.data.subarray(1)],
+      ['stray bytes', good, Buffer.concat([r.input.data, Buffer.from('x')])],
+      [
+        'an oversized input',
+        { ...good, input: { size: JOB_LIMITS.maxInputBytes + 1, clen: 1 } },
+        Buffer.from('x'),
+      ],
+    ] as const) {
+      assert.throws(() => decodeInput(raw(MSG_INPUT, header, tail)), JobCodecError, name)
+    }
+    assert.throws(
+      () => encodeInput('job-1', { size: JOB_LIMITS.maxInputBytes + 1, data: new Uint8Array(1) }),
+      JobCodecError,
+    )
   })
 })
 

@@ -28,9 +28,10 @@ const outcome = (o: Partial<RemoteOutcome> = {}) =>
 function fakeExecutor(sends: Array<() => RemoteOutcome>, prepare?: () => PreparedJob) {
   const calls = { prepare: 0, send: [] as string[] }
   const exec = {
-    prepare: async () => {
+    begin: () => {
       calls.prepare++
-      return prepare ? prepare() : prepared
+      const job = (async () => (prepare ? prepare() : prepared))()
+      return { head: Promise.resolve(undefined), job }
     },
     send: async (_job: PreparedJob, peer: string) => {
       calls.send.push(peer)

@@ -11,6 +11,7 @@ import {
   encodeReserveRequest,
   encodeReserveResponse,
   MAX_RESERVE_MESSAGE,
+  type ReserveResponse,
 } from '../../../src/remote/reserve-codec.ts'
 
 const TC = 'cd'.repeat(32)
@@ -26,6 +27,13 @@ describe('reservation codec', () => {
     assert.deepEqual(decodeReserveRequest(encodeReserveRequest(r)), r)
     const g = { v: 1, status: 'granted', ttlMs: 2000 } as const
     assert.deepEqual(decodeReserveResponse(encodeReserveResponse(g)), g)
+    const early: ReserveResponse = {
+      v: 1,
+      status: 'granted',
+      ttlMs: 2000,
+      features: ['early-start'],
+    }
+    assert.deepEqual(decodeReserveResponse(encodeReserveResponse(early)), early)
     assert.deepEqual(decodeReserveResponse(json({ v: 1, status: 'busy', extra: 1 })), {
       v: 1,
       status: 'busy',
@@ -63,6 +71,10 @@ describe('reservation codec', () => {
       { v: 1, status: 'granted' },
       { v: 1, status: 'granted', ttlMs: 0 },
       { v: 1, status: 'granted', ttlMs: 3_600_000 },
+      { v: 1, status: 'granted', ttlMs: 10, features: 'early-start' },
+      { v: 1, status: 'granted', ttlMs: 10, features: [1] },
+      { v: 1, status: 'granted', ttlMs: 10, features: ['x'.repeat(33)] },
+      { v: 1, status: 'granted', ttlMs: 10, features: Array(9).fill('a') },
     ]
     for (const b of bad)
       assert.throws(() => decodeReserveResponse(json(b)), JobCodecError, JSON.stringify(b))
