@@ -81,7 +81,7 @@ export async function startMeshccFarm(
     // Short paths under /tmp: unix socket paths are limited to 107 bytes.
     const dir = await mkdtemp(`/tmp/mdist-${farm.tag}-${host.name}-`)
     const home = join(dir, 'home')
-    const env = { ...cleanEnv(), MESHCC_HOME: home }
+    const env = { ...cleanEnv(), ...daemonEnvOverrides(), MESHCC_HOME: home }
     const m = { host, dir, home, env, peerId: '' }
     members.push(m)
     const args = ['join', '--listen', `/ip4/${host.ip}/tcp/0`, '--no-mdns', '--json']
@@ -199,4 +199,18 @@ export async function startMeshccFarm(
       for (const m of [...members]) await stopMember(m)
     },
   }
+}
+
+/**
+ * `MESHCC_BENCH_DAEMON_ENV="K=V,K2=V2"`: variables every meshcc member of the farm gets (the
+ * tools' own variables are otherwise dropped), to compare a setting side by side, e.g.
+ * `MESHCC_EARLY_START=0`.
+ */
+function daemonEnvOverrides(): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const pair of (process.env['MESHCC_BENCH_DAEMON_ENV'] ?? '').split(',')) {
+    const at = pair.indexOf('=')
+    if (at > 0) out[pair.slice(0, at).trim()] = pair.slice(at + 1)
+  }
+  return out
 }

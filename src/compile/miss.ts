@@ -359,8 +359,10 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
     meta: meta as unknown as Record<string, unknown>,
   }
   const key = resultKey
-  const keys = plan.ppKey === undefined || plan.ppKey === key ? [key] : [key, plan.ppKey]
   const { directKey } = plan
+  // Findable by every key a lookup may use: the direct key too, for a compile that held no
+  // coalescing slot (a follower compiling itself), so that the next identical request waits.
+  const keys = [...new Set([key, plan.ppKey ?? key, directKey ?? key])]
   const read = headers
   const storing = services.pendingStores.run(keys, async (signal) => {
     try {

@@ -203,6 +203,8 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     if (mode === 'preprocessor') return miss(ctx, undefined, source.hash)
     const dKey = directKey(ctx, source.hash)
     if (!settings.recache) {
+      // An answered compile of this key may still be writing its manifest.
+      if (pendingStores.has(dKey)) await pendingStores.waitFor(dKey, { signal: ctx.signal })
       const hit = directHit(ctx, dKey)
       if (hit !== undefined) return hit
     }
@@ -291,10 +293,18 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
             init.store.getResult(deriveKey('checkout', ppKey, request.cwd))
           const reply = result === undefined ? undefined : replayHit(ctx, result)
           if (result !== undefined && reply !== undefined) {
-            if (dKey !== undefined && !settings.readOnly)
-              await recordFromMarkers(ctx, dKey, digest.files, ppKey, result, plan)
+            // The manifest entry is written after the reply, as a miss's entry is (the
+            // coalescing slot is held until it settles, so the next identical lookup is direct).
+            const storing =
+              dKey === undefined || settings.readOnly
+                ? undefined
+                : pendingStores.run([dKey], (signal) =>
+                    recordFromMarkers(ctx, dKey, digest.files, ppKey, result, plan, signal).catch(
+                      (error: unknown) => log.warn('manifest write failed', { error, key: dKey }),
+                    ),
+                  )
             stats.hit('preprocessed', result.compileMs)
-            return { reply, outcome: 'hit-preprocessed' }
+            return { reply, outcome: 'hit-preprocessed', storing }
           }
         }
       } else {
@@ -321,6 +331,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     ppKey: string,
     result: { meta: Record<string, unknown> },
     plan: MissPlan,
+    signal: AbortSignal,
   ): Promise<void> {
     // A file written since the preprocessor started may not be what it read: the entry would
     // pair its new hash (or the direct key's source hash) with the other text's result.
@@ -337,7 +348,7 @@ export function createLocalCompileHandler(init: LocalCompileHandlerInit): LocalC
     }
     const specific = readMeta(result.meta)?.specific === true
     const resultKey = specific ? deriveKey('checkout', ppKey, ctx.request.cwd) : ppKey
-    await recordManifest(ctx, dKey, headers, resultKey, specific, { signal: ctx.signal })
+    await recordManifest(ctx, dKey, headers, resultKey, specific, { signal })
   }
 
   return {

@@ -1,8 +1,9 @@
 /**
  * A miss answers before its cache write (src/compile/pending-stores.ts): with a store whose
  * writes are held back by the test, the reply still arrives; an identical request arriving
- * meanwhile waits for the write and hits (never compiles again), in every cache mode; the
- * flush barrier sees the entry; a failed write never touches the build.
+ * meanwhile waits for the write and hits (never compiles again), in every cache mode; a
+ * preprocessor hit in `both` mode writes its manifest after the reply too; the flush barrier
+ * sees the entry; a failed write never touches the build.
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -17,7 +18,7 @@ import { COMPILERS, createFixture, type Fixture, plainCompile } from './pipeline
 function slowWrites() {
   let gate: Promise<void> = Promise.resolve()
   let failing = false
-  const counts = { started: 0, written: 0 }
+  const counts = { started: 0, written: 0, manifests: 0 }
   const wrap = (s: CacheStore): CacheStore => ({
     start: (o) => s.start(o),
     stop: (o) => s.stop(o),
@@ -31,14 +32,18 @@ function slowWrites() {
     },
     getManifest: (k) => s.getManifest(k),
     putManifest: (k, d, o) => s.putManifest(k, d, o),
-    updateManifest: (k, u, o) => s.updateManifest(k, u, o),
+    async updateManifest(key, update, options) {
+      counts.manifests++
+      await gate
+      await s.updateManifest(key, update, options)
+    },
     stats: () => s.stats(),
     clear: (o) => s.clear(o),
   })
   return {
     wrap,
     counts,
-    /** Holds every result write from now on until the returned function is called. */
+    /** Holds every result and manifest write from now on until the returned function is called. */
     hold(): () => void {
       const { promise, resolve } = Promise.withResolvers<void>()
       gate = promise
@@ -118,6 +123,39 @@ describe('pipeline: the reply before the cache write', () => {
       assert.ok(readFileSync(join(cwd, 'second.o')).equals(plain))
     })
   }
+
+  it('both mode: a preprocessor hit is answered before its manifest write; the next request hits directly', async () => {
+    const env = { MESHCC_CACHE_MODE: 'both' }
+    fx.write({ 'bg/pp.c': '#include "bg.h"\nint pp_v(void) { return BG; }\n' })
+    const args = (o: string) => ['-c', 'pp.c', '-o', o]
+    ok(await fx.compile(cwd, COMPILERS.gcc, args('first.o'), { env }))
+    await fx.handler.flushStores()
+    // A comment changes the source (a new direct key) but not the preprocessed text.
+    fx.write({ 'bg/pp.c': '#include "bg.h"\nint pp_v(void) { return BG; } /* touched */\n' })
+    const c0 = fx.counters()
+    const manifests = slow.counts.manifests
+    const release = slow.hold()
+    try {
+      ok(await fx.compile(cwd, COMPILERS.gcc, args('second.o'), { env }))
+      const c1 = fx.counters()
+      assert.equal(c1.cache_hits_preprocessed, c0.cache_hits_preprocessed + 1, 'a preprocessor hit')
+      assert.equal(fx.handler.pendingStores.size, 1, 'its manifest write runs after the reply')
+      for (let i = 0; i < 5 && slow.counts.manifests === manifests; i++) await nextTurn()
+      assert.equal(slow.counts.manifests, manifests + 1, 'the manifest write started')
+      // The same request meanwhile waits for that write, then hits without preprocessing.
+      const third = fx.compile(cwd, COMPILERS.gcc, args('third.o'), { env })
+      assert.equal(await settledSoon(third), false, 'waits for the held manifest write')
+      release()
+      ok(await third)
+    } finally {
+      release()
+    }
+    const c2 = fx.counters()
+    assert.equal(c2.cache_hits_direct, c0.cache_hits_direct + 1, 'the third hit directly')
+    assert.equal(c2.local_compiles, c0.local_compiles, 'nothing compiled')
+    assert.equal(fx.handler.pendingStores.size, 0)
+    assert.ok(readFileSync(join(cwd, 'third.o')).equals(readFileSync(join(cwd, 'first.o'))))
+  })
 
   it('a failed write is a logged warning: the build gets its reply, the next request compiles', async () => {
     fx.write({ 'bg/fail.c': 'int fail_v(void) { return 4; }\n' })
