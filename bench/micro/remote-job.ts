@@ -12,6 +12,7 @@
  * Run (after `node scripts/build.mjs`):
  *   node bench/micro/remote-job.ts [N=30] [--prof]   # --prof: the client's Node processes get
  *   --cpu-prof (and --heapsnapshot-signal=SIGUSR2), written under <home dir>/prof
+ *   --prof-builder: the same for the builder's Node processes, under its home dir's prof/
  *   --daemon-flag=--trace-gc (repeatable): the client daemon is restarted with these Node flags,
  *   its stdout and stderr in <home dir>/daemon.out.
  * Env: MESHCC_BENCH_UNITS=tiny,huf,cxx (default tiny,huf), MESHCC_BENCH_KEEP=1 keeps the homes,
@@ -38,6 +39,7 @@ import {
 const argv = process.argv.slice(2)
 const N = Number(argv.find((a) => /^\d+$/.test(a)) ?? 30)
 const PROF = argv.includes('--prof')
+const PROF_BUILDER = argv.includes('--prof-builder')
 /** Node flags for the client daemon (restarted with them after joining), e.g. --trace-gc. */
 const DAEMON_FLAGS = argv.filter((a) => a.startsWith('--daemon-flag=')).map((a) => a.slice(14))
 const TICK_MS = 1000 / 100
@@ -118,7 +120,9 @@ async function main(): Promise<void> {
   try {
     const aPeer = await join2(a, undefined, aEnv)
     const inv = await runCommand(meshccBin, ['org', 'invite'], { cwd: a.dir, env: aEnv })
-    const bPeer = await join2(b, inv.stdout.toString().trim())
+    const bEnv: NodeJS.ProcessEnv = { ...b.env }
+    if (PROF_BUILDER) bEnv['NODE_OPTIONS'] = `--cpu-prof --cpu-prof-dir=${join(b.dir, 'prof')}`
+    const bPeer = await join2(b, inv.stdout.toString().trim(), bEnv)
     await waitSees(a, bPeer)
     await waitSees(b, aPeer)
     if (DAEMON_FLAGS.length > 0) {
