@@ -6,8 +6,7 @@
  * frees the slot and leaves no job directory; the deadline counts from the input's arrival.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { BuilderFailedError } from '../../src/errors.ts'
@@ -17,23 +16,20 @@ import type { PreparedJob } from '../../src/remote/remote-executor.ts'
 import { runSandboxed } from '../../src/sandbox/run-sandboxed.ts'
 import { testOrg, waitFor } from '../helpers/mesh.ts'
 import {
-  buildSandboxHelper,
   ENV,
-  localCompile,
-  packageToolchains,
   type Pair,
   parse,
-  startPair,
+  SOURCE_ARGS as ARGS,
+  type SourcePair,
+  startSourcePair,
   type Toolchains,
-  writeTree,
 } from './remote-fixture.ts'
-
-const ARGS = ['-g', '-O2', '-c', 'src/a.c', '-o', 'a.o']
 
 describe('early start of a job on its builder', {
   skip: process.platform !== 'linux' && 'Linux only',
 }, () => {
   const org = testOrg('acme')
+  let sp: SourcePair
   let tc: Toolchains
   let pair: Pair
   let cwd: string
@@ -43,9 +39,7 @@ describe('early start of a job on its builder', {
   const compiles: { at: number; ended?: string }[] = []
 
   before(async () => {
-    buildSandboxHelper()
-    tc = await packageToolchains(['gcc'])
-    pair = await startPair(org, tc, {
+    sp = await startSourcePair(org, 'meshcc-early-start-', {
       builder: {
         slots: 1,
         run: async (spec, o) => {
@@ -63,20 +57,9 @@ describe('early start of a job on its builder', {
         },
       },
     })
-    builderId = pair.builderNode.mesh.peerId.toString()
-    cwd = await mkdtemp(join(tmpdir(), 'meshcc-early-start-'))
-    await writeTree(cwd, {
-      'src/a.c': 'int sq(int x) { return x * x; }\nint cube(int x) { return sq(x) * x; }\n',
-    })
-    assert.equal(localCompile('gcc', ARGS, cwd).exitCode, 0)
-    local = await readFile(join(cwd, 'a.o'))
-    await rm(join(cwd, 'a.o'))
+    ;({ tc, pair, cwd, builderId, local } = sp)
   })
-  after(async () => {
-    await pair?.stop()
-    if (tc) await rm(tc.dir, { recursive: true, force: true })
-    if (cwd) await rm(cwd, { recursive: true, force: true })
-  })
+  after(() => sp?.stop())
 
   const reserve = async () => {
     const conn = await pair.client.mesh.node.dial(pair.builderNode.mesh.peerId)

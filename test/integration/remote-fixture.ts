@@ -4,7 +4,7 @@
  * builder, a small project on disk, and helpers that compile it locally and remotely.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseCompilerArgs } from '../../src/compilers/parse.ts'
@@ -138,4 +138,47 @@ export async function remoteCompile(
   const out = await pair.exec.send(job, peer ?? pair.builderNode.mesh.peerId.toString())
   if (commit) await pair.exec.commit(job, out, { umask: 0o022 })
   return { ...out, prepared: job }
+}
+
+/** The one-source project of the reservation tests: `src/a.c`, compiled by `SOURCE_ARGS`. */
+export const SOURCE_ARGS = ['-g', '-O2', '-c', 'src/a.c', '-o', 'a.o']
+
+export interface SourcePair {
+  tc: Toolchains
+  pair: Pair
+  /** The project's directory, and the object a local compile made there (removed since). */
+  cwd: string
+  local: Buffer
+  builderId: string
+  stop(): Promise<void>
+}
+
+/** A pair (gcc packaged) and the one-source project in a fresh directory named `prefix…`. */
+export async function startSourcePair(
+  org: Org,
+  prefix: string,
+  opts: Parameters<typeof startPair>[2] = {},
+): Promise<SourcePair> {
+  buildSandboxHelper()
+  const tc = await packageToolchains(['gcc'])
+  const pair = await startPair(org, tc, opts)
+  const cwd = await mkdtemp(join(tmpdir(), prefix))
+  await writeTree(cwd, {
+    'src/a.c': 'int sq(int x) { return x * x; }\nint cube(int x) { return sq(x) * x; }\n',
+  })
+  if (localCompile('gcc', SOURCE_ARGS, cwd).exitCode !== 0) throw new Error('local gcc failed')
+  const local = await readFile(join(cwd, 'a.o'))
+  await rm(join(cwd, 'a.o'))
+  return {
+    tc,
+    pair,
+    cwd,
+    local,
+    builderId: pair.builderNode.mesh.peerId.toString(),
+    stop: async () => {
+      await pair.stop()
+      await rm(tc.dir, { recursive: true, force: true })
+      await rm(cwd, { recursive: true, force: true })
+    },
+  }
 }

@@ -6,8 +6,7 @@
  * slot back at once, and the daemon's `ReserveFn` hands the stream from the placement to the job.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { BuilderBusyError } from '../../src/errors.ts'
@@ -22,18 +21,14 @@ import { runWithPlacement } from '../../src/scheduler/run-with-placement.ts'
 import type { BuilderView } from '../../src/scheduler/types.ts'
 import { testOrg, waitFor } from '../helpers/mesh.ts'
 import {
-  buildSandboxHelper,
   ENV,
-  localCompile,
-  packageToolchains,
   type Pair,
   parse,
-  startPair,
+  SOURCE_ARGS as ARGS,
+  type SourcePair,
+  startSourcePair,
   type Toolchains,
-  writeTree,
 } from './remote-fixture.ts'
-
-const ARGS = ['-g', '-O2', '-c', 'src/a.c', '-o', 'a.o']
 
 describe('slot reservations on a builder', {
   skip: process.platform !== 'linux' && 'Linux only',
@@ -47,10 +42,9 @@ describe('slot reservations on a builder', {
   /** Jobs wait for this before their compile starts (the "full" test holds it). */
   let gate: Promise<void> = Promise.resolve()
 
+  let sp: SourcePair
   before(async () => {
-    buildSandboxHelper()
-    tc = await packageToolchains(['gcc'])
-    pair = await startPair(org, tc, {
+    sp = await startSourcePair(org, 'meshcc-remote-reserve-', {
       builder: {
         slots: 1,
         reservationTtlMs: 1500,
@@ -60,20 +54,9 @@ describe('slot reservations on a builder', {
         },
       },
     })
-    builderId = pair.builderNode.mesh.peerId.toString()
-    cwd = await mkdtemp(join(tmpdir(), 'meshcc-remote-reserve-'))
-    await writeTree(cwd, {
-      'src/a.c': 'int sq(int x) { return x * x; }\nint cube(int x) { return sq(x) * x; }\n',
-    })
-    assert.equal(localCompile('gcc', ARGS, cwd).exitCode, 0)
-    local = await readFile(join(cwd, 'a.o'))
-    await rm(join(cwd, 'a.o'))
+    ;({ tc, pair, cwd, builderId, local } = sp)
   })
-  after(async () => {
-    await pair?.stop()
-    if (tc) await rm(tc.dir, { recursive: true, force: true })
-    if (cwd) await rm(cwd, { recursive: true, force: true })
-  })
+  after(() => sp?.stop())
 
   const reserve = async () => {
     const conn = await pair.client.mesh.node.dial(pair.builderNode.mesh.peerId)
