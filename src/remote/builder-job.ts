@@ -24,6 +24,7 @@ import { makeJobDir, writeJobFile } from './job-dir-write.ts'
 import { JOB_PATH, jobEnv } from './job-env.ts'
 import { JOB_LIMITS } from './job-limits.ts'
 import { type JobMountPlan, planJobMounts } from './job-paths.ts'
+import { withPipe } from './gcc-pipe.ts'
 import { compileOnServedInput } from './served-input-compile.ts'
 
 export type SandboxRunner = (
@@ -172,7 +173,7 @@ async function compileJob(
       .run(
         {
           program: ctx.driver,
-          args,
+          args: [...withPipe(req.family, args)],
           mounts: [
             ...ctx.toolchainMounts,
             ...(locale?.mounts ?? []),
