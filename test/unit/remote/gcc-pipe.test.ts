@@ -1,7 +1,8 @@
 /**
  * `-pipe` on the builder (`gcc-pipe.ts`): added to gcc jobs, never to clang's, and left out
- * where it would show in what the job prints or writes; and a real gcc gives the same object
- * and the same diagnostics with it as without.
+ * where it would show in what the job prints or writes; a real gcc gives the same object and
+ * the same diagnostics with it as without; and what the assembler prints after a crashed cc1
+ * names a file no job has, which sends the job to a local compile (`diag-sources.ts`).
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -9,6 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { diagnosticFiles } from '../../../src/remote/diag-locations.ts'
 import { withPipe } from '../../../src/remote/gcc-pipe.ts'
 
 describe('-pipe for builder jobs', () => {
@@ -41,6 +43,17 @@ describe('-pipe for builder jobs', () => {
       const args = ['-c', 'a.c', ...extra]
       assert.deepEqual(withPipe('gcc', args), args, extra.join(' '))
     }
+  })
+
+  it("a crashed cc1's assembler messages name a file no job has: the client compiles locally", () => {
+    const stderr = [
+      'a.c:3:1: internal compiler error: Segmentation fault',
+      '{standard input}: Assembler messages:',
+      '{standard input}:12: Error: open CFI at the end of file; missing .cfi_endproc directive',
+      'gcc: internal compiler error: Segmentation fault signal terminated program cc1',
+      '',
+    ].join('\n')
+    assert.ok(diagnosticFiles(stderr).includes('{standard input}'))
   })
 
   it('gives the same object and diagnostics as without (real gcc)', async () => {
