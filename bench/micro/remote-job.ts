@@ -37,6 +37,22 @@ import {
 } from '../../test/helpers/meshcc-home.ts'
 
 const argv = process.argv.slice(2)
+const USAGE =
+  'usage: node bench/micro/remote-job.ts [N=30] [--prof] [--prof-builder] [--daemon-flag=FLAG]...\n' +
+  'env: MESHCC_BENCH_UNITS=tiny,huf,cxx MESHCC_BENCH_KEEP=1 MESHCC_BENCH_LOG=debug\n'
+const unknown = argv.find(
+  (a) =>
+    !/^\d+$/.test(a) &&
+    !['--prof', '--prof-builder'].includes(a) &&
+    !a.startsWith('--daemon-flag='),
+)
+if (unknown !== undefined) {
+  const help = unknown === '--help' || unknown === '-h'
+  process[help ? 'stdout' : 'stderr'].write(
+    help ? USAGE : `remote-job: unknown argument ${unknown}\n${USAGE}`,
+  )
+  process.exit(help ? 0 : 2)
+}
 const N = Number(argv.find((a) => /^\d+$/.test(a)) ?? 30)
 const PROF = argv.includes('--prof')
 const PROF_BUILDER = argv.includes('--prof-builder')

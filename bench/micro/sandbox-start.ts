@@ -21,7 +21,14 @@ import { sandboxLauncher } from '../../src/sandbox/launcher.ts'
 import { runSandboxed } from '../../src/sandbox/run-sandboxed.ts'
 import { systemToolchainMounts } from '../../src/sandbox/toolchain-mounts.ts'
 
-const N = Number(process.argv[2] ?? 30)
+const arg = process.argv[2] ?? '30'
+if (!/^\d+$/.test(arg) || process.argv.length > 3) {
+  const help = arg === '--help' || arg === '-h'
+  const usage = 'usage: node bench/micro/sandbox-start.ts [N=30]\n'
+  process[help ? 'stdout' : 'stderr'].write(help ? usage : `sandbox-start: bad arguments\n${usage}`)
+  process.exit(help ? 0 : 2)
+}
+const N = Number(arg)
 const dir = await mkdtemp(join(tmpdir(), 'meshcc-sbx-bench-'))
 await writeFile(join(dir, 'tiny.c'), 'int tiny(int x) { return x + 1; }\n')
 const toolchain = await systemToolchainMounts()

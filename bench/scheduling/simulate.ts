@@ -96,8 +96,12 @@ function table(id: string, title: string, rows: readonly Summary[]): string {
   return lines.join('\n')
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+const USAGE =
+  'usage: node bench/scheduling/simulate.ts [--seeds N] [--quick] [--only SCENARIO] [--write FILE] [--json]\n' +
+  `scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}\n`
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       seeds: { type: 'string' },
@@ -105,8 +109,23 @@ async function main(argv: string[]): Promise<number> {
       only: { type: 'string' },
       write: { type: 'string' },
       json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
-  })
+  }).values
+}
+
+async function main(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parseOptions>
+  try {
+    values = parseOptions(argv)
+  } catch (err) {
+    process.stderr.write(`simulate: ${(err as Error).message}\n${USAGE}`)
+    return 2
+  }
+  if (values.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
   const seeds = values.seeds !== undefined ? Number(values.seeds) : values.quick ? 2 : 5
   if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds wants a positive integer`)
   const opts: { seeds: number; only?: string; log: (l: string) => void } = {
