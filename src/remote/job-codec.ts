@@ -54,6 +54,9 @@ export interface Blob {
   data: Uint8Array
 }
 
+/** No bytes: a job head's input, a response's empty streams. */
+export const EMPTY_BLOB: Blob = Object.freeze({ size: 0, data: new Uint8Array(0) })
+
 export interface JobOutputRequest {
   /** Absolute path of the file the compiler writes (as on the client). */
   path: string
@@ -155,7 +158,6 @@ export interface JobResponse {
 
 /** A response that carries no compile: BUSY, a refusal, a failure. */
 export function emptyResponse(jobId: string, status: JobStatus, detail: string): JobResponse {
-  const none = { size: 0, data: new Uint8Array(0) }
   return {
     v: JOB_MESSAGE_VERSION,
     features: [],
@@ -164,8 +166,8 @@ export function emptyResponse(jobId: string, status: JobStatus, detail: string):
     detail: detail.slice(0, 1000),
     exitCode: null,
     signal: null,
-    stdout: none,
-    stderr: none,
+    stdout: EMPTY_BLOB,
+    stderr: EMPTY_BLOB,
     outputs: [],
     cpuMs: 0,
     wallMs: 0,
@@ -198,17 +200,14 @@ export function encodeRequest(r: JobRequest): Uint8Array {
   return encodeJob(MSG_REQUEST, r)
 }
 
-const NO_INPUT: Blob = { size: 0, data: new Uint8Array(0) }
-
 /** The request's head: every field but the input (`MSG_HEAD`). */
 export function encodeHead(r: JobRequest): Uint8Array {
-  return encodeJob(MSG_HEAD, { ...r, input: NO_INPUT })
+  return encodeJob(MSG_HEAD, { ...r, input: EMPTY_BLOB })
 }
 
 /** The input that completes the head of job `jobId` (`MSG_INPUT`). */
 export function encodeInput(jobId: string, input: Blob): Uint8Array {
-  if (input.data.byteLength > JOB_LIMITS.maxInputWireBytes || input.size > JOB_LIMITS.maxInputBytes)
-    throw new JobCodecError('preprocessed input is over the limit')
+  checkInput(input)
   return frame(MSG_INPUT, { v: JOB_MESSAGE_VERSION, jobId, input: blobHeader(input) }, [input.data])
 }
 
@@ -412,11 +411,7 @@ function checkRequest(r: JobRequest): void {
     if (seen.has(o.path)) throw new JobCodecError(`path used twice in a job: ${o.path}`)
     seen.add(o.path)
   }
-  if (
-    r.input.data.byteLength > JOB_LIMITS.maxInputWireBytes ||
-    r.input.size > JOB_LIMITS.maxInputBytes
-  )
-    throw new JobCodecError('preprocessed input is over the limit')
+  checkInput(r.input)
   if (r.sources !== undefined) checkSources(r.sources, r)
   if (
     r.preprocessed !== undefined &&
@@ -426,6 +421,11 @@ function checkRequest(r: JobRequest): void {
     )
   )
     throw new JobCodecError('preprocessed.sourceArg is not an argument')
+}
+
+function checkInput(input: Blob): void {
+  if (input.data.byteLength > JOB_LIMITS.maxInputWireBytes || input.size > JOB_LIMITS.maxInputBytes)
+    throw new JobCodecError('preprocessed input is over the limit')
 }
 
 function checkResponse(r: JobResponse): void {

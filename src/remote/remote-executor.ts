@@ -47,6 +47,7 @@ import { gccJobEnv, packSources, resendWithSources, shipMainSource } from './dia
 import type { GccDriverCommands } from './gcc-driver-commands.ts'
 import { preprocessedModeInput, wantsPreprocessedMode } from './gcc-preprocessed-mode.ts'
 import {
+  EMPTY_BLOB,
   encodeHead,
   encodeInput,
   encodeRequest,
@@ -185,7 +186,7 @@ export class RemoteExecutor {
       args,
       cwd: resolve(cwd),
       inputPath,
-      input: { size: 0, data: new Uint8Array(0) },
+      input: EMPTY_BLOB,
       outputs,
       deadlineMs: this.#o.deadlineMs ?? 600_000,
       env: style === undefined ? jobEnv(input.env) : gccJobEnv(input.env, style),
@@ -241,11 +242,14 @@ export class RemoteExecutor {
         input: packed,
         preprocessed: ppMode === undefined ? undefined : { sourceArg: ppMode.sourceArg },
       }
-      let request: Uint8Array
+      // With a head, the job normally goes as its input frame alone: the whole request (a second
+      // copy of the compressed text) is encoded only if a stream without the head needs it.
+      let whole: Uint8Array | undefined
+      const request = () => (whole ??= encodeRequest(fields))
       let inputFrame: Uint8Array | undefined
       try {
-        request = encodeRequest(fields)
-        if (head !== undefined) inputFrame = encodeInput(fields.jobId, packed)
+        if (head === undefined) request()
+        else inputFrame = encodeInput(fields.jobId, packed)
       } catch (err) {
         if (err instanceof JobCodecError)
           throw new RemoteIneligibleError('request-invalid', err.message)
@@ -255,7 +259,9 @@ export class RemoteExecutor {
         jobId: fields.jobId,
         family: inv.family,
         cwd,
-        request,
+        get request() {
+          return request()
+        },
         input: inputFrame,
         outputs: fields.outputs,
         depfile:
@@ -268,7 +274,10 @@ export class RemoteExecutor {
         args: fields.args,
         diagStyle: style,
         inputBytes: pp.text.length,
-        wireBytes: request.byteLength,
+        wireBytes:
+          inputFrame === undefined || head === undefined
+            ? request().byteLength
+            : head.bytes.byteLength + inputFrame.byteLength,
         preprocessMs: pp.ms,
       }
     } finally {

@@ -29,8 +29,8 @@ export interface PreparedJob {
   jobId: string
   family: CacheableInvocation['family']
   cwd: string
-  /** The whole request. */
-  request: Uint8Array
+  /** The whole request (for a job with a head, encoded only when first read). */
+  readonly request: Uint8Array
   /**
    * The input frame that completes the job's head (`RemoteExecutor.begin`), for a stream on
    * which the head went ahead; absent when no head was made.
