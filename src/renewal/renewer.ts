@@ -99,7 +99,7 @@ export class CertificateRenewer {
         delay = await this.#attempt(signal)
       }
       this.#state.nextAttemptAt = this.#now() + delay
-      await this.#save(signal)
+      await this.#save()
       await sleep(delay, undefined, { signal, ref: false }).catch(() => undefined)
     }
   }
@@ -175,9 +175,13 @@ export class CertificateRenewer {
     return delay
   }
 
-  async #save(signal: AbortSignal): Promise<void> {
-    await writeRenewalState(this.#init.home, this.#state, { signal }).catch((err: unknown) => {
-      if (!signal.aborted) this.#init.log.warn('cannot record the renewal state', { err })
+  /**
+   * Not cut short by a stop: the file must show the attempt the log just reported (a small
+   * write, which `stop` waits for).
+   */
+  async #save(): Promise<void> {
+    await writeRenewalState(this.#init.home, this.#state).catch((err: unknown) => {
+      this.#init.log.warn('cannot record the renewal state', { err })
     })
   }
 }
