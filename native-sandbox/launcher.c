@@ -284,6 +284,11 @@ static void serve_fifo(uint32_t id, char *payload, uint32_t len)
 	int parent = root < 0 ? -1 : (int)syscall(SYS_openat2, root, dir, &how, sizeof how);
 	int err = parent < 0 ? errno : 0;
 	int made = 0;
+	/* Whatever the path holds now goes first (a file left by an earlier serving of this path:
+	 * a job compiled again the usual way after a try with its input behind `-include`). The
+	 * entry itself is removed, never what a link points to. */
+	if (!err)
+		unlinkat(parent, base, 0);
 	if (!err && mkfifoat(parent, base, 0600) < 0)
 		err = errno;
 	else if (!err)

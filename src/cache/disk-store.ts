@@ -357,7 +357,11 @@ class DiskStore implements DiskCacheStore {
         this.#log?.info('cache entry larger than the cache, not stored', { id, size: bytes.length })
         return
       }
-      await writeFileAtomic(this.#path(id), bytes, o.signal ? { signal: o.signal } : {})
+      // An entry being replaced goes first (a reader meanwhile misses): see `unlinkFirst`.
+      await writeFileAtomic(this.#path(id), bytes, {
+        ...(o.signal ? { signal: o.signal } : {}),
+        unlinkFirst: this.#index.has(id),
+      })
       this.#index.set(id, bytes.byteLength, this.#now())
       this.#removedDuringScan.delete(id)
     } finally {

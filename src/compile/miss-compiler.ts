@@ -28,6 +28,11 @@ export type MissRun = RunResult & {
   where?: 'local' | 'remote'
   /** Every file the compile read (its preprocessing's line markers), when asked for. */
   files?: string[]
+  /**
+   * The injected depfile's bytes, when the compile path had them in memory and so did not write
+   * the file (a remote compile: its depfile comes from the client's preprocessing).
+   */
+  injectedDepfileText?: Buffer
 }
 
 export type MissCompiler = (ctx: RequestContext, job: MissCompile) => Promise<MissRun>

@@ -196,8 +196,9 @@ export async function compileAndStore(ctx: RequestContext, plan: MissPlan): Prom
   } finally {
     if (depPass !== undefined) await depPass.catch(() => undefined)
   }
-  const injectedText = injected === undefined ? undefined : readIfExists(injected)
-  removeQuietly(injected)
+  const injectedText =
+    run.injectedDepfileText ?? (injected === undefined ? undefined : readIfExists(injected))
+  if (run.injectedDepfileText === undefined) removeQuietly(injected)
   removeQuietly(depPassFile)
 
   if (run.signal !== null) throw new StepAside(`compiler-killed-${run.signal}`, true)

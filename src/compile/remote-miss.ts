@@ -135,8 +135,12 @@ async function compileOnMesh(
   // take the job. A job that is compiled here after all stops that work first.
   const early = new AbortController()
   let preparing: Promise<unknown> | undefined
-  if (mode === 'remote' || placement.candidates(placed).length > 0)
+  if (mode === 'remote' || placement.candidates(placed).length > 0) {
     preparing = handle.prepareEarly(AbortSignal.any([signal, early.signal]))
+    // A builder that starts compiles early may get the head with the reservation.
+    const head = handle.head()
+    if (head !== undefined) placed.ahead = head
+  }
   const local = async (): Promise<Ran> => {
     if (preparing !== undefined && handle.prepared() === undefined) {
       early.abort(new Error('compiled here'))
@@ -170,7 +174,12 @@ async function compileOnMesh(
   const prepared = handle.prepared()
   try {
     if (prepared === undefined) throw new Error('remote result without a prepared job')
-    await client.executor.commit(prepared, out, { umask: request.umask })
+    // The depfile the pipeline injected only to learn the headers is handed over in memory:
+    // writing it to be read back and removed cost a dozen system calls and an inode per job.
+    await client.executor.commit(prepared, out, {
+      umask: request.umask,
+      writeDepfile: job.injectedDepfile === undefined,
+    })
   } catch (err) {
     log.warn('cannot write the remote outputs; compiling here', { err, source: inv.source })
     stats.remoteFallback('commit-failed')
@@ -196,6 +205,8 @@ async function compileOnMesh(
   // The header list from the preprocessing this job already paid for (no dependency pass).
   if (job.wantsFiles === true && out.exitCode === 0 && prepared.files !== undefined)
     run.files = prepared.files
+  if (job.injectedDepfile !== undefined && out.exitCode === 0 && prepared.depfile !== undefined)
+    run.injectedDepfileText = prepared.depfile.data
   return run
 }
 

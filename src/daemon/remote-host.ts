@@ -239,6 +239,8 @@ export class RemoteHost {
       workDir: join(this.#init.paths.home, 'jobs'),
       // MESHCC_EARLY_START=0: grants do not offer early start (every job waits for its input).
       earlyStart: process.env.MESHCC_EARLY_START !== '0',
+      // MESHCC_INCLUDE_INPUT=0: a job started early waits for its input in its main file.
+      includeInput: process.env.MESHCC_INCLUDE_INPUT !== '0',
       ensureToolchain: async (id, { from, signal }) => {
         const r = await this.#transfers.track(id, (onProgress) =>
           transfer.ensureToolchain(id, { signal, hintPeers: [from], onProgress }),

@@ -15,7 +15,9 @@ import { SandboxSetupError, SandboxUnavailableError, UnsafeJobOutputError } from
 import { readJobOutput } from '../sandbox/collect-output.ts'
 import type { SandboxMount, SandboxResult, SandboxSpec } from '../sandbox/types.ts'
 import { jobLocale } from './builder-locale.ts'
-import { stageSources } from './builder-sources.ts'
+import { serveIncludedInput, stageSources } from './builder-sources.ts'
+import { includeEligibleArgs } from './gcc-input-include.ts'
+import { compileWithIncludedInput, includedInputDir } from './included-input-compile.ts'
 import { PREPROCESSED_FEATURE, SANDBOX_INPUT_DIR } from './gcc-preprocessed-mode.ts'
 import type { Blob, JobOutputFile, JobRequest, JobResponse } from './job-codec.ts'
 import { emptyResponse, JOB_MESSAGE_VERSION } from './job-codec.ts'
@@ -47,6 +49,8 @@ export interface BuilderJobContext {
    */
   input?: Promise<Blob>
   inputWaitMs?: number
+  /** A gcc job started before its input may get it behind `-include` (default true). */
+  includeInput?: boolean
 }
 
 export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Promise<JobResponse> {
@@ -152,15 +156,6 @@ async function compileJob(
       ...req.args.slice(i + 1),
     ]
   }
-  // The main source through its FIFO: the compile starts as soon as the FIFO is asked for, not
-  // after the launcher's answer (a round trip of 0.4–1 ms per job).
-  let serving: { served: Promise<boolean> } | undefined
-  if (!ppMode && sources.servesMain) {
-    makeJobDir(dirname(plan.hostPath(req.inputPath)))
-    const fifo = await sources.serve()
-    serving = fifo
-    unpacking.then((text) => fifo.supply(text)).catch(() => {}) // a failed input stops the job
-  }
   const writeMain = ppMode
     ? async () => {}
     : async () => {
@@ -168,18 +163,22 @@ async function compileJob(
         sources.placed = sources.placed.filter((p) => p !== req.inputPath)
       }
 
-  const compile = (signal: AbortSignal) =>
+  const compile = (
+    signal: AbortSignal,
+    extra: { args: string[]; mounts: SandboxMount[] } = { args: [], mounts: [] },
+  ) =>
     ctx
       .run(
         {
           program: ctx.driver,
-          args: [...withPipe(req.family, args)],
+          args: [...withPipe(req.family, [...args, ...extra.args])],
           mounts: [
             ...ctx.toolchainMounts,
             ...(locale?.mounts ?? []),
             ...plan.roots.map((r): SandboxMount => ({ kind: 'rw', source: r.host, path: r.path })),
             ...sources.mounts,
             ...inputMounts,
+            ...extra.mounts,
           ],
           cwd: req.cwd,
           env: { ...jobEnv(req.env), ...locale?.env, PATH: JOB_PATH },
@@ -193,9 +192,42 @@ async function compileJob(
         if (err instanceof SandboxSetupError) return { failed: err.message }
         throw err
       })
-  const result = await compileOnServedInput(serving, compile, writeMain, jobSignal).finally(() =>
-    sources.stop(),
-  )
+  // The main source through its FIFO: the compile starts as soon as the FIFO is asked for, not
+  // after the launcher's answer (a round trip of 0.4–1 ms per job).
+  const usually = async () => {
+    let serving: { served: Promise<boolean> } | undefined
+    if (!ppMode && sources.servesMain) {
+      makeJobDir(dirname(plan.hostPath(req.inputPath)))
+      const fifo = await sources.serve()
+      serving = fifo
+      unpacking.then((text) => fifo.supply(text)).catch(() => {}) // a failed input stops the job
+    }
+    return compileOnServedInput(serving, compile, writeMain, jobSignal)
+  }
+  // A job started before its input: the input behind `-include` where that is safe, so that the
+  // compiler's whole set-up happens before the input is there (gcc-input-include.ts).
+  const included =
+    !ppMode &&
+    sources.servesMain &&
+    ctx.input !== undefined &&
+    ctx.includeInput !== false &&
+    includeEligibleArgs(args)
+  const result = await (async () => {
+    if (included) {
+      makeJobDir(dirname(plan.hostPath(req.inputPath)))
+      const done = await compileWithIncludedInput({
+        inputPath: req.inputPath,
+        hostDir: includedInputDir(ctx.jobDir),
+        serveEmptyMain: () => sources.serve({ empty: true }),
+        serveInput: (dir, name) => serveIncludedInput(dir, name, join(ctx.jobDir, 'src')),
+        text: unpacking,
+        compile: (extra, signal) => compile(signal, extra),
+        signal: jobSignal,
+      })
+      if (done !== undefined) return done
+    }
+    return usually()
+  })().finally(() => sources.stop())
   if ('refused' in result) return emptyResponse(req.jobId, 'refused', result.refused)
   if ('failed' in result) return emptyResponse(req.jobId, 'failed', result.failed)
   if (result.timedOut)

@@ -4,7 +4,8 @@
  * directory are made while the client still preprocesses, off the job's critical path. The job
  * directories are removed only once the response went out.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdirSync, mkdtempSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import type { SandboxMount } from '../sandbox/types.ts'
 
 /** A toolchain's drivers and mount table, as the builder caches them per toolchain. */
@@ -21,7 +22,7 @@ export interface ReservedJobPrep {
 }
 
 export interface PrepareSteps {
-  has(id: string): Promise<boolean>
+  has(id: string): boolean | Promise<boolean>
   toolchain(id: string, signal: AbortSignal): Promise<ToolchainEntry>
   workDir: string
 }
@@ -48,12 +49,17 @@ export async function prepareJob(
   return undefined
 }
 
-/** A fresh job directory under `workDir` (made on first use, or again if someone removed it). */
-export function newJobDir(workDir: string): Promise<string> {
-  return mkdtemp(`${workDir}/job-`).catch(async () => {
-    await mkdir(workDir, { recursive: true })
-    return mkdtemp(`${workDir}/job-`)
-  })
+/**
+ * A fresh job directory under `workDir` (made on first use, or again if someone removed it).
+ * Synchronous: one system call, where the promise API's thread-pool trip sat on the job's path.
+ */
+export async function newJobDir(workDir: string): Promise<string> {
+  try {
+    return mkdtempSync(`${workDir}/job-`)
+  } catch {
+    mkdirSync(workDir, { recursive: true })
+    return mkdtempSync(`${workDir}/job-`)
+  }
 }
 
 /** Removes the job's directories, and a prepared one no job used (after the response). */

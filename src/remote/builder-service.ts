@@ -85,6 +85,11 @@ export interface BuilderOptions {
    * starts before its input arrives (`job-protocol.ts`).
    */
   earlyStart?: boolean
+  /**
+   * A gcc job started before its input gets it behind `-include` where that is safe (default
+   * true; `gcc-input-include.ts`).
+   */
+  includeInput?: boolean
   /** How long a reserved slot waits for its job. Default 3 s (`slot-reservations.ts`). */
   reservationTtlMs?: number
   onJob?: (event: BuilderJobEvent) => void
@@ -218,7 +223,8 @@ export class BuilderService {
     const gone = new AbortController()
     const onClose = () => gone.abort(new Error('job stream closed'))
     stream.addEventListener('close', onClose)
-    const started = performance.now()
+    // From the reservation's arrival: a client may open its next job's stream ahead of time.
+    let started = performance.now()
     let admitted = false
     let token: string | undefined
     let response: JobResponse | undefined
@@ -228,17 +234,19 @@ export class BuilderService {
     // Job directories to remove once the answer is out (the response holds the outputs).
     const dirs: string[] = []
     let prepared: Promise<ReservedJobPrep | undefined> | undefined
-    // Both reads together within the request timeout, as one request was before.
-    const readSignal = AbortSignal.any([
-      gone.signal,
-      AbortSignal.timeout(this.#o.readTimeoutMs ?? 30_000),
-    ])
+    // The reservation must come within the read timeout of the stream's opening (a client may
+    // open it ahead of its job), and the job's request (head and input) within the read timeout
+    // of the reservation.
+    const readTimeoutMs = this.#o.readTimeoutMs ?? 30_000
+    let readSignal = AbortSignal.any([gone.signal, AbortSignal.timeout(readTimeoutMs)])
     try {
       let verdict: { answer: ReserveResponse; token?: string }
       let ask: ReserveRequest
       try {
         const probe = await this.#probe()
         ask = await srv.readReserve({ signal: readSignal })
+        started = performance.now()
+        readSignal = AbortSignal.any([gone.signal, AbortSignal.timeout(readTimeoutMs)])
         if (probe.ok) verdict = this.reserve(peer, ask)
         else {
           this.#count('refused')
@@ -261,7 +269,7 @@ export class BuilderService {
       prepared = prepareJob(
         ask.toolchain,
         {
-          has: (id) => this.#o.store.has(id),
+          has: (id) => this.#o.store.hasSync(id),
           toolchain: (id, signal) => this.#toolchain(id, signal),
           workDir: this.#o.workDir,
         },
@@ -440,6 +448,7 @@ export class BuilderService {
       )
     return runBuilderJob(req, {
       ...(input === undefined ? {} : { input }),
+      ...(o.includeInput === false ? { includeInput: false } : {}),
       jobDir,
       driver: `/${driver}`,
       toolchainMounts: tc.mounts,

@@ -18,8 +18,9 @@
  *   through a link (the job may replace the FIFO or its directories with links to host files). A
  *   compiler that never opens its input just leaves the writer pending until `stop`.
  */
+import { linkSync } from 'node:fs'
 import { join } from 'node:path'
-import { serveFifoSource } from '../sandbox/fifo-source.ts'
+import { type FifoServing, serveFifoSource } from '../sandbox/fifo-source.ts'
 import type { LaunchedRun } from '../sandbox/launcher.ts'
 import type { SandboxMount } from '../sandbox/types.ts'
 import type { JobRequest } from './job-codec.ts'
@@ -42,9 +43,22 @@ export interface StagedSources {
    * read until then. `served` is false when no FIFO could be made: then the compile must not be
    * used, the text is written there instead, and the main file is not placed.
    */
-  serve(): Promise<{ served: Promise<boolean>; supply(text: Uint8Array): Promise<void> }>
-  /** Releases the writer (after the compile). */
+  serve(options?: ServeOptions): Promise<ServedMain>
+  /** Releases the writers (after the compile). */
   stop(): void
+}
+
+export interface ServeOptions {
+  /**
+   * The main source yields no text at all (at once): the compiler gets the text elsewhere
+   * (`-include`, `gcc-input-include.ts`), and the original is in place as soon as it has read.
+   */
+  empty?: boolean
+}
+
+export interface ServedMain {
+  served: Promise<boolean>
+  supply(text: Uint8Array): Promise<void>
 }
 
 export async function stageSources(
@@ -92,27 +106,70 @@ export async function stageSources(
   const original = join(dir, 'main')
   await writeJobFile(original, mainBytes)
   const { root, rel } = plan.locate(req.inputPath)
-  let writer: LaunchedRun | undefined
-  let stopped = false
+  const writers = new Writers()
+  let servings = 0
   return {
     mounts,
     placed: [req.inputPath, ...placed],
     servesMain: true,
-    serve: async () => {
+    serve: async ({ empty = false }: ServeOptions = {}) => {
+      // Each writer renames its own link to the original over the FIFO: `original` stays for
+      // a second serving (the job compiled again the usual way).
+      const copy = join(dir, `main${servings++}`)
+      linkSync(original, copy)
       const serving = await serveFifoSource(
         { root: root.host, rel },
-        { textFile: join(dir, 'text'), original },
+        { textFile: join(dir, empty ? 'empty' : 'text'), original: copy },
       )
-      const served = (serving?.answer ?? Promise.resolve(undefined)).then((w) => {
-        writer = w
-        if (stopped) writer?.kill()
-        return writer !== undefined
-      })
-      return { served, supply: serving?.supply ?? (async () => {}) }
+      const served = writers.track(serving)
+      const supply = serving?.supply ?? (async () => {})
+      if (empty) await supply(EMPTY)
+      return { served, supply: empty ? async () => {} : supply }
     },
-    stop: () => {
-      stopped = true
-      writer?.kill()
-    },
+    stop: () => writers.stop(),
+  }
+}
+
+/**
+ * Serves a gcc job's input behind `-include` (`gcc-input-include.ts`): a FIFO named `name` in
+ * `hostDir` (a fresh directory of the job, mounted read-only in the sandbox), which the text
+ * fills once supplied. Undefined when the launcher cannot serve it.
+ */
+export async function serveIncludedInput(
+  hostDir: string,
+  name: string,
+  privateDir: string,
+): Promise<(ServedMain & { stop(): void }) | undefined> {
+  makeJobDir(hostDir)
+  // The writer renames this file over the FIFO once it has copied it: any later open of the
+  // path finds the text as a plain file instead of a FIFO nobody writes.
+  const textFile = join(privateDir, 'included')
+  const serving = await serveFifoSource(
+    { root: hostDir, rel: name },
+    { textFile, original: textFile },
+  )
+  if (serving === undefined) return undefined
+  const writers = new Writers()
+  return { served: writers.track(serving), supply: serving.supply, stop: () => writers.stop() }
+}
+
+const EMPTY = new Uint8Array(0)
+
+/** The FIFO writers of a job, killed together when the compile is over. */
+class Writers {
+  readonly #all: LaunchedRun[] = []
+  #stopped = false
+
+  track(serving: FifoServing | undefined): Promise<boolean> {
+    return (serving?.answer ?? Promise.resolve(undefined)).then((w) => {
+      if (w !== undefined) this.#all.push(w)
+      if (this.#stopped) w?.kill()
+      return w !== undefined
+    })
+  }
+
+  stop(): void {
+    this.#stopped = true
+    for (const w of this.#all) w.kill()
   }
 }

@@ -141,6 +141,12 @@ export function jobServerStream(stream: Stream): JobServerStream {
  * The client's end of one job stream: reserve (`reserve`), then one job (`exchange`). Used once;
  * `abort` gives the slot back at once (the builder frees it when the stream resets).
  */
+/** A job's head as it goes on the wire, tagged with its job id. */
+export interface JobHeadBytes {
+  jobId: string
+  bytes: Uint8Array
+}
+
 export class JobChannel {
   readonly stream: Stream
   /** The builder's peer id (the stream's connection was checked to lead there). */
@@ -170,16 +176,41 @@ export class JobChannel {
     )
   }
 
-  /** Asks for a slot and reads the builder's answer (throws on a malformed one or a reset). */
+  /**
+   * Asks for a slot and reads the builder's answer (throws on a malformed one or a reset).
+   * `ahead`: the job's head, written right behind the reservation as soon as it is known,
+   * without waiting for the grant (only for a builder known to take heads: one that offered
+   * early start on this connection). Turned away, the stream is reset and the head with it.
+   */
   async reserve(
     request: ReserveRequest,
-    { signal }: { signal?: AbortSignal } = {},
+    {
+      signal,
+      ahead,
+    }: {
+      signal?: AbortSignal | undefined
+      ahead?: Promise<JobHeadBytes | undefined> | undefined
+    } = {},
   ): Promise<ReserveResponse> {
-    await this.#lp.write(encodeReserveRequest(request), sig(signal))
+    const asked = this.#lp.write(encodeReserveRequest(request), sig(signal))
+    ahead?.then(
+      (head) => {
+        if (head === undefined || this.#head !== undefined || this.#used) return
+        if (this.stream.writeStatus !== 'writable') return
+        this.#writeHead(head.jobId, head.bytes)
+      },
+      () => {},
+    )
+    await asked
     const answer = decodeReserveAnswer((await this.#lp.read(sig(signal))).subarray())
     this.#reserved = answer.status === 'granted'
     this.#early = answer.status === 'granted' && answer.features?.includes(EARLY_START) === true
     return answer
+  }
+
+  /** The builder's grant offered early start. */
+  get earlyStart(): boolean {
+    return this.#early
   }
 
   /**
@@ -189,10 +220,19 @@ export class JobChannel {
    */
   sendHead(jobId: string, head: Uint8Array): boolean {
     if (!this.#early || this.#head !== undefined || !this.usable) return false
+    this.#writeHead(jobId, head)
+    return true
+  }
+
+  /** True once a head went (or is going) on this stream. */
+  get headSent(): boolean {
+    return this.#head !== undefined
+  }
+
+  #writeHead(jobId: string, head: Uint8Array): void {
     const written = this.#lp.write(head)
     written.catch(() => {}) // the exchange's own write reports a broken stream
     this.#head = { jobId, written }
-    return true
   }
 
   /**

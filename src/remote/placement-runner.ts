@@ -33,6 +33,8 @@ export interface RemoteRunnerHandle {
   prepareEarly(signal: AbortSignal): Promise<unknown>
   /** The prepared job, once a remote attempt made it (for `commit`). */
   prepared(): PreparedJob | undefined
+  /** The job's head, once preparing has started (for the reservation to send ahead). */
+  head(): Promise<JobHead | undefined> | undefined
 }
 
 export function remoteRunner(exec: RemoteExecutor, input: RemoteJobInput): RemoteRunnerHandle {
@@ -78,6 +80,7 @@ export function remoteRunner(exec: RemoteExecutor, input: RemoteJobInput): Remot
   return {
     runner,
     prepared: () => done,
+    head: () => begun?.head,
     prepareEarly: (signal) => start(signal).job.catch(() => {}),
   }
 }

@@ -26,8 +26,16 @@
  */
 
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
-import { open, readFile, unlink } from 'node:fs/promises'
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  unlinkSync,
+} from 'node:fs'
+import { open } from 'node:fs/promises'
 import { runCompiler } from '../compile/run-compiler.ts'
 import type { ClientRunner } from '../compile/types.ts'
 import type { CacheableInvocation, DepfileRequest } from '../compilers/types.ts'
@@ -210,7 +218,8 @@ export async function preprocess(
       textPath,
     ])
     const ok = run.exitCode === 0 && run.signal === null
-    const depfile = ok && depPath !== undefined ? await readFile(depPath) : undefined
+    // A depfile is a few kilobytes at most: read synchronously (see SYNC_READ_MAX).
+    const depfile = ok && depPath !== undefined ? readFileSync(depPath) : undefined
     const whole = ok ? await readWhole(textPath) : undefined
     const text = whole === undefined ? Buffer.alloc(0) : whole.text
     if (sampling && whole !== undefined && learner !== undefined) {
@@ -238,7 +247,8 @@ export async function preprocess(
       ms: run.ms,
     }
   } finally {
-    await Promise.all([removeQuietly(textPath), removeQuietly(depPath)])
+    removeQuietly(textPath)
+    removeQuietly(depPath)
   }
 }
 
@@ -262,22 +272,53 @@ function driverLearner(
   return key === undefined ? undefined : { commands, key, job }
 }
 
-/** Removes a scratch file (one unlink: no stat first), if there is one. */
-async function removeQuietly(path: string | undefined): Promise<void> {
+/**
+ * Removes a scratch file (one unlink: no stat first), if there is one. Synchronous: tens of
+ * microseconds, where an awaited unlink held the job for a thread-pool round trip.
+ */
+function removeQuietly(path: string | undefined): void {
   if (path === undefined) return
-  await unlink(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err
-  })
+  try {
+    unlinkSync(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
 }
+
+/**
+ * Up to this size the preprocessor's files are read synchronously: a read from the page cache
+ * takes microseconds there, where each call of the promise API is a thread-pool round trip
+ * (open, stat, read, close: four of them one after another, ~1 ms of a tiny job's wall time and
+ * a few hundred microseconds of CPU). Larger texts go through the thread pool, so that megabytes
+ * of C++ never hold up the event loop.
+ */
+export const SYNC_READ_MAX = 1024 * 1024
 
 /**
  * A file's bytes in a pooled buffer (`text-buffers.ts`), read in as few calls as the kernel
  * allows: `text` is the view of the bytes, `buffer` what to give back.
  */
 async function readWhole(path: string): Promise<{ text: Buffer; buffer: Buffer }> {
+  const fd = openSync(path, 'r')
+  let size: number
+  try {
+    size = fstatSync(fd).size
+    if (size <= SYNC_READ_MAX) {
+      const buffer = takeTextBuffer(size)
+      let at = 0
+      while (at < size) {
+        const got = readSync(fd, buffer, at, size - at, at)
+        if (got === 0) break
+        at += got
+      }
+      // A file that shrank under us: only what was read (gcc is done writing it by now).
+      return { text: buffer.subarray(0, at), buffer }
+    }
+  } finally {
+    closeSync(fd)
+  }
   const fh = await open(path, 'r')
   try {
-    const { size } = await fh.stat()
     const buffer = takeTextBuffer(size)
     let at = 0
     while (at < size) {
@@ -285,7 +326,6 @@ async function readWhole(path: string): Promise<{ text: Buffer; buffer: Buffer }
       if (bytesRead === 0) break
       at += bytesRead
     }
-    // A file that shrank under us: only what was read (gcc is done writing it by now).
     return { text: buffer.subarray(0, at), buffer }
   } finally {
     await fh.close()

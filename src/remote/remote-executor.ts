@@ -408,14 +408,23 @@ export class RemoteExecutor {
         `connection for ${target} leads to ${conn.remotePeer}: job not sent`,
       )
     try {
-      return new JobChannel(await conn.newStream(JOB_PROTOCOL, { signal: connectBy }), `${target}`)
+      const stream = await conn.newStream(JOB_PROTOCOL, { signal: connectBy })
+      return new JobChannel(stream, `${target}`)
     } catch (cause) {
       return unreachable(cause)
     }
   }
 
-  /** Writes what the remote compile produced, as a local compile would have left it. */
-  async commit(job: PreparedJob, out: RemoteOutcome, { umask }: { umask: number }): Promise<void> {
+  /**
+   * Writes what the remote compile produced, as a local compile would have left it. With
+   * `writeDepfile: false` the depfile made while preprocessing (`job.depfile`) is left to the
+   * caller, who has its bytes.
+   */
+  async commit(
+    job: PreparedJob,
+    out: RemoteOutcome,
+    { umask, writeDepfile = true }: { umask: number; writeDepfile?: boolean },
+  ): Promise<void> {
     if (out.exitCode !== 0) {
       // gcc and clang delete their output when a compile fails.
       for (const o of job.outputs) if (!o.optional) await unlink(o.path).catch(() => {})
@@ -425,7 +434,8 @@ export class RemoteExecutor {
       const data = out.outputs.get(o.path)
       if (data !== undefined) writeOutputAtomic(o.path, data, umask)
     }
-    if (job.depfile !== undefined) writeOutputAtomic(job.depfile.path, job.depfile.data, umask)
+    if (job.depfile !== undefined && writeDepfile)
+      writeOutputAtomic(job.depfile.path, job.depfile.data, umask)
   }
 }
 

@@ -8,16 +8,24 @@
  * to the next candidate). Trouble on the way (no connection, a reset, a malformed answer, a
  * builder that does not speak this job protocol, a sandbox that refuses) rejects, which the
  * placement counts like an unreachable member.
+ *
+ * The stream comes negotiated ahead where it can (`job-streams.ts`), and a builder known to
+ * start compiles early gets the job's head in the same write as the reservation.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { advertReserve } from '../scheduler/advert-reserve.ts'
 import type { Placement } from '../scheduler/placement.ts'
 import type { ReserveFn } from '../scheduler/types.ts'
-import { JOB_PROTOCOL, JobChannel } from './job-protocol.ts'
+import { JobChannel } from './job-protocol.ts'
+import { JobStreams } from './job-streams.ts'
 import type { JobDialer } from './remote-executor.ts'
 import { reserveRequest } from './reserve-codec.ts'
 
-export function remoteReserve(node: JobDialer, placement: () => Placement | undefined): ReserveFn {
+export function remoteReserve(
+  node: JobDialer,
+  placement: () => Placement | undefined,
+  streams: JobStreams = new JobStreams(),
+): ReserveFn {
   const own = advertReserve(placement)
   return async (peer, request, options) => {
     const mine = await own(peer, request, options)
@@ -28,17 +36,23 @@ export function remoteReserve(node: JobDialer, placement: () => Placement | unde
     const conn = await node.dial(target, opts)
     if (!conn.remotePeer.equals(target))
       throw new Error(`connection for ${peer} leads to ${conn.remotePeer}`)
-    const channel = new JobChannel(await conn.newStream(JOB_PROTOCOL, opts), peer)
+    const channel = new JobChannel(await streams.open(conn, opts), peer)
     let reply: Awaited<ReturnType<JobChannel['reserve']>>
     try {
-      reply = await channel.reserve(reserveRequest(request), opts)
+      // A builder whose grants offer early start gets the job's head right behind the
+      // reservation: its compile starts a round trip sooner.
+      const ahead = streams.earlyStart(conn) ? request.ahead : undefined
+      reply = await channel.reserve(reserveRequest(request), { ...opts, ahead })
       // Given up meanwhile (the placement's timeout): a late grant must not hold the slot.
       signal?.throwIfAborted()
     } catch (err) {
       channel.abort(err)
       throw err
     }
-    if (reply.status === 'granted') return { granted: true, lease: channel }
+    if (reply.status === 'granted') {
+      streams.noteGrant(conn, channel.earlyStart)
+      return { granted: true, lease: channel }
+    }
     channel.abort(new Error(`reservation ${reply.status}`))
     if (reply.status === 'busy') return { granted: false, reason: 'busy' }
     throw new Error(`${peer} refused the reservation (its sandbox does not run jobs)`)

@@ -27,10 +27,9 @@ export async function reserveWithTimeout(
     .sleep(options.timeoutMs, { signal: stop.signal })
     .then(() => ctl.abort(new Error(`reservation on ${peer} timed out`)))
     .catch(() => {})
-  const request =
-    job.estimateMs === undefined
-      ? { toolchain: job.toolchain }
-      : { toolchain: job.toolchain, estimateMs: job.estimateMs }
+  const request: Parameters<ReserveFn>[1] = { toolchain: job.toolchain }
+  if (job.estimateMs !== undefined) request.estimateMs = job.estimateMs
+  if (job.ahead !== undefined) request.ahead = job.ahead
   try {
     return await Promise.race([
       reserve(peer, request, { signal: ctl.signal }),

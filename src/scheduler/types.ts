@@ -44,6 +44,17 @@ export interface PlacementJob {
   arch: string
   /** Predicted run time on this machine, ms, when history knows it. */
   estimateMs?: number
+  /**
+   * What the reservation may send right behind it to a builder known to take it (the job's
+   * head, for early start). Opaque to the scheduler.
+   */
+  ahead?: Promise<JobPrelude | undefined>
+}
+
+/** Bytes of a job that may go ahead of it, tagged with its id. */
+export interface JobPrelude {
+  jobId: string
+  bytes: Uint8Array
 }
 
 /** Why a remote attempt failed for reasons other than the compiler's own verdict. */
@@ -80,7 +91,7 @@ export type ReserveReply =
 /** Asks `peer` to hold one compile slot for us. Throws (or rejects) when it cannot be reached. */
 export type ReserveFn = (
   peer: string,
-  request: { toolchain: string; estimateMs?: number },
+  request: { toolchain: string; estimateMs?: number; ahead?: Promise<JobPrelude | undefined> },
   options: { signal?: AbortSignal },
 ) => Promise<ReserveReply>
 

@@ -1,4 +1,5 @@
 import { type FileHandle, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   ToolchainIncompleteError,
@@ -95,6 +96,14 @@ export class ToolchainStore {
 
   async has(id: string): Promise<boolean> {
     return exists(this.#manifestPath(id))
+  }
+
+  /**
+   * `has`, in one synchronous stat: for a builder's reservation, where the promise API's
+   * thread-pool round trip sat on the job's critical path.
+   */
+  hasSync(id: string): boolean {
+    return existsSync(this.#manifestPath(id))
   }
 
   async hasBlob(sha256: string): Promise<boolean> {
@@ -302,6 +311,9 @@ export class ToolchainStore {
   ): Promise<string> {
     const running = this.#materializing.get(id)
     if (running) return running
+    // Built already (the usual case, once per job): one synchronous stat, no thread-pool trip.
+    const final = this.treePath(id)
+    if (!this.#filling.has(id) && existsSync(final)) return Promise.resolve(final)
     const p = this.#materialize(id, options).finally(() => this.#materializing.delete(id))
     this.#materializing.set(id, p)
     return p

@@ -489,14 +489,19 @@ describe(`remote builds across three daemons ${where}`, {
     await rm(join(dir, 'obj'), { recursive: true, force: true })
     const victim = (await daemonPid(b.h.home))!
     assert.ok(victim !== undefined && isAlive(victim))
-    // Kill B the moment it holds a job: its job directories exist only while a job runs.
+    // Kill B the moment it holds a job: a job directory is made at the reservation, and laid
+    // out (its roots `m0`…) once the job itself has come.
     const jobs = join(b.h.home, 'jobs')
     await mkdir(jobs, { recursive: true })
+    const laidOut = async (name: string) =>
+      name.startsWith('job-') &&
+      (await readdir(join(jobs, name)).catch(() => [])).some((n) => /^m\d+$/.test(n))
     let killedMidJob = false
     const killer = (async () => {
       const deadline = Date.now() + 60_000
       while (Date.now() < deadline) {
-        const running = (await readdir(jobs).catch(() => [])).some((n) => n.startsWith('job-'))
+        const names = await readdir(jobs).catch(() => [])
+        const running = (await Promise.all(names.map(laidOut))).some(Boolean)
         if (running) {
           process.kill(victim, 'SIGKILL')
           killedMidJob = true

@@ -17,12 +17,14 @@ import { runSandboxed } from '../../src/sandbox/run-sandboxed.ts'
 import { testOrg, waitFor } from '../helpers/mesh.ts'
 import {
   ENV,
+  localCompile,
   type Pair,
   parse,
   SOURCE_ARGS as ARGS,
   type SourcePair,
   startSourcePair,
   type Toolchains,
+  writeTree,
 } from './remote-fixture.ts'
 
 describe('early start of a job on its builder', {
@@ -35,8 +37,8 @@ describe('early start of a job on its builder', {
   let cwd: string
   let builderId: string
   let local: Buffer
-  /** When each compile (not the locale probe) started, and how it ended. */
-  const compiles: { at: number; ended?: string }[] = []
+  /** When each compile (not the locale probe) started, its arguments, and how it ended. */
+  const compiles: { at: number; args: readonly string[]; ended?: string }[] = []
 
   before(async () => {
     sp = await startSourcePair(org, 'meshcc-early-start-', {
@@ -44,7 +46,10 @@ describe('early start of a job on its builder', {
         slots: 1,
         run: async (spec, o) => {
           if (!spec.args.includes('-c')) return runSandboxed(spec, o)
-          const entry: { at: number; ended?: string } = { at: performance.now() }
+          const entry: { at: number; args: readonly string[]; ended?: string } = {
+            at: performance.now(),
+            args: spec.args,
+          }
           compiles.push(entry)
           try {
             const r = await runSandboxed(spec, o)
@@ -69,10 +74,10 @@ describe('early start of a job on its builder', {
     assert.deepEqual(r.status === 'granted' && r.features, ['early-start'])
     return channel
   }
-  const begin = () =>
+  const begin = (args = ARGS) =>
     pair.exec.begin({
       compiler: 'gcc',
-      inv: parse('gcc', ARGS, cwd),
+      inv: parse('gcc', args, cwd),
       cwd,
       env: ENV,
       toolchain: tc.ids['gcc']!,
@@ -83,8 +88,8 @@ describe('early start of a job on its builder', {
       what: 'idle builder, no job directory left',
     })
   /** Sends the head and waits until the builder's compiler runs, before any input went. */
-  const headFirst = async (channel: JobChannel) => {
-    const b = begin()
+  const headFirst = async (channel: JobChannel, args = ARGS) => {
+    const b = begin(args)
     const head = await b.head
     assert.ok(head !== undefined, 'a plain gcc job has a head')
     const n = compiles.length
@@ -104,8 +109,33 @@ describe('early start of a job on its builder', {
     const out = await pair.exec.send(job, builderId, { lease: channel })
     assert.equal(out.exitCode, 0, out.stderr.toString())
     assert.ok(compile.at < sentAt)
+    // The input went behind `-include`: the compiler's set-up did not wait for it.
+    assert.ok(compile.args.includes('-include'), compile.args.join(' '))
+    assert.equal(compiles.at(-1), compile, 'compiled once')
     // The builder's wall time counts from the input, not from the head (the wait is ours).
     assert.ok(out.builderWallMs <= out.wallMs, `${out.builderWallMs} > ${out.wallMs} ms`)
+    await pair.exec.commit(job, out, { umask: 0o022 })
+    assert.ok((await readFile(join(cwd, 'a.o'))).equals(local), 'objects differ')
+    await rm(join(cwd, 'a.o'))
+    await idle()
+  })
+
+  it('a head sent right behind the reservation, before the grant, starts the compile', async () => {
+    await idle()
+    const conn = await pair.client.mesh.node.dial(pair.builderNode.mesh.peerId)
+    const channel = new JobChannel(await conn.newStream(JOB_PROTOCOL), builderId)
+    const b = begin()
+    const n = compiles.length
+    const r = await channel.reserve({ v: 1, toolchain: tc.ids['gcc']! }, { ahead: b.head })
+    assert.equal(r.status, 'granted')
+    assert.ok(channel.earlyStart)
+    await waitFor(() => compiles.length === n + 1, { what: 'compile started on the head' })
+    assert.ok(channel.headSent)
+    const job = await b.job
+    // The runner's own attempt to send the head finds it gone already.
+    assert.equal(channel.sendHead(job.jobId, new Uint8Array([1])), false)
+    const out = await pair.exec.send(job, builderId, { lease: channel })
+    assert.equal(out.exitCode, 0, out.stderr.toString())
     await pair.exec.commit(job, out, { umask: 0o022 })
     assert.ok((await readFile(join(cwd, 'a.o'))).equals(local), 'objects differ')
     await rm(join(cwd, 'a.o'))
@@ -145,6 +175,62 @@ describe('early start of a job on its builder', {
       await idle()
     })
   }
+
+  /** A one-file project compiled remotely after its head went first, and locally. */
+  const againstLocal = async (file: string, source: string, extra: string[]) => {
+    await idle()
+    await writeTree(cwd, { [`src/${file}`]: source })
+    const args = ['-g', '-O2', ...extra, '-c', `src/${file}`, '-o', 'x.o']
+    const here = localCompile('gcc', args, cwd)
+    assert.equal(here.exitCode, 0)
+    const localObject = await readFile(join(cwd, 'x.o'))
+    await rm(join(cwd, 'x.o'))
+    const channel = await reserve()
+    const n = compiles.length
+    const { job } = await headFirst(channel, args)
+    const out = await pair.exec.send(job, builderId, { lease: channel })
+    assert.equal(out.exitCode, 0, out.stderr.toString())
+    await pair.exec.commit(job, out, { umask: 0o022 })
+    assert.ok((await readFile(join(cwd, 'x.o'))).equals(localObject), 'objects differ')
+    await rm(join(cwd, 'x.o'))
+    return { here, out, ran: compiles.slice(n) }
+  }
+
+  it('a compile that prints is compiled again the usual way: the output of a local compile', async () => {
+    const { here, out, ran } = await againstLocal(
+      'w.c',
+      'int w(void) {\n  int unused;\n  return 0;\n}\n',
+      ['-Wall'],
+    )
+    assert.match(here.stderr.toString(), /unused variable/)
+    assert.equal(out.stderr.toString(), here.stderr.toString())
+    assert.deepEqual(
+      ran.map((c) => c.args.includes('-include')),
+      [true, false],
+      'behind -include first, then the usual way',
+    )
+  })
+
+  it('text that acts otherwise behind -include (__INCLUDE_LEVEL__) is compiled the usual way', async () => {
+    const { out, ran } = await againstLocal(
+      'l.c',
+      'int level = __INCLUDE_LEVEL__;\nint get(void) { return level; }\n',
+      [],
+    )
+    assert.equal(out.stderr.length, 0)
+    assert.equal(ran.at(-1)?.args.includes('-include'), false)
+    assert.ok(ran.every((c, i) => i === ran.length - 1 || c.ended === 'stopped'))
+  })
+
+  it('an option that records the include (-g3) keeps the input in the main file', async () => {
+    const { ran } = await againstLocal('r.c', '#define TWO 2\nint r(int x) { return x + TWO; }\n', [
+      '-g3',
+    ])
+    assert.deepEqual(
+      ran.map((c) => c.args.includes('-include')),
+      [false],
+    )
+  })
 
   it('a job without a head still goes whole on a stream that offered early start', async () => {
     await idle()

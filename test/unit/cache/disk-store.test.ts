@@ -55,6 +55,26 @@ describe('disk store', () => {
     await rm(dir, { recursive: true })
   })
 
+  it('replaces an entry with a new file, with no temp file left', async () => {
+    const dir = await tempDir()
+    const { store } = await openStore(dir)
+    const k = keyOf('replace')
+    await store.putResult(k, sampleResult('first'))
+    const before = statSync(resultPath(dir, k)).ino
+    const second = sampleResult('second')
+    await store.putResult(k, second)
+    assertSameResult(await store.getResult(k), second)
+    // A new file, written aside and renamed in (the old one is removed just before).
+    assert.notEqual(statSync(resultPath(dir, k)).ino, before)
+    assert.deepEqual(
+      readdirSync(join(dir, 'results', k.slice(0, 2))).filter((n) => n !== k),
+      [],
+      'no temp file left behind',
+    )
+    await store.stop()
+    await rm(dir, { recursive: true })
+  })
+
   it('compresses object files and still serves them byte for byte', async () => {
     const dir = await tempDir()
     const { store } = await openStore(dir)
