@@ -16,7 +16,8 @@
  *   --daemon-flag=--trace-gc (repeatable): the client daemon is restarted with these Node flags,
  *   its stdout and stderr in <home dir>/daemon.out.
  * Env: MESHCC_BENCH_UNITS=tiny,huf,cxx (default tiny,huf), MESHCC_BENCH_KEEP=1 keeps the homes,
- * MESHCC_BENCH_LOG=debug sets both daemons' log level.
+ * MESHCC_BENCH_LOG=debug sets both daemons' log level, MESHCC_BENCH_BUILDER_ENV="K=V,…" gives the
+ * builder's daemon settings (side-by-side runs, e.g. MESHCC_INCLUDE_INPUT=0).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { openSync } from 'node:fs'
@@ -39,7 +40,8 @@ import {
 const argv = process.argv.slice(2)
 const USAGE =
   'usage: node bench/micro/remote-job.ts [N=30] [--prof] [--prof-builder] [--daemon-flag=FLAG]...\n' +
-  'env: MESHCC_BENCH_UNITS=tiny,huf,cxx MESHCC_BENCH_KEEP=1 MESHCC_BENCH_LOG=debug\n'
+  'env: MESHCC_BENCH_UNITS=tiny,huf,cxx MESHCC_BENCH_KEEP=1 MESHCC_BENCH_LOG=debug\n' +
+  '     MESHCC_BENCH_BUILDER_ENV="K=V,..." (settings for the builder daemon)\n'
 const unknown = argv.find(
   (a) =>
     !/^\d+$/.test(a) &&
@@ -137,6 +139,11 @@ async function main(): Promise<void> {
     const aPeer = await join2(a, undefined, aEnv)
     const inv = await runCommand(meshccBin, ['org', 'invite'], { cwd: a.dir, env: aEnv })
     const bEnv: NodeJS.ProcessEnv = { ...b.env }
+    // MESHCC_BENCH_BUILDER_ENV="K=V,…": settings for the builder's daemon (side-by-side runs).
+    for (const kv of (process.env['MESHCC_BENCH_BUILDER_ENV'] ?? '').split(',').filter(Boolean)) {
+      const eq = kv.indexOf('=')
+      if (eq > 0) bEnv[kv.slice(0, eq)] = kv.slice(eq + 1)
+    }
     if (PROF_BUILDER) bEnv['NODE_OPTIONS'] = `--cpu-prof --cpu-prof-dir=${join(b.dir, 'prof')}`
     const bPeer = await join2(b, inv.stdout.toString().trim(), bEnv)
     await waitSees(a, bPeer)

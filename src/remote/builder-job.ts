@@ -51,6 +51,8 @@ export interface BuilderJobContext {
   inputWaitMs?: number
   /** A gcc job started before its input may get it behind `-include` (default true). */
   includeInput?: boolean
+  /** A job that took that way: whether it was compiled again the usual way. */
+  onIncluded?: (ranAgain: boolean) => void
 }
 
 export async function runBuilderJob(req: JobRequest, ctx: BuilderJobContext): Promise<JobResponse> {
@@ -215,6 +217,7 @@ async function compileJob(
   const result = await (async () => {
     if (included) {
       makeJobDir(dirname(plan.hostPath(req.inputPath)))
+      let ranAgain = false
       const done = await compileWithIncludedInput({
         inputPath: req.inputPath,
         hostDir: includedInputDir(ctx.jobDir),
@@ -223,7 +226,11 @@ async function compileJob(
         text: unpacking,
         compile: (extra, signal) => compile(signal, extra),
         signal: jobSignal,
+        onRanAgain: () => {
+          ranAgain = true
+        },
       })
+      if (done !== undefined || ranAgain) ctx.onIncluded?.(ranAgain)
       if (done !== undefined) return done
     }
     return usually()

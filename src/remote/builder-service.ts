@@ -36,6 +36,7 @@ import { toolchainMounts } from '../sandbox/toolchain-mounts.ts'
 import type { SandboxMount } from '../sandbox/types.ts'
 import type { ToolchainStore } from '../toolchain/store.ts'
 import { runBuilderJob, type SandboxRunner } from './builder-job.ts'
+import { IncludeGate } from './gcc-input-include.ts'
 import {
   cleanUpJob,
   newJobDir,
@@ -132,6 +133,8 @@ export interface BuilderCounters {
 export class BuilderService {
   readonly #o: BuilderOptions
   #running = 0
+  /** Whether jobs get their input behind `-include`: only while it pays (gcc-input-include.ts). */
+  readonly #includeGate = new IncludeGate()
   readonly #toolchains = new Map<
     string,
     { tree: string; drivers: Record<string, string | undefined>; mounts: SandboxMount[] }
@@ -317,7 +320,7 @@ export class BuilderService {
       }
       const stopKeepalive = srv.keepalive(this.#o.keepaliveMs ?? KEEPALIVE_MS)
       try {
-        response = await this.#runJob(req, input, peer, gone.signal, await prepared, dirs)
+        response = await this.#runJob(req, input, peer, gone.signal, await prepared, dirs, ask)
       } finally {
         stopKeepalive()
       }
@@ -401,6 +404,7 @@ export class BuilderService {
     signal: AbortSignal,
     prepared: ReservedJobPrep | undefined,
     dirs: string[],
+    ask: ReserveRequest,
   ): Promise<JobResponse> {
     const o = this.#o
     const store = o.store
@@ -409,7 +413,7 @@ export class BuilderService {
       const ready = prepared?.toolchain === req.toolchain ? prepared : undefined
       if (ready !== undefined) {
         dirs.push(ready.jobDir)
-        return await this.#runIn(req, input, ready.jobDir, ready.tc, signal)
+        return await this.#runIn(req, input, ready.jobDir, ready.tc, signal, ask.estimateMs)
       }
       if (!(await store.has(req.toolchain))) {
         if (o.ensureToolchain === undefined)
@@ -423,7 +427,7 @@ export class BuilderService {
       const tc = await this.#toolchain(req.toolchain, signal)
       const jobDir = await newJobDir(o.workDir)
       dirs.push(jobDir)
-      return await this.#runIn(req, input, jobDir, tc, signal)
+      return await this.#runIn(req, input, jobDir, tc, signal, ask.estimateMs)
     } catch (err) {
       if (err instanceof SandboxUnavailableError)
         return emptyResponse(req.jobId, 'refused', text(err))
@@ -439,6 +443,7 @@ export class BuilderService {
     jobDir: string,
     tc: ToolchainEntry,
     signal: AbortSignal,
+    estimateMs: number | undefined,
   ): Promise<JobResponse> {
     const o = this.#o
     const driver = tc.drivers[req.driver]
@@ -448,7 +453,8 @@ export class BuilderService {
       )
     return runBuilderJob(req, {
       ...(input === undefined ? {} : { input }),
-      ...(o.includeInput === false ? { includeInput: false } : {}),
+      includeInput: o.includeInput !== false && this.#includeGate.allow(estimateMs),
+      onIncluded: (ranAgain) => this.#includeGate.record(ranAgain),
       jobDir,
       driver: `/${driver}`,
       toolchainMounts: tc.mounts,

@@ -21,6 +21,10 @@
  * Diagnostics may differ (an "In file included from <command-line>" line): a compile that
  * prints anything, or fails, is run again the usual way and that result is the job's. So is a
  * job whose text turns out not to be safe.
+ *
+ * A compile run twice costs a whole compile to save a few milliseconds, so a builder takes this
+ * way only while it pays ({@link IncludeGate}): the share of such jobs it has recently had to run
+ * again, times the job's expected compile time, must stay below what the way saves.
  */
 
 /** Arguments with which the input never goes behind `-include`. */
@@ -72,4 +76,37 @@ export function includeSafeText(text: Uint8Array): boolean {
     if ((eol < 0 ? near : near.subarray(0, eol)).includes(ONCE)) return false
   }
   return true
+}
+
+/** What the input behind `-include` saves a job (cc1's back-end set-up), ms. */
+export const INCLUDE_SAVES_MS = 4
+/** Compile time assumed for a job that comes without an estimate, ms. */
+const UNKNOWN_JOB_MS = 50
+/** The prior: as if 1 of 20 jobs had been run again (evidence soon outweighs it). */
+const PRIOR_RERUNS = 1
+const PRIOR_JOBS = 20
+/** Weight kept per job recorded: the last ~100 jobs count. */
+const DECAY = 0.99
+
+/**
+ * A builder's choice, job by job, of whether the input goes behind `-include`: the expected
+ * cost of a second compile (the recent share of jobs run again × the job's compile time) must
+ * stay below {@link INCLUDE_SAVES_MS}. Tiny units take the way unless most compiles print;
+ * units of half a second or more never do, where the saving is under 1 % anyway.
+ */
+export class IncludeGate {
+  #jobs = 0
+  #reruns = 0
+
+  /** Whether a job expected to compile in `estimateMs` should take the way. */
+  allow(estimateMs: number | undefined): boolean {
+    const share = (this.#reruns + PRIOR_RERUNS) / (this.#jobs + PRIOR_JOBS)
+    return share * (estimateMs ?? UNKNOWN_JOB_MS) <= INCLUDE_SAVES_MS
+  }
+
+  /** A job that took the way, and whether it had to be compiled again. */
+  record(ranAgain: boolean): void {
+    this.#jobs = this.#jobs * DECAY + 1
+    this.#reruns = this.#reruns * DECAY + (ranAgain ? 1 : 0)
+  }
 }

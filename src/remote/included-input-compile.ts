@@ -34,6 +34,8 @@ export interface IncludedInputJob<T extends IncludedRun> {
   /** Runs the compiler with these arguments and mounts added. */
   compile(extra: { args: string[]; mounts: SandboxMount[] }, signal: AbortSignal): Promise<T>
   signal: AbortSignal
+  /** Told when the compile printed or failed, so the job runs again the usual way. */
+  onRanAgain?: () => void
 }
 
 export async function compileWithIncludedInput<T extends IncludedRun>(
@@ -78,7 +80,9 @@ export async function compileWithIncludedInput<T extends IncludedRun>(
     if (unsafe) return undefined
     if ('refused' in result || 'failed' in result || result.timedOut) return result
     const quiet = result.stdout.byteLength === 0 && result.stderr.byteLength === 0
-    return result.exitCode === 0 && quiet ? result : undefined
+    if (result.exitCode === 0 && quiet) return result
+    job.onRanAgain?.()
+    return undefined
   } finally {
     input.stop()
   }

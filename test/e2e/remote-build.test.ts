@@ -523,10 +523,17 @@ describe(`remote builds across three daemons ${where}`, {
     const after = await stats()
     const retries = (after.remote_retries ?? 0) - (before.remote_retries ?? 0)
     const fallbacks = (after.remote_fallbacks ?? 0) - (before.remote_fallbacks ?? 0)
+    // A job whose head went with its reservation is laid out on B before the grant reaches A:
+    // killed then, its reservation fails and the job goes to the next member.
+    const unanswered =
+      (after.remote_reservations_failed ?? 0) - (before.remote_reservations_failed ?? 0)
     process.stderr.write(
-      `kill: retries ${retries}, fallbacks ${fallbacks} ${JSON.stringify(after.remote_fallback_reasons)}, remote ${after.remote_compiles - before.remote_compiles}, local ${after.local_compiles - before.local_compiles}\n`,
+      `kill: retries ${retries}, fallbacks ${fallbacks} ${JSON.stringify(after.remote_fallback_reasons)}, reservations failed ${unanswered}, remote ${after.remote_compiles - before.remote_compiles}, local ${after.local_compiles - before.local_compiles}\n`,
     )
-    assert.ok(retries + fallbacks >= 1, 'the killed job was neither retried nor compiled locally')
+    assert.ok(
+      retries + fallbacks + unanswered >= 1,
+      'the killed job was neither retried, nor re-placed, nor compiled locally',
+    )
     assert.ok(after.remote_compiles > before.remote_compiles)
   })
 })

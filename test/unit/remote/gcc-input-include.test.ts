@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { includeEligibleArgs, includeSafeText } from '../../../src/remote/gcc-input-include.ts'
+import {
+  IncludeGate,
+  includeEligibleArgs,
+  includeSafeText,
+} from '../../../src/remote/gcc-input-include.ts'
 
 describe('includeEligibleArgs', () => {
   it('takes an ordinary compile', () => {
@@ -61,5 +65,25 @@ describe('includeSafeText', () => {
   it('looks at a subarray only', () => {
     const whole = text('__INCLUDE_LEVEL__ int ok;')
     assert.ok(includeSafeText(whole.subarray(18)))
+  })
+})
+
+describe('IncludeGate', () => {
+  it('lets small jobs and jobs without an estimate take the way from the start', () => {
+    const gate = new IncludeGate()
+    assert.ok(gate.allow(15))
+    assert.ok(gate.allow(undefined))
+    assert.equal(gate.allow(600), false, 'a long compile is not risked for a few ms')
+  })
+
+  it('weighs the recent share of jobs run again against the compile time', () => {
+    const gate = new IncludeGate()
+    for (let i = 0; i < 200; i++) gate.record(false)
+    assert.ok(gate.allow(200), 'with no job run again, medium jobs take it too')
+    for (let i = 0; i < 20; i++) gate.record(true)
+    assert.equal(gate.allow(50), false, 'a build whose compiles print keeps its jobs usual')
+    assert.ok(gate.allow(10), 'tiny ones still pay')
+    for (let i = 0; i < 600; i++) gate.record(false)
+    assert.ok(gate.allow(50), 'old reruns fade')
   })
 })
