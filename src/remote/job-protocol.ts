@@ -137,16 +137,16 @@ export function jobServerStream(stream: Stream): JobServerStream {
 
 // ---- client side ---------------------------------------------------------------------------------
 
-/**
- * The client's end of one job stream: reserve (`reserve`), then one job (`exchange`). Used once;
- * `abort` gives the slot back at once (the builder frees it when the stream resets).
- */
 /** A job's head as it goes on the wire, tagged with its job id. */
 export interface JobHeadBytes {
   jobId: string
   bytes: Uint8Array
 }
 
+/**
+ * The client's end of one job stream: reserve (`reserve`), then one job (`exchange`). Used once;
+ * `abort` gives the slot back at once (the builder frees it when the stream resets).
+ */
 export class JobChannel {
   readonly stream: Stream
   /** The builder's peer id (the stream's connection was checked to lead there). */
