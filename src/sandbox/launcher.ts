@@ -41,6 +41,8 @@ export class SandboxLauncher {
   #nextId = 1
   #buf: Buffer = Buffer.alloc(0)
   #dead: Error | undefined
+  /** Frames are being gathered for one write (`#send`). */
+  #corked = false
   #answered = false
   readonly ready: Promise<boolean>
   #hello!: (ok: boolean) => void
@@ -97,12 +99,25 @@ export class SandboxLauncher {
     this.#fifos.clear()
   }
 
+  /**
+   * Frames sent in one turn of the event loop leave in one write: a job's start sends three or
+   * four (its FIFOs, a go, the run), and each write woke the launcher on its own.
+   */
   #send(type: string, id: number, payload: Buffer): void {
     const h = Buffer.alloc(9)
     h.write(type, 0, 'latin1')
     h.writeUInt32LE(id, 1)
     h.writeUInt32LE(payload.length, 5)
-    this.#child.stdin!.write(payload.length > 0 ? Buffer.concat([h, payload]) : h)
+    const stdin = this.#child.stdin!
+    if (!this.#corked) {
+      this.#corked = true
+      stdin.cork()
+      process.nextTick(() => {
+        this.#corked = false
+        stdin.uncork()
+      })
+    }
+    stdin.write(payload.length > 0 ? Buffer.concat([h, payload]) : h)
   }
 
   #read(chunk: Buffer): void {
