@@ -15,9 +15,9 @@ import { SandboxSetupError, SandboxUnavailableError, UnsafeJobOutputError } from
 import { readJobOutput } from '../sandbox/collect-output.ts'
 import type { SandboxMount, SandboxResult, SandboxSpec } from '../sandbox/types.ts'
 import { jobLocale } from './builder-locale.ts'
-import { serveIncludedInput, stageSources } from './builder-sources.ts'
+import { stageSources } from './builder-sources.ts'
 import { includeEligibleArgs } from './gcc-input-include.ts'
-import { compileWithIncludedInput, includedInputDir } from './included-input-compile.ts'
+import { compileWithIncludedInput } from './included-input-compile.ts'
 import { PREPROCESSED_FEATURE, SANDBOX_INPUT_DIR } from './gcc-preprocessed-mode.ts'
 import type { Blob, JobOutputFile, JobRequest, JobResponse } from './job-codec.ts'
 import { emptyResponse, JOB_MESSAGE_VERSION } from './job-codec.ts'
@@ -51,7 +51,7 @@ export interface BuilderJobContext {
   inputWaitMs?: number
   /** A gcc job started before its input may get it behind `-include` (default true). */
   includeInput?: boolean
-  /** A job that took that way: whether it was compiled again the usual way. */
+  /** A compile that took that way ran to its end: whether the job ran again the usual way. */
   onIncluded?: (ranAgain: boolean) => void
 }
 
@@ -196,10 +196,11 @@ async function compileJob(
       })
   // The main source through its FIFO: the compile starts as soon as the FIFO is asked for, not
   // after the launcher's answer (a round trip of 0.4–1 ms per job).
+  const servesMain = !ppMode && sources.servesMain
+  if (servesMain) makeJobDir(dirname(plan.hostPath(req.inputPath)))
   const usually = async () => {
     let serving: { served: Promise<boolean> } | undefined
-    if (!ppMode && sources.servesMain) {
-      makeJobDir(dirname(plan.hostPath(req.inputPath)))
+    if (servesMain) {
       const fifo = await sources.serve()
       serving = fifo
       unpacking.then((text) => fifo.supply(text)).catch(() => {}) // a failed input stops the job
@@ -209,28 +210,18 @@ async function compileJob(
   // A job started before its input: the input behind `-include` where that is safe, so that the
   // compiler's whole set-up happens before the input is there (gcc-input-include.ts).
   const included =
-    !ppMode &&
-    sources.servesMain &&
-    ctx.input !== undefined &&
-    ctx.includeInput !== false &&
-    includeEligibleArgs(args)
+    servesMain && ctx.input !== undefined && ctx.includeInput !== false && includeEligibleArgs(args)
   const result = await (async () => {
     if (included) {
-      makeJobDir(dirname(plan.hostPath(req.inputPath)))
-      let ranAgain = false
       const done = await compileWithIncludedInput({
         inputPath: req.inputPath,
-        hostDir: includedInputDir(ctx.jobDir),
+        jobDir: ctx.jobDir,
         serveEmptyMain: () => sources.serve({ empty: true }),
-        serveInput: (dir, name) => serveIncludedInput(dir, name, join(ctx.jobDir, 'src')),
         text: unpacking,
         compile: (extra, signal) => compile(signal, extra),
         signal: jobSignal,
-        onRanAgain: () => {
-          ranAgain = true
-        },
+        ...(ctx.onIncluded === undefined ? {} : { onCompiled: ctx.onIncluded }),
       })
-      if (done !== undefined || ranAgain) ctx.onIncluded?.(ranAgain)
       if (done !== undefined) return done
     }
     return usually()

@@ -132,25 +132,30 @@ export async function stageSources(
 
 /**
  * Serves a gcc job's input behind `-include` (`gcc-input-include.ts`): a FIFO named `name` in
- * `hostDir` (a fresh directory of the job, mounted read-only in the sandbox), which the text
+ * `hostDir`, a fresh directory of the job (to mount read-only in the sandbox), which the text
  * fills once supplied. Undefined when the launcher cannot serve it.
  */
 export async function serveIncludedInput(
-  hostDir: string,
+  jobDir: string,
   name: string,
-  privateDir: string,
-): Promise<(ServedMain & { stop(): void }) | undefined> {
+): Promise<(ServedMain & { hostDir: string; stop(): void }) | undefined> {
+  const hostDir = join(jobDir, 'included')
   makeJobDir(hostDir)
   // The writer renames this file over the FIFO once it has copied it: any later open of the
   // path finds the text as a plain file instead of a FIFO nobody writes.
-  const textFile = join(privateDir, 'included')
+  const textFile = join(jobDir, 'src', 'included')
   const serving = await serveFifoSource(
     { root: hostDir, rel: name },
     { textFile, original: textFile },
   )
   if (serving === undefined) return undefined
   const writers = new Writers()
-  return { served: writers.track(serving), supply: serving.supply, stop: () => writers.stop() }
+  return {
+    hostDir,
+    served: writers.track(serving),
+    supply: serving.supply,
+    stop: () => writers.stop(),
+  }
 }
 
 const EMPTY = new Uint8Array(0)

@@ -8,9 +8,9 @@
  * - the compile printed anything or failed (its diagnostics may differ from the usual way's).
  * A compile that ran out of time, or that the sandbox refused, is the job's result as it is.
  */
-import { basename, join } from 'node:path'
+import { basename } from 'node:path'
 import type { SandboxMount } from '../sandbox/types.ts'
-import type { ServedMain } from './builder-sources.ts'
+import { type ServedMain, serveIncludedInput } from './builder-sources.ts'
 import { includeSafeText } from './gcc-input-include.ts'
 import { SANDBOX_INPUT_DIR } from './gcc-preprocessed-mode.ts'
 
@@ -23,26 +23,27 @@ export type IncludedRun =
 export interface IncludedInputJob<T extends IncludedRun> {
   /** The client's path of the main source (the FIFO inside gets its base name). */
   inputPath: string
-  /** A fresh directory of the job for the FIFO (mounted read-only in the sandbox). */
-  hostDir: string
+  /** The job's directory (`serveIncludedInput` makes the FIFO's directory there). */
+  jobDir: string
   /** Serves the main source empty (`StagedSources.serve({ empty: true })`). */
   serveEmptyMain(): Promise<ServedMain>
-  /** Serves the input FIFO (`serveIncludedInput`), or undefined when it cannot. */
-  serveInput(hostDir: string, name: string): Promise<(ServedMain & { stop(): void }) | undefined>
   /** The decompressed input, once it is there. */
   text: Promise<Uint8Array>
   /** Runs the compiler with these arguments and mounts added. */
   compile(extra: { args: string[]; mounts: SandboxMount[] }, signal: AbortSignal): Promise<T>
   signal: AbortSignal
-  /** Told when the compile printed or failed, so the job runs again the usual way. */
-  onRanAgain?: () => void
+  /**
+   * Told once a compile ran this way to its end: whether the job must run again the usual way
+   * (it printed or failed), for the builder's `IncludeGate`.
+   */
+  onCompiled?: (ranAgain: boolean) => void
 }
 
 export async function compileWithIncludedInput<T extends IncludedRun>(
   job: IncludedInputJob<T>,
 ): Promise<T | undefined> {
   const name = basename(job.inputPath)
-  const input = await job.serveInput(job.hostDir, name)
+  const input = await serveIncludedInput(job.jobDir, name)
   if (input === undefined) return undefined
   try {
     const main = await job.serveEmptyMain()
@@ -59,7 +60,7 @@ export async function compileWithIncludedInput<T extends IncludedRun>(
     const running = job.compile(
       {
         args: ['-include', `${SANDBOX_INPUT_DIR}/${name}`],
-        mounts: [{ kind: 'ro', source: job.hostDir, path: SANDBOX_INPUT_DIR }],
+        mounts: [{ kind: 'ro', source: input.hostDir, path: SANDBOX_INPUT_DIR }],
       },
       AbortSignal.any([job.signal, stop.signal]),
     )
@@ -80,15 +81,10 @@ export async function compileWithIncludedInput<T extends IncludedRun>(
     if (unsafe) return undefined
     if ('refused' in result || 'failed' in result || result.timedOut) return result
     const quiet = result.stdout.byteLength === 0 && result.stderr.byteLength === 0
-    if (result.exitCode === 0 && quiet) return result
-    job.onRanAgain?.()
-    return undefined
+    const ranAgain = result.exitCode !== 0 || !quiet
+    job.onCompiled?.(ranAgain)
+    return ranAgain ? undefined : result
   } finally {
     input.stop()
   }
-}
-
-/** The job's directory for the input FIFO. */
-export function includedInputDir(jobDir: string): string {
-  return join(jobDir, 'included')
 }

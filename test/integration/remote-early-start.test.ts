@@ -11,13 +11,14 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { BuilderFailedError } from '../../src/errors.ts'
 import { encodeInput } from '../../src/remote/job-codec.ts'
-import { JOB_PROTOCOL, JobChannel } from '../../src/remote/job-protocol.ts'
-import type { PreparedJob } from '../../src/remote/remote-executor.ts'
+import type { JobChannel } from '../../src/remote/job-protocol.ts'
+import type { PreparedJob, RemoteOutcome } from '../../src/remote/remote-executor.ts'
 import { runSandboxed } from '../../src/sandbox/run-sandboxed.ts'
 import { testOrg, waitFor } from '../helpers/mesh.ts'
 import {
   ENV,
   localCompile,
+  openJobChannel,
   type Pair,
   parse,
   SOURCE_ARGS as ARGS,
@@ -67,8 +68,7 @@ describe('early start of a job on its builder', {
   after(() => sp?.stop())
 
   const reserve = async () => {
-    const conn = await pair.client.mesh.node.dial(pair.builderNode.mesh.peerId)
-    const channel = new JobChannel(await conn.newStream(JOB_PROTOCOL), builderId)
+    const channel = await openJobChannel(pair)
     const r = await channel.reserve({ v: 1, toolchain: tc.ids['gcc']! })
     assert.equal(r.status, 'granted')
     assert.deepEqual(r.status === 'granted' && r.features, ['early-start'])
@@ -98,6 +98,14 @@ describe('early start of a job on its builder', {
     return { job: await b.job, compile: compiles[n]! }
   }
 
+  /** Commits a compiled job and checks that its object is a local compile's (then removes it). */
+  const matchesLocal = async (job: PreparedJob, out: RemoteOutcome) => {
+    assert.equal(out.exitCode, 0, out.stderr.toString())
+    await pair.exec.commit(job, out, { umask: 0o022 })
+    assert.ok((await readFile(join(cwd, 'a.o'))).equals(local), 'objects differ')
+    await rm(join(cwd, 'a.o'))
+  }
+
   it('starts the compile on the head and gives the input to it: the object equals a local one', async () => {
     const channel = await reserve()
     const { job, compile } = await headFirst(channel)
@@ -107,23 +115,19 @@ describe('early start of a job on its builder', {
     assert.equal(compile.ended, undefined)
     const sentAt = performance.now()
     const out = await pair.exec.send(job, builderId, { lease: channel })
-    assert.equal(out.exitCode, 0, out.stderr.toString())
     assert.ok(compile.at < sentAt)
     // The input went behind `-include`: the compiler's set-up did not wait for it.
     assert.ok(compile.args.includes('-include'), compile.args.join(' '))
     assert.equal(compiles.at(-1), compile, 'compiled once')
     // The builder's wall time counts from the input, not from the head (the wait is ours).
     assert.ok(out.builderWallMs <= out.wallMs, `${out.builderWallMs} > ${out.wallMs} ms`)
-    await pair.exec.commit(job, out, { umask: 0o022 })
-    assert.ok((await readFile(join(cwd, 'a.o'))).equals(local), 'objects differ')
-    await rm(join(cwd, 'a.o'))
+    await matchesLocal(job, out)
     await idle()
   })
 
   it('a head sent right behind the reservation, before the grant, starts the compile', async () => {
     await idle()
-    const conn = await pair.client.mesh.node.dial(pair.builderNode.mesh.peerId)
-    const channel = new JobChannel(await conn.newStream(JOB_PROTOCOL), builderId)
+    const channel = await openJobChannel(pair)
     const b = begin()
     const n = compiles.length
     const r = await channel.reserve({ v: 1, toolchain: tc.ids['gcc']! }, { ahead: b.head })
@@ -134,11 +138,7 @@ describe('early start of a job on its builder', {
     const job = await b.job
     // The runner's own attempt to send the head finds it gone already.
     assert.equal(channel.sendHead(job.jobId, new Uint8Array([1])), false)
-    const out = await pair.exec.send(job, builderId, { lease: channel })
-    assert.equal(out.exitCode, 0, out.stderr.toString())
-    await pair.exec.commit(job, out, { umask: 0o022 })
-    assert.ok((await readFile(join(cwd, 'a.o'))).equals(local), 'objects differ')
-    await rm(join(cwd, 'a.o'))
+    await matchesLocal(job, await pair.exec.send(job, builderId, { lease: channel }))
     await idle()
   })
 
@@ -236,10 +236,6 @@ describe('early start of a job on its builder', {
     await idle()
     const channel = await reserve()
     const job = await begin().job
-    const out = await pair.exec.send(job, builderId, { lease: channel })
-    assert.equal(out.exitCode, 0)
-    await pair.exec.commit(job, out, { umask: 0o022 })
-    assert.ok((await readFile(join(cwd, 'a.o'))).equals(local), 'objects differ')
-    await rm(join(cwd, 'a.o'))
+    await matchesLocal(job, await pair.exec.send(job, builderId, { lease: channel }))
   })
 })

@@ -11,6 +11,7 @@ import { parseCompilerArgs } from '../../src/compilers/parse.ts'
 import type { CacheableInvocation } from '../../src/compilers/types.ts'
 import type { Org, Role } from '../../src/identity/types.ts'
 import { BuilderService, type BuilderOptions } from '../../src/remote/builder-service.ts'
+import { JOB_PROTOCOL, JobChannel } from '../../src/remote/job-protocol.ts'
 import { RemoteExecutor, type RemoteOutcome } from '../../src/remote/remote-executor.ts'
 import { ingestToolchain } from '../../src/toolchain/ingest.ts'
 import { packageLocalCompiler } from '../../src/toolchain/package-local.ts'
@@ -122,6 +123,13 @@ export function parse(compiler: string, args: string[], cwd: string): CacheableI
 export function localCompile(compiler: string, args: string[], cwd: string) {
   const r = spawnSync(compiler, args, { cwd, env: ENV })
   return { exitCode: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** A fresh job stream from the pair's client to its builder. */
+export async function openJobChannel(pair: Pair): Promise<JobChannel> {
+  const builder = pair.builderNode.mesh.peerId
+  const conn = await pair.client.mesh.node.dial(builder)
+  return new JobChannel(await conn.newStream(JOB_PROTOCOL), builder.toString())
 }
 
 /** prepare + send + commit, as the daemon will. */

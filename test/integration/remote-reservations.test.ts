@@ -13,7 +13,7 @@ import { BuilderBusyError } from '../../src/errors.ts'
 import { remoteRunner } from '../../src/remote/placement-runner.ts'
 import type { RemoteOutcome } from '../../src/remote/remote-executor.ts'
 import { remoteReserve } from '../../src/remote/remote-reserve.ts'
-import { JOB_PROTOCOL, JobChannel } from '../../src/remote/job-protocol.ts'
+import { JobChannel } from '../../src/remote/job-protocol.ts'
 import { runSandboxed } from '../../src/sandbox/run-sandboxed.ts'
 import { systemClock } from '../../src/scheduler/clock.ts'
 import { Placement } from '../../src/scheduler/placement.ts'
@@ -22,6 +22,7 @@ import type { BuilderView } from '../../src/scheduler/types.ts'
 import { testOrg, waitFor } from '../helpers/mesh.ts'
 import {
   ENV,
+  openJobChannel,
   type Pair,
   parse,
   SOURCE_ARGS as ARGS,
@@ -59,9 +60,8 @@ describe('slot reservations on a builder', {
   after(() => sp?.stop())
 
   const reserve = async () => {
-    const conn = await pair.client.mesh.node.dial(pair.builderNode.mesh.peerId)
     const t0 = performance.now()
-    const channel = new JobChannel(await conn.newStream(JOB_PROTOCOL), builderId)
+    const channel = await openJobChannel(pair)
     const r = await channel.reserve({ v: 1, toolchain: tc.ids['gcc']! })
     return { r, channel, ms: performance.now() - t0 }
   }
