@@ -146,9 +146,10 @@ export async function measureBuilds(o: BuildOptions): Promise<BuildRow[]> {
       )
       cmd = ['make', `-j${jobs}`]
     }
-    const cpu0 = tool ? await tool.clientDaemonCpu() : 0
+    // Counters first: reading meshcc's asks its client daemon, which must not be billed.
     const rj0 = tool ? await tool.remoteJobs() : 0
     const c0 = await tool?.counters?.()
+    const cpu0 = tool ? await tool.clientDaemonCpu() : 0
     let t: Awaited<ReturnType<typeof timed>>
     try {
       t = await timed(ns[0]!, [...ns.slice(1), ...cmd], o.scratch, { cwd, env, ...sig })

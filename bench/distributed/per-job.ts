@@ -105,8 +105,9 @@ export async function measurePerJob(o: PerJobOptions): Promise<PerJobRow[]> {
         const key = `${unit.id}/${label}`
         const out = join(o.scratch, `pj-${label}-${unit.id}.o`)
         const argv = [...(tool?.prefix ?? []), ...unit.argv(out)]
-        const cpu0 = tool ? await tool.clientDaemonCpu() : 0
+        // Counters first: reading meshcc's asks its client daemon, which must not be billed.
         const rj0 = tool ? await tool.remoteJobs() : 0
+        const cpu0 = tool ? await tool.clientDaemonCpu() : 0
         const r = await hyperfineInNs(o.farm, label, argv, {
           cwd: unit.cwd,
           env: tool?.env ?? cleanEnv(),

@@ -125,12 +125,17 @@ export class Admission {
     return [...this.#members.values()]
   }
 
+  /** Whether `conn` has passed the exchange already: {@link whenMember}'s answer without waiting. */
+  admitted(conn: Connection): boolean {
+    return this.#members.get(conn.remotePeer.toString())?.connections.has(conn.id) === true
+  }
+
   /**
    * Resolves true once `conn` has passed the exchange, false if it closes or `signal` aborts
    * first. Lets protocol handlers accept a stream that raced ahead of admission.
    */
   async whenMember(conn: Connection, { signal }: { signal?: AbortSignal } = {}): Promise<boolean> {
-    if (this.#members.get(conn.remotePeer.toString())?.connections.has(conn.id)) return true
+    if (this.admitted(conn)) return true
     if (conn.status !== 'open' || signal?.aborted) return false
     const { promise, resolve } = Promise.withResolvers<boolean>()
     let set = this.#waiting.get(conn.id)

@@ -29,7 +29,9 @@ import type { Datastore } from 'interface-datastore'
 import { createLibp2p } from 'libp2p'
 import type { Libp2p, Libp2pOptions } from 'libp2p'
 import { fastMessageId } from './fast-msg-id.ts'
+import { libp2pLogger } from './libp2p-logger.ts'
 import { batchedWrites } from './tcp-write-batching.ts'
+import { sendFewerWindowUpdates } from './yamux-window-updates.ts'
 
 export const MDNS_SERVICE_TAG = '_meshcc._udp.local'
 export const DHT_PROTOCOL = '/meshcc/kad/1.0.0'
@@ -95,9 +97,11 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
     discovery.push(mdns({ serviceTag: MDNS_SERVICE_TAG, interval: init.mdnsIntervalMs ?? 10_000 }))
   }
 
+  const logger = libp2pLogger()
   const options: Libp2pOptions<MeshServices> = {
     // The caller installs admission and the advert validator before the first connection.
     start: false,
+    ...(logger === undefined ? {} : { logger }),
     privateKey: init.privateKey,
     nodeInfo: { name: 'meshcc', version: '1' },
     addresses: { listen, ...(init.announce === undefined ? {} : { announce: init.announce }) },
@@ -177,5 +181,7 @@ export async function createMeshNode(init: MeshNodeInit): Promise<MeshNode> {
   if (init.psk !== undefined) options.connectionProtector = preSharedKey({ psk: init.psk })
   // The daemon's datastore keeps records in memory and writes behind (cached-datastore.ts).
   if (init.datastore !== undefined) options.datastore = init.datastore
+  // Window updates only once half a stream's window is used (go-yamux's rule).
+  sendFewerWindowUpdates()
   return createLibp2p(options)
 }

@@ -29,7 +29,10 @@ export function requireMember(
   { role, waitMs = 5_000 }: RequireMemberOptions = {},
 ): StreamHandler {
   return async (stream, connection) => {
-    const admitted = await admission.whenMember(connection, { signal: AbortSignal.timeout(waitMs) })
+    // Almost every stream comes on a connection admitted long before: no timer for those.
+    const admitted =
+      admission.admitted(connection) ||
+      (await admission.whenMember(connection, { signal: AbortSignal.timeout(waitMs) }))
     const cert = admission.member(connection.remotePeer)?.cert
     if (!admitted || cert === undefined) {
       stream.abort(new AdmissionRefusedError('not an admitted member'))

@@ -5,8 +5,8 @@
  * directories are removed only once the response went out.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
 import type { SandboxMount } from '../sandbox/types.ts'
+import { removeJobDir } from './job-dir-remove.ts'
 
 /** A toolchain's drivers and mount table, as the builder caches them per toolchain. */
 export interface ToolchainEntry {
@@ -70,8 +70,4 @@ export async function cleanUpJob(
   const p = await prepared
   if (p !== undefined && !dirs.includes(p.jobDir)) removeJobDir(p.jobDir)
   for (const dir of dirs) removeJobDir(dir)
-}
-
-function removeJobDir(dir: string): void {
-  void rm(dir, { recursive: true, force: true }).catch(() => {})
 }

@@ -1,0 +1,71 @@
+/**
+ * The window-update rule applied to js-yamux's streams (go-yamux's): an established stream sends
+ * no update while less than half its receive window is consumed, and sends js-yamux's own update
+ * once it is; a frame that must carry a flag (the ACK of a new stream) always goes out. The
+ * streams are js-yamux's own class, driven through the method the rule replaces. (Real
+ * connections moving megabytes through the rule: the toolchain transfer and remote job tests.)
+ */
+import assert from 'node:assert/strict'
+import { YamuxStream } from '@chainsafe/libp2p-yamux/stream'
+import { describe, it } from 'node:test'
+import { sendFewerWindowUpdates } from '../../../src/mesh/yamux-window-updates.ts'
+
+interface Frame {
+  type: number
+  flag: number
+  streamID: number
+  length: number
+}
+
+const WINDOW = 256 * 1024
+const SYN_RECEIVED = 2
+const ESTABLISHED = 3
+const WINDOW_UPDATE = 1
+const ACK = 2
+
+/** A js-yamux stream's window state, with the frames it sends collected. */
+function stream(state: number, consumed: number): { s: YamuxStream; sent: Frame[] } {
+  const sent: Frame[] = []
+  const s = Object.create(YamuxStream.prototype) as YamuxStream
+  Object.assign(s, {
+    streamId: 7,
+    state,
+    recvWindow: WINDOW,
+    recvWindowCapacity: WINDOW - consumed,
+    maxStreamWindowSize: 16 * 1024 * 1024,
+    epochStart: 0,
+    getRTT: () => -1,
+    sendFrame: (f: Frame) => {
+      sent.push(f)
+      return true
+    },
+  })
+  return { s, sent }
+}
+
+describe('yamux window updates', () => {
+  it('applies once per process and finds the class it expects', () => {
+    assert.equal(sendFewerWindowUpdates(), true)
+    assert.equal(sendFewerWindowUpdates(), true)
+  })
+
+  it('sends nothing while less than half the window is consumed', () => {
+    for (const consumed of [0, 87, 1309, WINDOW / 2 - 1]) {
+      const { s, sent } = stream(ESTABLISHED, consumed)
+      s.sendWindowUpdate()
+      assert.deepEqual(sent, [], `consumed ${consumed}`)
+    }
+  })
+
+  it('restores the whole window once half of it is consumed', () => {
+    const { s, sent } = stream(ESTABLISHED, WINDOW / 2 + 10)
+    s.sendWindowUpdate()
+    assert.deepEqual(sent, [{ type: WINDOW_UPDATE, flag: 0, streamID: 7, length: WINDOW / 2 + 10 }])
+  })
+
+  it('always sends a frame that carries the ACK of a new stream', () => {
+    const { s, sent } = stream(SYN_RECEIVED, 39)
+    s.sendWindowUpdate()
+    assert.deepEqual(sent, [{ type: WINDOW_UPDATE, flag: ACK, streamID: 7, length: 39 }])
+  })
+})
