@@ -395,7 +395,10 @@ export async function recordManifest(
     (current) => {
       const updated = addEntry(decodeManifest(current), entry)
       ctx.services.manifests.set(directKey, updated)
-      return encodeManifest(updated)
+      const bytes = encodeManifest(updated)
+      // Already the newest entry (the same unit rebuilt with the same headers): nothing to
+      // write. A rewrite is a file made and one removed, a journal transaction on the disk.
+      return current !== undefined && Buffer.from(current).equals(bytes) ? undefined : bytes
     },
     signal === undefined ? {} : { signal },
   )
