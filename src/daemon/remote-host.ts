@@ -64,6 +64,7 @@ interface Attached {
   builder: BuilderService | undefined
   client: RemoteClient
   placements: Map<'auto' | 'remote', Placement>
+  local: LocalToolchains
 }
 
 /** The member view is rebuilt at most this often (every placement decision reads it). */
@@ -123,11 +124,13 @@ export class RemoteHost {
       onError: (what, err) => log.debug('toolchain transfer', { what, err }),
     })
     const builder = await this.#startBuilder(mesh, store, transfer, log)
-    // Re-checked (a few hundred lstats) at most every 2 s, not for every job of a build.
+    // Re-checked (a few hundred lstats) at most every 2 s, not for every job of a build, and
+    // not at all while the compiler's directories stay quiet (up to a minute).
     const local = new LocalToolchains(store, {
       configFile: paths.configFile,
       env: process.env,
       recheckMs: 2000,
+      watch: true,
     })
     const announced = new Set<string>()
     // Ids known to be ready, by compiler, so `auto` never waits for a first packaging.
@@ -197,7 +200,7 @@ export class RemoteHost {
         return p
       },
     }
-    this.#on = { mesh, transfer, builder, client, placements }
+    this.#on = { mesh, transfer, builder, client, placements, local }
     this.#init.stats?.builderSlots(builder?.slots ?? 0)
     mesh.changed()
   }
@@ -210,6 +213,7 @@ export class RemoteHost {
     // Jobs waiting for a slot compile here (remote-miss.ts falls back on the rejection).
     for (const p of on.placements.values()) p.close(new Error('the mesh stopped'))
     this.#transfers.clear()
+    on.local.close()
     await on.transfer.stop().catch(() => {})
   }
 

@@ -6,7 +6,11 @@
  * `lstat`s instead of hashing 150 MiB (sccache's "weak key → strong key" map, made complete).
  * The daemon passes `recheckMs` (2 s): an answer checked less than that ago is reused as is,
  * since a parallel build asks for every job and the client's CPU per remote job is what limits
- * how wide it spreads; a compiler replaced during a build is noticed within that delay.
+ * how wide it spreads; a compiler replaced during a build is noticed within that delay. With
+ * `watch` (the daemon's choice too), the directories of a compiler's files are watched
+ * (`dir-watches.ts`) from just before a check that found them unchanged, and that answer is
+ * reused for as long as nothing happens there, up to a minute: a pause in the build no longer
+ * costs the next job the whole check.
  *
  * With `languages`, the answer is the toolchain of only what a job in those languages runs
  * (`packageLocalCompiler`'s language sets): a C job's gcc toolchain is a third of the full one,
@@ -25,6 +29,7 @@ import { lstatSync } from 'node:fs'
 import { lstat, readFile, realpath, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { compilerFamily } from '../compilers/family.ts'
+import { DirWatches } from './dir-watches.ts'
 import { ingestToolchain } from './ingest.ts'
 import { findProgram, packageLocalCompiler } from './package-local.ts'
 import type { ToolchainLanguage } from './manifest.ts'
@@ -34,6 +39,9 @@ import { readToolchainMap, toolchainFor } from './toolchain-config.ts'
 
 type Env = Readonly<Record<string, string | undefined>>
 type StatKey = [path: string, size: number, mtimeMs: number, ino: number]
+
+/** A watched answer is still checked in full this often (a missed event costs at most this). */
+const WATCHED_RECHECK_MS = 60_000
 
 interface LocalState {
   version: 1
@@ -49,13 +57,22 @@ export class LocalToolchains {
   #running = new Map<string, Promise<string>>()
   #saving: Promise<void> = Promise.resolve()
   /** Recent answers by the compiler as named: id and when it was last checked. */
-  #recent = new Map<string, { id: string; at: number }>()
+  #recent = new Map<string, { id: string; at: number; watchedSince?: number }>()
+  readonly #watches: DirWatches | undefined
+  #checks = 0
 
   constructor(
     store: ToolchainStore,
-    options: { stateFile?: string; configFile?: string; env?: Env; recheckMs?: number } = {},
+    options: {
+      stateFile?: string
+      configFile?: string
+      env?: Env
+      recheckMs?: number
+      watch?: boolean
+    } = {},
   ) {
     this.#recheckMs = options.recheckMs ?? 0
+    this.#watches = options.watch === true ? new DirWatches() : undefined
     this.#store = store
     this.#stateFile = options.stateFile ?? join(store.root, 'local.json')
     this.#configFile = options.configFile
@@ -73,21 +90,38 @@ export class LocalToolchains {
     const set = languages === undefined ? undefined : [...new Set(languages)].sort()
     const key = set === undefined ? compiler : `${compiler}\0${set.join(',')}`
     const recent = this.#recent.get(key)
-    if (recent !== undefined && performance.now() - recent.at < this.#recheckMs) return recent.id
+    if (recent !== undefined) {
+      const age = performance.now() - recent.at
+      if (age < this.#recheckMs) return recent.id
+      const since = recent.watchedSince
+      if (since !== undefined && age < WATCHED_RECHECK_MS && this.#watches?.quietSince(since))
+        return recent.id
+    }
     const at = performance.now()
-    const id = await this.#check(compiler, set, signal)
-    this.#recent.set(key, { id, at })
+    const { id, watchedSince } = await this.#check(compiler, set, signal)
+    this.#recent.set(key, watchedSince === undefined ? { id, at } : { id, at, watchedSince })
     return id
+  }
+
+  /** Full checks run so far (the stat data of a compiler's files compared, or it packaged). */
+  get checks(): number {
+    return this.#checks
+  }
+
+  /** Stops watching (the watches never keep the process alive). */
+  close(): void {
+    this.#watches?.close()
   }
 
   async #check(
     compiler: string,
     languages: ToolchainLanguage[] | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<string> {
+  ): Promise<{ id: string; watchedSince?: number }> {
+    this.#checks++
     if (this.#configFile !== undefined) {
       const mapped = toolchainFor(readToolchainMap(this.#configFile), compiler)
-      if (mapped !== undefined) return mapped
+      if (mapped !== undefined) return { id: mapped }
     }
     let set = languages
     const real = await realpath(await findProgram(compiler, this.#env))
@@ -96,14 +130,19 @@ export class LocalToolchains {
     // The full toolchain keeps its old key, so existing state stays valid.
     const key = set === undefined ? real : `${real}\0${set.join(',')}`
     const known = (await this.#load()).compilers[key]
-    if (known && (await this.#store.has(known.id)) && (await unchanged(known.stats)))
-      return known.id
+    if (known && (await this.#store.has(known.id))) {
+      // Watched before the comparison: a change during it or after shows as an event.
+      const watched = this.#watches?.cover(watchedPaths(compiler, known.stats, this.#env)) === true
+      const since = performance.now()
+      if (unchanged(known.stats))
+        return watched ? { id: known.id, watchedSince: since } : { id: known.id }
+    }
     let p = this.#running.get(key)
     if (!p) {
       p = this.#package(real, key, set, signal).finally(() => this.#running.delete(key))
       this.#running.set(key, p)
     }
-    return p
+    return { id: await p }
   }
 
   async #package(
@@ -145,6 +184,19 @@ export class LocalToolchains {
   }
 }
 
+/**
+ * Where a compiler's answer can change: its files, and the name it is called by (a link, or a
+ * bare name looked up in `PATH`, where a new compiler may appear in front of the old one).
+ */
+function watchedPaths(compiler: string, stats: StatKey[], env: Env): string[] {
+  const paths = stats.map(([path]) => path)
+  if (compiler.includes('/')) paths.push(compiler)
+  else
+    for (const dir of (env['PATH'] ?? '/usr/bin:/bin').split(':'))
+      if (dir.startsWith('/')) paths.push(join(dir, compiler))
+  return paths
+}
+
 async function statKey(path: string): Promise<StatKey> {
   const st = await lstat(path)
   return [path, st.size, st.mtimeMs, st.ino]
@@ -155,7 +207,7 @@ async function statKey(path: string): Promise<StatKey> {
  * hundred `lstat`s take well under a millisecond of the main thread this way, where awaiting each
  * one cost a thread-pool round trip and a promise apiece (several ms of CPU per check).
  */
-async function unchanged(stats: StatKey[]): Promise<boolean> {
+function unchanged(stats: StatKey[]): boolean {
   try {
     for (const [path, size, mtimeMs, ino] of stats) {
       const st = lstatSync(path, { throwIfNoEntry: false })

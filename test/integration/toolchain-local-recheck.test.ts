@@ -49,3 +49,44 @@ describe('local toolchains, recheck delay', { skip: !hasGcc && 'no gcc' }, () =>
     assert.notEqual(again, first)
   })
 })
+
+describe('local toolchains, watched directories', { skip: !hasGcc && 'no gcc' }, () => {
+  it('answers from memory while the directories are quiet, checks again after a change', async () => {
+    const dir = join(base, 'watched')
+    const bin = join(dir, 'bin')
+    await mkdir(bin, { recursive: true })
+    await symlink('/usr/lib', join(dir, 'lib'))
+    const driver = join(bin, 'x86_64-linux-gnu-gcc-12')
+    await copyFile(
+      await realpath(execFileSync('sh', ['-c', 'command -v gcc'], { encoding: 'utf8' }).trim()),
+      driver,
+    )
+    execFileSync('chmod', ['755', driver])
+    const store = new ToolchainStore(join(dir, 'home', 'toolchains'))
+    const local = new LocalToolchains(store, { watch: true })
+    after(() => local.close())
+
+    const first = await local.idFor(driver) // packaged: not watched yet
+    assert.equal(await local.idFor(driver), first) // checked in full, now watched
+    const checks = local.checks
+    await sleep(50)
+    assert.equal(await local.idFor(driver), first)
+    assert.equal(await local.idFor(driver), first)
+    assert.equal(local.checks, checks, 'quiet directories: no check')
+
+    await appendFile(driver, Buffer.from([0]))
+    for (let i = 0; i < 50 && (await local.idFor(driver)) === first; i++) await sleep(20)
+    assert.notEqual(await local.idFor(driver), first, 'the change was seen')
+    assert.ok(local.checks > checks)
+  })
+
+  it('without watches (the default), every answer past recheckMs is a full check', async () => {
+    const store = new ToolchainStore(join(base, 'plain', 'toolchains'))
+    const local = new LocalToolchains(store)
+    const gcc = execFileSync('sh', ['-c', 'command -v gcc'], { encoding: 'utf8' }).trim()
+    await local.idFor(gcc)
+    const checks = local.checks
+    await local.idFor(gcc)
+    assert.equal(local.checks, checks + 1)
+  })
+})
