@@ -25,7 +25,7 @@
  * const cOnly = await local.idFor('/usr/bin/gcc', { languages: ['c'] })
  * ```
  */
-import { lstatSync } from 'node:fs'
+import { existsSync, lstatSync } from 'node:fs'
 import { lstat, readFile, realpath, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { compilerFamily } from '../compilers/family.ts'
@@ -187,13 +187,15 @@ export class LocalToolchains {
 /**
  * Where a compiler's answer can change: its files, and the name it is called by (a link, or a
  * bare name looked up in `PATH`, where a new compiler may appear in front of the old one).
+ * `PATH` entries that do not exist are left out (many a `PATH` names one): a directory made
+ * later is seen by the minutely full check.
  */
 function watchedPaths(compiler: string, stats: StatKey[], env: Env): string[] {
   const paths = stats.map(([path]) => path)
   if (compiler.includes('/')) paths.push(compiler)
   else
     for (const dir of (env['PATH'] ?? '/usr/bin:/bin').split(':'))
-      if (dir.startsWith('/')) paths.push(join(dir, compiler))
+      if (dir.startsWith('/') && existsSync(dir)) paths.push(join(dir, compiler))
   return paths
 }
 
