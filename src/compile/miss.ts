@@ -398,7 +398,7 @@ export async function recordManifest(
       const bytes = encodeManifest(updated)
       // Already the newest entry (the same unit rebuilt with the same headers): nothing to
       // write. A rewrite is a file made and one removed, a journal transaction on the disk.
-      return current !== undefined && Buffer.from(current).equals(bytes) ? undefined : bytes
+      return current !== undefined && Buffer.compare(current, bytes) === 0 ? undefined : bytes
     },
     signal === undefined ? {} : { signal },
   )

@@ -18,12 +18,15 @@ export const SYNC_REMOVE_MAX_ENTRIES = 256
 
 class OverBudget extends Error {}
 
-/** Removes `dir` and everything in it; never throws (a directory already gone is fine). */
+/**
+ * Removes `dir` and everything in it; never throws. Whatever the walk could not finish (over the
+ * budget, an error part-way, a directory already gone) is handed to `rm`, which ignores a
+ * missing path.
+ */
 export function removeJobDir(dir: string, maxEntries = SYNC_REMOVE_MAX_ENTRIES): void {
   try {
     removeTreeSync(dir, { left: maxEntries })
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+  } catch {
     void rm(dir, { recursive: true, force: true }).catch(() => {})
   }
 }

@@ -31,7 +31,7 @@ import { join } from 'node:path'
 import { compilerFamily } from '../compilers/family.ts'
 import { DirWatches } from './dir-watches.ts'
 import { ingestToolchain } from './ingest.ts'
-import { findProgram, packageLocalCompiler } from './package-local.ts'
+import { findProgram, packageLocalCompiler, searchPath } from './package-local.ts'
 import type { ToolchainLanguage } from './manifest.ts'
 import { isErrno, tempName } from './safe-fs.ts'
 import type { ToolchainStore } from './store.ts'
@@ -193,9 +193,7 @@ export class LocalToolchains {
 function watchedPaths(compiler: string, stats: StatKey[], env: Env): string[] {
   const paths = stats.map(([path]) => path)
   if (compiler.includes('/')) paths.push(compiler)
-  else
-    for (const dir of (env['PATH'] ?? '/usr/bin:/bin').split(':'))
-      if (dir.startsWith('/') && existsSync(dir)) paths.push(join(dir, compiler))
+  else for (const dir of searchPath(env)) if (existsSync(dir)) paths.push(join(dir, compiler))
   return paths
 }
 

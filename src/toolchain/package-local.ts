@@ -170,6 +170,11 @@ export function gccSiblings(real: string): { c: string; cxx: string } {
   return { c: real, cxx: join(dir, swap('cc', 'c++')) }
 }
 
+/** The directories a bare program name is looked up in: PATH's absolute entries, in order. */
+export function searchPath(env: Env): string[] {
+  return (env['PATH'] ?? '/usr/bin:/bin').split(delimiter).filter((d) => isAbsolute(d))
+}
+
 /** Absolute path of a program named by path or looked up on PATH. */
 export async function findProgram(name: string, env: Env): Promise<string> {
   if (name.includes('/')) {
@@ -177,8 +182,7 @@ export async function findProgram(name: string, env: Env): Promise<string> {
     if (await executable(p)) return p
     throw new ToolchainPackagingError(`${p} is not an executable file`)
   }
-  for (const dir of (env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
-    if (dir === '' || !isAbsolute(dir)) continue
+  for (const dir of searchPath(env)) {
     const p = join(dir, name)
     if (await executable(p)) return p
   }

@@ -6,35 +6,22 @@
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import { appendFile, copyFile, mkdir, realpath, rm, symlink } from 'node:fs/promises'
+import { appendFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { LocalToolchains } from '../../src/toolchain/local-toolchains.ts'
 import { ToolchainStore } from '../../src/toolchain/store.ts'
+import { copiedGccDriver } from '../helpers/copied-gcc-driver.ts'
 
 const base = mkdtempSync(join(tmpdir(), 'meshcc-tc-recheck-'))
 after(() => rm(base, { recursive: true, force: true }))
 const hasGcc = spawnSync('sh', ['-c', 'command -v gcc']).status === 0
 
-/** A copy of the host's gcc driver in `<dir>/bin`, with `<dir>/lib` leading to /usr/lib. */
-async function copiedDriver(dir: string): Promise<string> {
-  const bin = join(dir, 'bin')
-  await mkdir(bin, { recursive: true })
-  await symlink('/usr/lib', join(dir, 'lib'))
-  const driver = join(bin, 'x86_64-linux-gnu-gcc-12')
-  await copyFile(
-    await realpath(execFileSync('sh', ['-c', 'command -v gcc'], { encoding: 'utf8' }).trim()),
-    driver,
-  )
-  execFileSync('chmod', ['755', driver])
-  return driver
-}
-
 describe('local toolchains, recheck delay', { skip: !hasGcc && 'no gcc' }, () => {
   it('reuses a recent answer, checks again once the delay has passed', async () => {
-    const driver = await copiedDriver(base)
+    const driver = await copiedGccDriver(base)
     const store = new ToolchainStore(join(base, 'home', 'toolchains'))
     const local = new LocalToolchains(store, { recheckMs: 60_000 })
 
@@ -59,7 +46,7 @@ describe('local toolchains, recheck delay', { skip: !hasGcc && 'no gcc' }, () =>
 describe('local toolchains, watched directories', { skip: !hasGcc && 'no gcc' }, () => {
   it('answers from memory while the directories are quiet, checks again after a change', async () => {
     const dir = join(base, 'watched')
-    const driver = await copiedDriver(dir)
+    const driver = await copiedGccDriver(dir)
     const store = new ToolchainStore(join(dir, 'home', 'toolchains'))
     const local = new LocalToolchains(store, { watch: true })
     after(() => local.close())

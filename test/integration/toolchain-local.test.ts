@@ -3,14 +3,15 @@
  * (to a different id) when a file of the compiler changes, overridden by config.toml.
  */
 import assert from 'node:assert/strict'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import { appendFile, copyFile, mkdir, realpath, rm, symlink, writeFile } from 'node:fs/promises'
+import { appendFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { LocalToolchains } from '../../src/toolchain/local-toolchains.ts'
 import { ToolchainStore } from '../../src/toolchain/store.ts'
+import { copiedGccDriver } from '../helpers/copied-gcc-driver.ts'
 
 const base = mkdtempSync(join(tmpdir(), 'meshcc-tc-local-'))
 after(() => rm(base, { recursive: true, force: true }))
@@ -18,16 +19,7 @@ const hasGcc = spawnSync('sh', ['-c', 'command -v gcc']).status === 0
 
 describe('local toolchains', { skip: !hasGcc && 'no gcc' }, () => {
   it('packages once, reuses the id, repackages when the compiler changes', async (t) => {
-    // A private copy of the gcc driver, relocated gcc-style: it finds cc1 via <prefix>/lib.
-    const bin = join(base, 'bin')
-    await mkdir(bin)
-    await symlink('/usr/lib', join(base, 'lib'))
-    const driver = join(bin, 'x86_64-linux-gnu-gcc-12')
-    await copyFile(
-      await realpath(execFileSync('sh', ['-c', 'command -v gcc'], { encoding: 'utf8' }).trim()),
-      driver,
-    )
-    execFileSync('chmod', ['755', driver])
+    const driver = await copiedGccDriver(base)
     const store = new ToolchainStore(join(base, 'home', 'toolchains'))
     const configFile = join(base, 'home', 'config.toml')
     const local = new LocalToolchains(store, { configFile })
