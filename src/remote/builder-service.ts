@@ -31,6 +31,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { JobCodecError, SandboxUnavailableError } from '../errors.ts'
 import type { Mesh } from '../mesh/mesh-service.ts'
 import { requireMember } from '../mesh/require-member.ts'
+import { widenReceiveWindow } from '../mesh/stream-window.ts'
 import { probeSandbox, type SandboxProbe } from '../sandbox/probe.ts'
 import { runSandboxed } from '../sandbox/run-sandboxed.ts'
 import { toolchainMounts } from '../sandbox/toolchain-mounts.ts'
@@ -52,6 +53,7 @@ import {
   type JobResponse,
   type JobStatus,
 } from './job-codec.ts'
+import { JOB_STREAM_WINDOW_BYTES } from './job-limits.ts'
 import { JOB_PROTOCOL, jobServerStream, KEEPALIVE_MS } from './job-protocol.ts'
 import { EARLY_START, type ReserveRequest, type ReserveResponse } from './reserve-codec.ts'
 import { SlotReservations } from './slot-reservations.ts'
@@ -272,6 +274,8 @@ export class BuilderService {
       // turn of the event loop ends (tcp-write-batching.ts), and a head that came with the
       // reservation would otherwise start its compile in the same turn, holding the grant back
       // for milliseconds (5 ms seen on this 2-core machine).
+      // Room for the input, announced with the grant (the same socket write).
+      widenReceiveWindow(stream, JOB_STREAM_WINDOW_BYTES)
       const granted = srv.answerReserve(verdict.answer)
       granted.catch(() => {}) // awaited below, after the turn
       await nextTurn()

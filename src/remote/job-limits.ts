@@ -49,3 +49,11 @@ export const JOB_LIMITS = {
 export const MAX_REQUEST_MESSAGE =
   JOB_LIMITS.maxHeaderBytes + JOB_LIMITS.maxInputWireBytes + JOB_LIMITS.maxSourcesWireBytes + 16
 export const MAX_RESPONSE_MESSAGE = JOB_LIMITS.maxHeaderBytes + JOB_LIMITS.maxResponseWireBytes + 16
+
+/**
+ * The receive window each side grants on a job stream when the job starts (`mesh/stream-window.ts`):
+ * the client with its reservation (for the object coming back), the builder with its grant (for
+ * the input). A compressed C++ unit or object of up to this size then goes in one burst instead
+ * of waiting for window updates every 128 KiB.
+ */
+export const JOB_STREAM_WINDOW_BYTES = 2 * MiB

@@ -42,7 +42,8 @@ import {
   MSG_RESPONSE,
   messageType,
 } from './job-codec.ts'
-import { MAX_REQUEST_MESSAGE, MAX_RESPONSE_MESSAGE } from './job-limits.ts'
+import { widenReceiveWindow } from '../mesh/stream-window.ts'
+import { JOB_STREAM_WINDOW_BYTES, MAX_REQUEST_MESSAGE, MAX_RESPONSE_MESSAGE } from './job-limits.ts'
 import {
   decodeReserveRequest,
   decodeReserveResponse,
@@ -192,6 +193,8 @@ export class JobChannel {
       ahead?: Promise<JobHeadBytes | undefined> | undefined
     } = {},
   ): Promise<ReserveResponse> {
+    // Room for the object coming back, announced with the reservation (one socket write).
+    widenReceiveWindow(this.stream, JOB_STREAM_WINDOW_BYTES)
     const asked = this.#lp.write(encodeReserveRequest(request), sig(signal))
     ahead?.then(
       (head) => {
