@@ -6,48 +6,18 @@
  * carry it in the remote job tests.
  */
 import assert from 'node:assert/strict'
-import { YamuxStream } from '@chainsafe/libp2p-yamux/stream'
 import type { Stream } from '@libp2p/interface'
 import { streamPair } from '@libp2p/utils'
 import { describe, it } from 'node:test'
 import { widenReceiveWindow } from '../../../src/mesh/stream-window.ts'
 import { sendFewerWindowUpdates } from '../../../src/mesh/yamux-window-updates.ts'
+import { ESTABLISHED, fakeYamuxStream, WINDOW, WINDOW_UPDATE } from '../../helpers/yamux-stream.ts'
 
-interface Frame {
-  type: number
-  flag: number
-  streamID: number
-  length: number
-}
-
-const WINDOW = 256 * 1024
 const MiB = 2 ** 20
-const ESTABLISHED = 3
-const WINDOW_UPDATE = 1
 
-/** The window fields js-yamux keeps private. */
-interface Window {
-  recvWindow: number
-  recvWindowCapacity: number
-}
-
-function yamuxStream(consumed = 0): { s: Stream; y: Window; sent: Frame[] } {
-  const sent: Frame[] = []
-  const y = Object.create(YamuxStream.prototype) as YamuxStream
-  Object.assign(y, {
-    streamId: 5,
-    state: ESTABLISHED,
-    recvWindow: WINDOW,
-    recvWindowCapacity: WINDOW - consumed,
-    maxStreamWindowSize: 16 * MiB,
-    epochStart: 0,
-    getRTT: () => -1,
-    sendFrame: (f: Frame) => {
-      sent.push(f)
-      return true
-    },
-  })
-  return { s: y as unknown as Stream, y: y as unknown as Window, sent }
+function yamuxStream(consumed = 0) {
+  const { s, window, sent } = fakeYamuxStream(ESTABLISHED, consumed, 5)
+  return { s: s as unknown as Stream, y: window, sent }
 }
 
 describe('widenReceiveWindow', () => {

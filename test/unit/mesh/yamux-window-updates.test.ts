@@ -6,42 +6,16 @@
  * connections moving megabytes through the rule: the toolchain transfer and remote job tests.)
  */
 import assert from 'node:assert/strict'
-import { YamuxStream } from '@chainsafe/libp2p-yamux/stream'
 import { describe, it } from 'node:test'
 import { sendFewerWindowUpdates } from '../../../src/mesh/yamux-window-updates.ts'
-
-interface Frame {
-  type: number
-  flag: number
-  streamID: number
-  length: number
-}
-
-const WINDOW = 256 * 1024
-const SYN_RECEIVED = 2
-const ESTABLISHED = 3
-const WINDOW_UPDATE = 1
-const ACK = 2
-
-/** A js-yamux stream's window state, with the frames it sends collected. */
-function stream(state: number, consumed: number): { s: YamuxStream; sent: Frame[] } {
-  const sent: Frame[] = []
-  const s = Object.create(YamuxStream.prototype) as YamuxStream
-  Object.assign(s, {
-    streamId: 7,
-    state,
-    recvWindow: WINDOW,
-    recvWindowCapacity: WINDOW - consumed,
-    maxStreamWindowSize: 16 * 1024 * 1024,
-    epochStart: 0,
-    getRTT: () => -1,
-    sendFrame: (f: Frame) => {
-      sent.push(f)
-      return true
-    },
-  })
-  return { s, sent }
-}
+import {
+  ACK,
+  ESTABLISHED,
+  fakeYamuxStream as stream,
+  SYN_RECEIVED,
+  WINDOW,
+  WINDOW_UPDATE,
+} from '../../helpers/yamux-stream.ts'
 
 describe('yamux window updates', () => {
   it('applies once per process and finds the class it expects', () => {
