@@ -1,7 +1,7 @@
 /**
  * What the mandated network stack costs by itself per remote job, with no meshcc code on the
- * path: two bare libp2p nodes (TCP, Noise, yamux, as `mesh/create-node.ts` sets them up, with the
- * same yamux window rule) in two processes on loopback. The client sends a request of a tiny
+ * path: two bare libp2p nodes (TCP, Noise, yamux, with `mesh/create-node.ts`'s yamux window rule but
+ * not its write batching) in two processes on loopback. The client sends a request of a tiny
  * job's size and reads a reply of a tiny object's size, sequentially, and reports the CPU its
  * own process spent per exchange (`process.cpuUsage`, all threads) and the wall time.
  *

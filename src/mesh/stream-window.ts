@@ -9,8 +9,9 @@
  * 8.5 MB/s, and a 460 KB unit takes two round trips instead of one; and each half window read
  * costs an update frame to send and to handle. With the grant, a message of up to the granted
  * size leaves in one burst. On loopback, where a round trip costs next to nothing, the builder
- * made 6.8 socket writes per C++ job instead of 8.3, and the CPU figures moved within their
- * noise (`bench/micro/libp2p-floor.ts --grant`).
+ * made 6.8 `writev` calls per C++ job instead of 8.3 (its sockets and its sandbox launcher's
+ * pipe; one run of 10 jobs each way), and the CPU figures moved within their noise (also
+ * `bench/micro/libp2p-floor.ts --grant`).
  *
  * How: the receiver raises its window and tells the sender with a window update, the standard
  * yamux way (the sender may then send that much more). Nothing is negotiated: a peer that never
@@ -41,8 +42,10 @@ function isYamuxWindow(stream: object): stream is YamuxWindow {
 
 /**
  * Lets the remote send up to `bytes` on `stream` before it waits for this side (js-yamux may
- * double it once more by its own growth rule). False when the stream is not a yamux stream
- * (another muxer, a test's stream pair) or its window is already at least that wide.
+ * double it once more by its own growth rule). The update goes at once unless less than half
+ * the window would be new (`yamux-window-updates.ts`'s rule; the next update then carries it).
+ * False when the stream is not a yamux stream (another muxer, a test's stream pair) or its
+ * window is already at least that wide.
  */
 export function widenReceiveWindow(stream: Stream, bytes: number): boolean {
   if (!isYamuxWindow(stream) || stream.recvWindow >= bytes) return false

@@ -270,12 +270,12 @@ export class BuilderService {
         return
       }
       token = verdict.token
+      // Room for the input, announced with the grant (the same socket write).
+      widenReceiveWindow(stream, JOB_STREAM_WINDOW_BYTES)
       // The grant leaves first: the client's input waits for it. Its bytes go out when this
       // turn of the event loop ends (tcp-write-batching.ts), and a head that came with the
       // reservation would otherwise start its compile in the same turn, holding the grant back
       // for milliseconds (5 ms seen on this 2-core machine).
-      // Room for the input, announced with the grant (the same socket write).
-      widenReceiveWindow(stream, JOB_STREAM_WINDOW_BYTES)
       const granted = srv.answerReserve(verdict.answer)
       granted.catch(() => {}) // awaited below, after the turn
       await nextTurn()

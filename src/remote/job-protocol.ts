@@ -26,6 +26,7 @@
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { BuilderFailedError, JobCodecError } from '../errors.ts'
+import { widenReceiveWindow } from '../mesh/stream-window.ts'
 import {
   type Blob,
   decodeHead,
@@ -42,7 +43,6 @@ import {
   MSG_RESPONSE,
   messageType,
 } from './job-codec.ts'
-import { widenReceiveWindow } from '../mesh/stream-window.ts'
 import { JOB_STREAM_WINDOW_BYTES, MAX_REQUEST_MESSAGE, MAX_RESPONSE_MESSAGE } from './job-limits.ts'
 import {
   decodeReserveRequest,
